@@ -1,0 +1,51 @@
+# workbinkit — two commands on a fresh machine: `make mock` and `make test`.
+# Every tool is pinned: Go modules by go.mod/go.sum, staticcheck by version below,
+# JavaScript peers and linters by package.json/package-lock.json (installed with npm ci).
+
+GO            ?= go
+NPM           ?= npm
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GINKGO        := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
+NODE_STAMP    := node_modules/.package-lock.json
+REDOCLY       := node_modules/.bin/redocly
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: go-deps $(NODE_STAMP) ## install Go modules and the pinned npm packages
+
+.PHONY: go-deps
+go-deps:
+	$(GO) mod download
+
+$(NODE_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+
+.PHONY: test
+test: deps vet staticcheck lint-spec gotest ## every check CI runs
+
+.PHONY: vet
+vet:
+	$(GO) vet ./...
+
+.PHONY: staticcheck
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+.PHONY: gotest
+gotest: $(NODE_STAMP)
+	$(GO) test -race -count=1 ./...
+
+.PHONY: lint-spec
+lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml and spec/asyncapi.yaml (kin-openapi + Redocly)
+	$(GO) run ./cmd/workbinkit spec lint
+	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml
+
+.PHONY: mock
+mock: ## run the mock server with the built-in fixtures
+	@echo "make mock: the mock server is not built yet (issue 4); nothing is started." >&2
+	@exit 2

@@ -1,0 +1,90 @@
+// Command workbinkit is the one binary of the toolkit: the mock server, the
+// validators and the fixture tools, each a subcommand.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand. run gets the arguments after the subcommand's name.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, env *environ) error
+}
+
+// environ is what a subcommand may touch, so the binary is testable end to end.
+type environ struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// errUsage marks an error caused by how the command was called (exit code 2).
+var errUsage = errors.New("usage")
+
+func commands() map[string]command {
+	return map[string]command{
+		"version": {summary: "print the version", run: runVersion},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := &environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	err := run(ctx, os.Args[1:], env)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(os.Stderr, "workbinkit:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "workbinkit:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, env *environ) error {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(env.stdout, cmds)
+		if len(args) == 0 {
+			return fmt.Errorf("%w: no subcommand given", errUsage)
+		}
+		return nil
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		usage(env.stderr, cmds)
+		return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
+	}
+	return c.run(ctx, args[1:], env)
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: workbinkit <subcommand> [flags]\n\nsubcommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func runVersion(_ context.Context, _ []string, env *environ) error {
+	_, err := fmt.Fprintln(env.stdout, "workbinkit", version)
+	return err
+}
