@@ -1,0 +1,204 @@
+package bayeux
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Meta channels of the protocol.
+const (
+	MetaHandshake   = "/meta/handshake"
+	MetaConnect     = "/meta/connect"
+	MetaSubscribe   = "/meta/subscribe"
+	MetaUnsubscribe = "/meta/unsubscribe"
+	MetaDisconnect  = "/meta/disconnect"
+)
+
+// Reconnect advice values.
+const (
+	ReconnectRetry     = "retry"
+	ReconnectHandshake = "handshake"
+	ReconnectNone      = "none"
+)
+
+// ConnectionTypeLongPolling is the only transport this package speaks.
+const ConnectionTypeLongPolling = "long-polling"
+
+// Version is the protocol version sent and accepted.
+const Version = "1.0"
+
+// Message is one Bayeux message. Fields absent on the wire stay zero and are omitted when
+// encoded. Fields Bayeux does not define are dropped: none of them has a meaning here.
+type Message struct {
+	Channel                  string          `json:"channel"`
+	ID                       string          `json:"id,omitempty"`
+	ClientID                 string          `json:"clientId,omitempty"`
+	Data                     json.RawMessage `json:"data,omitempty"`
+	Ext                      json.RawMessage `json:"ext,omitempty"`
+	Advice                   *Advice         `json:"advice,omitempty"`
+	Successful               *bool           `json:"successful,omitempty"`
+	Error                    string          `json:"error,omitempty"`
+	Subscription             Subscription    `json:"subscription,omitzero"`
+	Version                  string          `json:"version,omitempty"`
+	MinimumVersion           string          `json:"minimumVersion,omitempty"`
+	SupportedConnectionTypes []string        `json:"supportedConnectionTypes,omitempty"`
+	ConnectionType           string          `json:"connectionType,omitempty"`
+	Timestamp                string          `json:"timestamp,omitempty"`
+}
+
+// IsSuccessful reports whether the message carries successful:true.
+func (m *Message) IsSuccessful() bool { return m.Successful != nil && *m.Successful }
+
+// Advice is the advice field of a message. Timeout and Interval are in milliseconds;
+// pointers tell "absent" from zero (advice.timeout:0 asks for an immediate reply).
+type Advice struct {
+	Reconnect       string `json:"reconnect,omitempty"`
+	Timeout         *int64 `json:"timeout,omitempty"`
+	Interval        *int64 `json:"interval,omitempty"`
+	MaxInterval     *int64 `json:"maxInterval,omitempty"`
+	MultipleClients bool   `json:"multiple-clients,omitempty"`
+}
+
+// Subscription is the subscription field: one channel or pattern, or several. It encodes
+// back in the form it was read (a string for one, an array for several), so replies echo
+// what the client asked.
+type Subscription struct {
+	Channels []string
+	array    bool
+}
+
+// NewSubscription makes a subscription field; one channel encodes as a string.
+func NewSubscription(channels ...string) Subscription {
+	return Subscription{Channels: channels, array: len(channels) != 1}
+}
+
+// IsZero lets encoding/json omit an empty subscription.
+func (s Subscription) IsZero() bool { return len(s.Channels) == 0 && !s.array }
+
+// MarshalJSON encodes one channel as a string and several as an array.
+func (s Subscription) MarshalJSON() ([]byte, error) {
+	if !s.array && len(s.Channels) == 1 {
+		return json.Marshal(s.Channels[0])
+	}
+	if s.Channels == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal(s.Channels)
+}
+
+// UnmarshalJSON accepts a string or an array of strings.
+func (s *Subscription) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var cs []string
+		if err := json.Unmarshal(b, &cs); err != nil {
+			return fmt.Errorf("subscription: %w", err)
+		}
+		*s = Subscription{Channels: cs, array: true}
+		return nil
+	}
+	var c string
+	if err := json.Unmarshal(b, &c); err != nil {
+		return fmt.Errorf("subscription: %w", err)
+	}
+	*s = Subscription{Channels: []string{c}}
+	return nil
+}
+
+// ErrBadJSON is returned by DecodeMessages for input that is not a message or an array of
+// messages.
+var ErrBadJSON = errors.New("bayeux: malformed message JSON")
+
+// DecodeMessages reads a request body: a JSON array of messages or, leniently, one bare
+// message object.
+func DecodeMessages(b []byte) ([]Message, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrBadJSON)
+	}
+	if b[0] == '{' {
+		var m Message
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+		}
+		return []Message{m}, nil
+	}
+	var ms []Message
+	if err := json.Unmarshal(b, &ms); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+	}
+	if ms == nil {
+		return nil, fmt.Errorf("%w: not an array of messages", ErrBadJSON)
+	}
+	return ms, nil
+}
+
+// Channel name rules (Bayeux 1.0 §2.2; CometD's validateMessageFields).
+
+// ValidChannel reports whether name is a well-formed channel name or pattern: "/" then
+// segments of [A-Za-z0-9-_!~()$@.], where only the last segment may be "*" or "**".
+func ValidChannel(name string) bool {
+	if len(name) < 2 || name[0] != '/' {
+		return false
+	}
+	segs := strings.Split(name[1:], "/")
+	for i, seg := range segs {
+		if seg == "" {
+			return false
+		}
+		if seg == "*" || seg == "**" {
+			if i != len(segs)-1 {
+				return false
+			}
+			continue
+		}
+		for j := 0; j < len(seg); j++ {
+			if !validChannelByte(seg[j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validChannelByte(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-_!~()$@.", c) >= 0
+}
+
+// IsWildcard reports whether a channel name is a pattern ("/a/*" or "/a/**").
+func IsWildcard(name string) bool {
+	return strings.HasSuffix(name, "/*") || strings.HasSuffix(name, "/**")
+}
+
+// IsMeta reports whether name is a /meta/ channel.
+func IsMeta(name string) bool { return name == "/meta" || strings.HasPrefix(name, "/meta/") }
+
+// IsService reports whether name is a /service/ channel.
+func IsService(name string) bool {
+	return name == "/service" || strings.HasPrefix(name, "/service/")
+}
+
+// Match reports whether channel (a plain name) is matched by pattern: a plain name matches
+// itself, "/a/*" matches exactly one more segment, "/a/**" one or more.
+func Match(pattern, channel string) bool {
+	switch {
+	case strings.HasSuffix(pattern, "/**"):
+		prefix := pattern[:len(pattern)-2] // keeps the trailing "/"
+		return len(channel) > len(prefix) && strings.HasPrefix(channel, prefix)
+	case strings.HasSuffix(pattern, "/*"):
+		prefix := pattern[:len(pattern)-1]
+		if len(channel) <= len(prefix) || !strings.HasPrefix(channel, prefix) {
+			return false
+		}
+		return !strings.Contains(channel[len(prefix):], "/")
+	default:
+		return pattern == channel
+	}
+}
