@@ -49,3 +49,16 @@ lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml and spec/asyncapi.yaml (kin-o
 mock: ## run the mock server with the built-in fixtures
 	@echo "make mock: the mock server is not built yet (issue 4); nothing is started." >&2
 	@exit 2
+
+# FUZZ_TARGETS lists the fuzz targets `make fuzz` runs, as PACKAGE:FUNC words
+# (e.g. ./fixtures:FuzzConvertPyRepr); add yours with `FUZZ_TARGETS += ./pkg:FuzzXxx`.
+FUZZTIME     ?= 30s
+FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "== $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done

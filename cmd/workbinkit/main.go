@@ -32,7 +32,8 @@ var errUsage = errors.New("usage")
 
 func commands() map[string]command {
 	return map[string]command{
-		"version": {summary: "print the version", run: runVersion},
+		"fixtures": {summary: "fixture tools: import Python-repr samples as JSON", run: runFixtures},
+		"version":  {summary: "print the version", run: runVersion},
 	}
 }
 
