@@ -42,15 +42,24 @@ func main() {
 	env := &environ{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	err := run(ctx, os.Args[1:], env)
 	stop()
-	switch {
-	case err == nil:
-	case errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "workbinkit:", err)
-		os.Exit(2)
-	default:
-		fmt.Fprintln(os.Stderr, "workbinkit:", err)
-		os.Exit(1)
+	if err == nil {
+		return
 	}
+	fmt.Fprintln(os.Stderr, errorLine(err))
+	if errors.Is(err, errUsage) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+// errorLine is how an error is printed: errors that already start with a source
+// position (FILE:LINE:COL) stay bare so editors and CI annotators can jump to them.
+func errorLine(err error) string {
+	var se *sourceError
+	if errors.As(err, &se) {
+		return err.Error()
+	}
+	return "workbinkit: " + err.Error()
 }
 
 func run(ctx context.Context, args []string, env *environ) error {
