@@ -346,7 +346,7 @@ func (r *Recorder) redactURL(s string) string {
 				q.Set(k, Redacted)
 			}
 		}
-		u.RawQuery = q.Encode()
+		u.RawQuery = strings.ReplaceAll(q.Encode(), "%2A%2A%2A", Redacted)
 	}
 	return r.redactText(u.String())
 }
