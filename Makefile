@@ -49,3 +49,15 @@ lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml and spec/asyncapi.yaml (kin-o
 mock: ## run the mock server with the built-in fixtures
 	@echo "make mock: the mock server is not built yet (issue 4); nothing is started." >&2
 	@exit 2
+
+# Native Go fuzzing: each "package:FuzzTarget" runs for FUZZTIME (their seed corpora also run in `make test`).
+FUZZTIME      ?= 30s
+FUZZ_TARGETS  := ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 30s)
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
