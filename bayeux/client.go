@@ -56,9 +56,10 @@ type ClientOptions struct {
 	// Ext is called on every message the client builds before it is sent, to fill ext
 	// (authentication, ack…). Send calls it too; SendAsIs does not.
 	Ext func(*Message)
-	// OnMessage, if set, is called with every event (see Messages). Calls are serialized
-	// and run on the goroutine that received the reply (the connect loop, or a caller of
-	// Subscribe/Publish/Send): keep it short, it delays that goroutine.
+	// OnMessage, if set, is called with every event (see Messages), in the order of the
+	// reply, on the goroutine that received it (the connect loop, or a caller of
+	// Subscribe/Publish/Send): keep it short, it delays that goroutine. Two replies can be
+	// handled at once, so it must be safe for concurrent calls. It may call the client.
 	OnMessage func(Message)
 	// Recorder, if set, records every exchange (redacted).
 	Recorder *Recorder
@@ -257,10 +258,10 @@ func (c *Client) dispatch(msgs []Message) {
 		if !isEvent(&m) {
 			continue
 		}
-		c.dmu.Lock()
 		if c.opts.OnMessage != nil {
 			c.opts.OnMessage(m)
 		}
+		c.dmu.Lock()
 		c.offer(c.events, m)
 		for _, l := range c.listeners {
 			if Match(l.pattern, m.Channel) {
@@ -961,7 +962,8 @@ func (c *Client) post(ctx context.Context, url, contentType string, body []byte,
 		seq = c.rec.begin(Entry{Client: c.opts.Name, Sent: c.clock.Now(), Method: req.Method, URL: url,
 			Timeout: timeout, RequestHeader: h, RequestBody: body})
 	}
-	c.log.Debug("bayeux: send", "url", url, "body", json.RawMessage(body))
+	// Bodies are not logged: they may hold credentials (ext); the Recorder keeps them redacted.
+	c.log.Debug("bayeux: send", "url", url, "bytes", len(body))
 
 	replies, raw, err := c.do(req)
 	if c.rec != nil {
@@ -978,7 +980,7 @@ func (c *Client) post(ctx context.Context, url, contentType string, body []byte,
 	if err != nil {
 		c.log.Debug("bayeux: exchange failed", "url", url, "err", err)
 	} else {
-		c.log.Debug("bayeux: received", "url", url, "body", json.RawMessage(raw.Body))
+		c.log.Debug("bayeux: received", "url", url, "messages", clientChannels(replies))
 	}
 	return replies, raw, err
 }
@@ -1022,4 +1024,13 @@ func decodeReply(body []byte) ([]Message, error) {
 		}
 	}
 	return ms, nil
+}
+
+// clientChannels lists the channels of msgs, for logs.
+func clientChannels(msgs []Message) []string {
+	out := make([]string, len(msgs))
+	for i := range msgs {
+		out[i] = msgs[i].Channel
+	}
+	return out
 }

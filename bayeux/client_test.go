@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"runtime"
@@ -551,6 +552,38 @@ func clientTestDrain(ch <-chan Message) string {
 	}
 }
 
+func TestClientOnMessageMayCallClient(t *testing.T) {
+	// OnMessage runs on the connect loop; calling the client from it must not deadlock.
+	s := newClientScript(t)
+	var c *Client
+	stopped := make(chan struct{})
+	c = NewClient(s.url(), ClientOptions{Clock: newClientFakeClock(), OnMessage: func(m Message) {
+		if m.Channel == "/ping" {
+			_, stop := c.Listen("/x")
+			stop()
+			if err := c.Publish(t.Context(), "/pong", json.RawMessage(m.Data)); err != nil {
+				t.Errorf("Publish from OnMessage: %v", err)
+			}
+			close(stopped)
+		}
+	}})
+	clientTestHandshake(t, s, c, "cid1", nil)
+	clientTestRun(t, c)
+	q := s.next(t, MetaConnect)
+	q.respond(t, clientTestOK(q.Msgs[0]), clientTestEvent("/ping", "7"))
+	p := s.next(t, "/pong")
+	if string(p.Msgs[0].Data) != "7" {
+		t.Errorf("pong = %s", p.Msgs[0].Data)
+	}
+	clientTestOKAll(t, p)
+	select {
+	case <-stopped:
+	case <-time.After(clientTestTimeout):
+		t.Fatal("OnMessage did not finish")
+	}
+	s.next(t, MetaConnect)
+}
+
 func TestClientSlowConsumerDoesNotBlock(t *testing.T) {
 	s := newClientScript(t)
 	c := NewClient(s.url(), ClientOptions{Clock: newClientFakeClock(), MessageBuffer: 2})
@@ -849,8 +882,10 @@ func TestRecorderRedacts(t *testing.T) {
 		resp.Body.Close()
 	}
 	rec := NewRecorder(Redaction{ClientID: true, Fields: []string{"pin"}, Headers: []string{"X-Api-Key"}})
+	var logs clientLockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := NewClient(s.url()+"?token=tok-secret", ClientOptions{
-		HTTPClient: hc, Recorder: rec, Clock: newClientFakeClock(), Name: "agent1",
+		HTTPClient: hc, Recorder: rec, Clock: newClientFakeClock(), Name: "agent1", Logger: logger,
 		Header: http.Header{"Authorization": {"Basic dXNlcjpodW50ZXIy"}, "X-Api-Key": {"key-secret"}},
 		Ext: func(m *Message) {
 			if m.Channel == MetaHandshake {
@@ -884,6 +919,14 @@ func TestRecorderRedacts(t *testing.T) {
 	}
 	all, _ := json.Marshal(rec.Entries())
 	msgs, _ := json.Marshal(rec.Messages())
+	if !strings.Contains(logs.String(), "bayeux: send") {
+		t.Errorf("no debug logs: %s", logs.String())
+	}
+	for _, secret := range []string{"hunter2", "4321", "dXNlcjpodW50ZXIy", "key-secret", "sess-123", "bb-secret"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("%q leaked into the logs:\n%s", secret, logs.String())
+		}
+	}
 	for _, dump := range []string{tr.String(), string(all), string(msgs)} {
 		for _, secret := range []string{"hunter2", "4321", "dXNlcjpodW50ZXIy", "key-secret", "sess-123", "bb-secret", "cid-secret-42", "tok-secret"} {
 			if strings.Contains(dump, secret) {
