@@ -387,7 +387,9 @@ func (c *Client) resubscribe(ctx context.Context) (denied, fatal error) {
 
 // Subscribe subscribes to channels (names or patterns), in one POST with one subscribe
 // message per channel. Channels the server accepts are remembered and subscribed again
-// after every re-handshake; each refusal is returned as an *Error (joined). Events that
+// after every re-handshake; each refusal is returned as an *Error (joined) and is not
+// remembered, including a refusal because the server forgot the session (402, or faye's
+// 401): subscribe again once Run has handshaken again (ClientID changes). Events that
 // ride in the reply are delivered.
 func (c *Client) Subscribe(ctx context.Context, channels ...string) error {
 	if err := clientCheckSubscription(channels); err != nil {
