@@ -245,9 +245,9 @@ func (c *Client) Listen(pattern string) (<-chan Message, func()) {
 	}
 }
 
-// isEvent reports whether m is an application event: a non-meta channel with data. A
+// clientIsEvent reports whether m is an application event: a non-meta channel with data. A
 // publish reply (successful, no data) is not one.
-func isEvent(m *Message) bool {
+func clientIsEvent(m *Message) bool {
 	return m.Channel != "" && !IsMeta(m.Channel) && len(m.Data) > 0
 }
 
@@ -255,7 +255,7 @@ func isEvent(m *Message) bool {
 func (c *Client) dispatch(msgs []Message) {
 	for i := range msgs {
 		m := msgs[i]
-		if !isEvent(&m) {
+		if !clientIsEvent(&m) {
 			continue
 		}
 		if c.opts.OnMessage != nil {
@@ -342,7 +342,7 @@ func (c *Client) handshake(ctx context.Context) error {
 		return fmt.Errorf("%w: %s", ErrNoReply, MetaHandshake)
 	case !reply.IsSuccessful():
 		c.setAdvice(reply.Advice)
-		return replyError(reply)
+		return clientReplyError(reply)
 	case reply.ClientID == "":
 		return fmt.Errorf("%w: handshake reply without clientId", ErrBadReply)
 	case len(reply.SupportedConnectionTypes) > 0 &&
@@ -481,7 +481,7 @@ func (c *Client) sendSubscriptions(ctx context.Context, metaChannel string, chan
 		case reply == nil:
 			results[i] = &Error{Message: "no reply", Channel: metaChannel, Args: []string{channels[i]}}
 		case !reply.IsSuccessful():
-			results[i] = replyError(reply)
+			results[i] = clientReplyError(reply)
 		}
 	}
 	return results, nil
@@ -533,7 +533,7 @@ func (c *Client) Publish(ctx context.Context, channel string, data any) error {
 	}
 	c.dispatch(replies)
 	if reply := clientFindReplies(replies, []Message{msg})[0]; reply != nil && !reply.IsSuccessful() {
-		return replyError(reply)
+		return clientReplyError(reply)
 	}
 	return nil
 }
@@ -564,7 +564,7 @@ func (c *Client) Disconnect(ctx context.Context) error {
 	}
 	c.dispatch(replies)
 	if reply := clientFindReplies(replies, []Message{msg})[0]; reply != nil && !reply.IsSuccessful() {
-		return replyError(reply)
+		return clientReplyError(reply)
 	}
 	return nil
 }
@@ -711,7 +711,7 @@ func (c *Client) connect(ctx context.Context) (time.Duration, error) {
 		c.backoff = 0
 	} else {
 		c.connected = false
-		berr = replyError(reply)
+		berr = clientReplyError(reply)
 	}
 	c.mu.Unlock()
 
@@ -1006,16 +1006,16 @@ func (c *Client) do(req *http.Request) ([]Message, *RawResponse, error) {
 		snippet := string(body[:min(len(body), max)])
 		return nil, raw, &StatusError{Status: resp.StatusCode, URL: raw.URL, Body: snippet}
 	}
-	replies, err := decodeReply(body)
+	replies, err := clientDecodeReply(body)
 	if err != nil {
 		return nil, raw, err
 	}
 	return replies, raw, nil
 }
 
-// decodeReply decodes a reply body: a JSON array of messages (or one bare message), each
+// clientDecodeReply decodes a reply body: a JSON array of messages (or one bare message), each
 // with a channel.
-func decodeReply(body []byte) ([]Message, error) {
+func clientDecodeReply(body []byte) ([]Message, error) {
 	ms, err := DecodeMessages(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadReply, err)

@@ -93,9 +93,9 @@ func ParseError(s string) (*Error, error) {
 	return e, nil
 }
 
-// replyError turns an unsuccessful reply into an *Error; a field that does not parse
+// clientReplyError turns an unsuccessful reply into an *Error; a field that does not parse
 // keeps its text in Message with Code 0.
-func replyError(m *Message) *Error {
+func clientReplyError(m *Message) *Error {
 	e, err := ParseError(m.Error)
 	if err != nil {
 		e = &Error{Message: m.Error}

@@ -212,7 +212,7 @@ func TestClientAgainstFaye(t *testing.T) {
 	if err != nil || resp.Status != http.StatusOK || len(replies) != 1 {
 		t.Fatalf("Send = %v %+v %v", replies, resp, err)
 	}
-	if e := replyError(&replies[0]); e.Code != 401 || !slices.Equal(e.Args, []string{"bogus"}) ||
+	if e := clientReplyError(&replies[0]); e.Code != 401 || !slices.Equal(e.Args, []string{"bogus"}) ||
 		e.Advice == nil || e.Advice.Reconnect != ReconnectHandshake {
 		t.Errorf("unknown client reply = %+v", replies[0])
 	}
@@ -236,7 +236,7 @@ func TestClientAgainstFaye(t *testing.T) {
 	var saw401 bool
 	for _, m := range rec.Messages() {
 		if m.Direction == FromServer && m.Message.Channel == MetaConnect && !m.Message.IsSuccessful() &&
-			ErrorCode(replyError(&m.Message)) == 401 && m.Message.Advice != nil && m.Message.Advice.Reconnect == ReconnectHandshake {
+			ErrorCode(clientReplyError(&m.Message)) == 401 && m.Message.Advice != nil && m.Message.Advice.Reconnect == ReconnectHandshake {
 			saw401 = true
 		}
 	}
@@ -278,7 +278,7 @@ func TestClientAgainstFaye(t *testing.T) {
 	}
 	// faye forgot the session: a connect with the old clientId is unknown now.
 	replies, _, err = c.SendAsIs(ctx, Message{Channel: MetaConnect, ClientID: second, ConnectionType: ConnectionTypeLongPolling})
-	if err != nil || len(replies) != 1 || ErrorCode(replyError(&replies[0])) != 401 {
+	if err != nil || len(replies) != 1 || ErrorCode(clientReplyError(&replies[0])) != 401 {
 		t.Errorf("connect after disconnect = %+v, %v", replies, err)
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

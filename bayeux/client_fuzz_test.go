@@ -53,7 +53,7 @@ func FuzzDecodeReply(f *testing.F) {
 		{Channel: MetaConnect, ID: "5"}, {Channel: MetaSubscribe, ID: "2"}, {Channel: MetaSubscribe}, {Channel: "/x", ID: "9"},
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		ms, err := decodeReply(body)
+		ms, err := clientDecodeReply(body)
 		if err != nil {
 			if !errors.Is(err, ErrBadReply) {
 				t.Fatalf("decodeReply: %v does not wrap ErrBadReply", err)
@@ -64,9 +64,9 @@ func FuzzDecodeReply(f *testing.F) {
 					t.Fatalf("message %d without channel accepted", i)
 				}
 				if !ms[i].IsSuccessful() {
-					_ = replyError(&ms[i]).Error()
+					_ = clientReplyError(&ms[i]).Error()
 				}
-				_ = isEvent(&ms[i])
+				_ = clientIsEvent(&ms[i])
 			}
 			for _, r := range clientFindReplies(ms, reqs) {
 				if r != nil && r.Channel == "" {

@@ -72,7 +72,7 @@ type RecordedMessage struct {
 // IsEvent reports whether the message is a delivered event: from the server, on a
 // non-meta channel, with data.
 func (m RecordedMessage) IsEvent() bool {
-	return m.Direction == FromServer && isEvent(&m.Message)
+	return m.Direction == FromServer && clientIsEvent(&m.Message)
 }
 
 // Redaction says what a Recorder masks before it stores anything. Some things are always

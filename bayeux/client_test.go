@@ -54,7 +54,7 @@ func TestParseError(t *testing.T) {
 }
 
 func TestErrorCodeAndText(t *testing.T) {
-	e := replyError(&Message{Channel: MetaConnect, Error: "402::Unknown client",
+	e := clientReplyError(&Message{Channel: MetaConnect, Error: "402::Unknown client",
 		Advice: &Advice{Reconnect: ReconnectHandshake}})
 	wrapped := fmt.Errorf("run: %w", e)
 	if got := ErrorCode(wrapped); got != 402 {
@@ -66,7 +66,7 @@ func TestErrorCodeAndText(t *testing.T) {
 	if ErrorCode(errors.New("x")) != 0 {
 		t.Error("ErrorCode of a plain error should be 0")
 	}
-	odd := replyError(&Message{Channel: MetaSubscribe, Error: "denied"})
+	odd := clientReplyError(&Message{Channel: MetaSubscribe, Error: "denied"})
 	if odd.Code != 0 || odd.Message != "denied" || odd.String() != "denied" {
 		t.Errorf("unparsable error field: %+v", odd)
 	}
