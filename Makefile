@@ -49,3 +49,15 @@ lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml and spec/asyncapi.yaml (kin-o
 mock: ## run the mock server with the built-in fixtures
 	@echo "make mock: the mock server is not built yet (issue 4); nothing is started." >&2
 	@exit 2
+
+# Fuzz targets as package:FuzzName, run FUZZTIME each by `make fuzz` (their seed corpora
+# already run in `make test`).
+FUZZ_TARGETS := ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
+FUZZTIME     ?= 30s
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 30s) each
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t%%:*} $${t##*:}"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) $${t%%:*}; \
+	done

@@ -81,8 +81,8 @@ type Direction string
 
 // Directions of a WireEvent.
 const (
-	Received Direction = "in"
-	Sent     Direction = "out"
+	WireIn  Direction = "in"
+	WireOut Direction = "out"
 )
 
 // WireEvent is one message that crossed the wire, for an application's journal. Message
@@ -102,7 +102,7 @@ var (
 )
 
 // timings are the durations SetTimings may change while the server runs.
-type timings struct {
+type serverTimings struct {
 	timeout, interval, maxInterval time.Duration
 }
 
@@ -114,12 +114,12 @@ type Server struct {
 	clock Clock
 	log   *slog.Logger
 
-	timings  atomic.Pointer[timings]
+	timings  atomic.Pointer[serverTimings]
 	shutting atomic.Bool
 	dropped  atomic.Uint64
 
 	mu       sync.RWMutex
-	sessions map[string]*session
+	sessions map[string]*serverSession
 	sweeper  Timer // armed only while sessions exist
 
 	browsers browserTable
@@ -169,9 +169,9 @@ func NewServer(opts Options) *Server {
 		opts:     opts,
 		clock:    opts.Clock,
 		log:      opts.Logger,
-		sessions: map[string]*session{},
+		sessions: map[string]*serverSession{},
 	}
-	s.timings.Store(&timings{timeout: opts.Timeout, interval: opts.Interval, maxInterval: opts.MaxInterval})
+	s.timings.Store(&serverTimings{timeout: opts.Timeout, interval: opts.Interval, maxInterval: opts.MaxInterval})
 	return s
 }
 
@@ -179,7 +179,7 @@ func NewServer(opts Options) *Server {
 // values count as 0; timeout 0 means connects are answered at once). Connects already
 // held keep their deadline; advice, new connects and the sweeper use the new values.
 func (s *Server) SetTimings(timeout, interval, maxInterval time.Duration) {
-	s.timings.Store(&timings{timeout: max(timeout, 0), interval: max(interval, 0), maxInterval: max(maxInterval, 0)})
+	s.timings.Store(&serverTimings{timeout: max(timeout, 0), interval: max(interval, 0), maxInterval: max(maxInterval, 0)})
 }
 
 // Timings returns the current timeout, interval and maxInterval.
@@ -260,7 +260,7 @@ func (s *Server) readMessages(w http.ResponseWriter, r *http.Request) ([]Message
 }
 
 // write journals msgs and sends them as the JSON array reply.
-func (s *Server) write(w http.ResponseWriter, msgs []*Message, sess *session) {
+func (s *Server) write(w http.ResponseWriter, msgs []*Message, sess *serverSession) {
 	body, err := json.Marshal(msgs)
 	if err != nil {
 		// Only a broken json.RawMessage could get here; our own messages always encode.
@@ -269,7 +269,7 @@ func (s *Server) write(w http.ResponseWriter, msgs []*Message, sess *session) {
 		return
 	}
 	for _, m := range msgs {
-		s.journal(Sent, sess, m)
+		s.journal(WireOut, sess, m)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json;charset=UTF-8")
@@ -279,7 +279,7 @@ func (s *Server) write(w http.ResponseWriter, msgs []*Message, sess *session) {
 	}
 }
 
-func (s *Server) journal(dir Direction, sess *session, m *Message) {
+func (s *Server) journal(dir Direction, sess *serverSession, m *Message) {
 	if s.opts.OnMessage == nil {
 		return
 	}

@@ -5,14 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
 // snapshot returns the current sessions, so they can be walked without Server.mu held.
-func (s *Server) snapshot() []*session {
+func (s *Server) snapshot() []*serverSession {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]*session, 0, len(s.sessions))
+	out := make([]*serverSession, 0, len(s.sessions))
 	for _, ss := range s.sessions {
 		out = append(out, ss)
 	}
@@ -33,7 +34,7 @@ func checkServerChannel(channel string) error {
 	return nil
 }
 
-func marshalData(data any) (json.RawMessage, error) {
+func srvMarshalData(data any) (json.RawMessage, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("bayeux: encoding event data: %w", err)
@@ -58,7 +59,7 @@ func (s *Server) PublishTo(match func(SessionInfo) bool, channel string, data an
 	if IsService(channel) {
 		return 0, fmt.Errorf("%w: %q is a service channel; use Deliver", ErrInvalidChannel, channel)
 	}
-	raw, err := marshalData(data)
+	raw, err := srvMarshalData(data)
 	if err != nil {
 		return 0, err
 	}
@@ -71,7 +72,7 @@ func (s *Server) Deliver(sessionID, channel string, data any) error {
 	if err := checkServerChannel(channel); err != nil {
 		return err
 	}
-	raw, err := marshalData(data)
+	raw, err := srvMarshalData(data)
 	if err != nil {
 		return err
 	}
@@ -84,7 +85,7 @@ func (s *Server) Deliver(sessionID, channel string, data any) error {
 
 // fanOut queues msg for every session in list that is subscribed to its channel and
 // accepted by match.
-func (s *Server) fanOut(msg *Message, match func(SessionInfo) bool, list []*session) int {
+func (s *Server) fanOut(msg *Message, match func(SessionInfo) bool, list []*serverSession) int {
 	n := 0
 	for _, sess := range list {
 		n += s.deliver(sess, msg, match, true)
@@ -94,7 +95,7 @@ func (s *Server) fanOut(msg *Message, match func(SessionInfo) bool, list []*sess
 
 // deliver queues msg for sess (if subscribed, when needSub) and reports 1 if it did.
 // User code (match, fault matches) runs with no lock held.
-func (s *Server) deliver(sess *session, msg *Message, match func(SessionInfo) bool, needSub bool) int {
+func (s *Server) deliver(sess *serverSession, msg *Message, match func(SessionInfo) bool, needSub bool) int {
 	needInfo := match != nil || s.faults.hasDeliveryRules()
 	var info SessionInfo
 	sess.mu.Lock()
@@ -145,19 +146,9 @@ func (s *Server) Sessions() []SessionInfo {
 		if c := a.Created.Compare(b.Created); c != 0 {
 			return c
 		}
-		return compareStrings(a.ID, b.ID)
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Session returns a snapshot of one session.
@@ -171,7 +162,7 @@ func (s *Server) Session(id string) (SessionInfo, bool) {
 
 // removeSession forgets sess and ends its held connect for reason. It reports whether
 // sess was still there.
-func (s *Server) removeSession(sess *session, reason releaseReason) bool {
+func (s *Server) removeSession(sess *serverSession, reason releaseReason) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sessions[sess.id] != sess {
@@ -185,7 +176,7 @@ func (s *Server) removeSession(sess *session, reason releaseReason) bool {
 }
 
 // dropLocked marks a removed session and frees what it holds.
-func (s *session) dropLocked(reason releaseReason) {
+func (s *serverSession) dropLocked(reason releaseReason) {
 	s.removed = true
 	s.releaseLocked(reason)
 	s.queue = nil

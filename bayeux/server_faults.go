@@ -53,7 +53,7 @@ func (f *faultTable) takeDelivery(info SessionInfo) (drop bool, delay time.Durat
 		if r.left.Load() <= 0 || (r.match != nil && !r.match(info)) {
 			continue
 		}
-		if claim(&r.left) {
+		if srvClaim(&r.left) {
 			f.prune()
 			return r.drop, r.delay
 		}
@@ -61,7 +61,7 @@ func (f *faultTable) takeDelivery(info SessionInfo) (drop bool, delay time.Durat
 	return false, 0
 }
 
-func claim(left *atomic.Int64) bool {
+func srvClaim(left *atomic.Int64) bool {
 	for {
 		n := left.Load()
 		if n <= 0 {

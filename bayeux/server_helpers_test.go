@@ -17,10 +17,10 @@ import (
 // Helpers for protocol tests in the style of CometD's own: POST raw JSON arrays, read raw
 // replies.
 
-const waitLimit = 10 * time.Second // bound for every wait in these tests
+const srvWaitLimit = 10 * time.Second // bound for every wait in these tests
 
-// harness is a Server mounted on /cometd and /cometd/ of a loopback httptest server.
-type harness struct {
+// srvHarness is a Server mounted on /cometd and /cometd/ of a loopback httptest server.
+type srvHarness struct {
 	t      *testing.T
 	srv    *Server
 	ts     *httptest.Server
@@ -31,9 +31,9 @@ type harness struct {
 	journal []WireEvent
 }
 
-func newHarness(t *testing.T, opts Options) *harness {
+func newSrvHarness(t *testing.T, opts Options) *srvHarness {
 	t.Helper()
-	h := &harness{t: t}
+	h := &srvHarness{t: t}
 	user := opts.OnMessage
 	opts.OnMessage = func(ev WireEvent) {
 		h.mu.Lock()
@@ -49,9 +49,9 @@ func newHarness(t *testing.T, opts Options) *harness {
 	mux.Handle("/cometd/", h.srv)
 	h.ts = httptest.NewServer(mux)
 	h.url = h.ts.URL + "/cometd"
-	h.client = newClient(t, false)
+	h.client = srvHTTPClient(t, false)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		ctx, cancel := context.WithTimeout(context.Background(), srvWaitLimit)
 		defer cancel()
 		if err := h.srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
@@ -61,10 +61,10 @@ func newHarness(t *testing.T, opts Options) *harness {
 	return h
 }
 
-// newClient returns an HTTP client with its own connections and, if jar, a cookie jar.
-func newClient(t *testing.T, jar bool) *http.Client {
+// srvHTTPClient returns an HTTP client with its own connections and, if jar, a cookie jar.
+func srvHTTPClient(t *testing.T, jar bool) *http.Client {
 	t.Helper()
-	c := &http.Client{Timeout: waitLimit, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	c := &http.Client{Timeout: srvWaitLimit, Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	if jar {
 		j, err := cookiejar.New(nil)
 		if err != nil {
@@ -77,17 +77,17 @@ func newClient(t *testing.T, jar bool) *http.Client {
 }
 
 // post sends body as application/json and returns the status and, for 200, the replies.
-func post(t *testing.T, c *http.Client, url, body string) (status int, replies []map[string]any) {
+func srvPost(t *testing.T, c *http.Client, url, body string) (status int, replies []map[string]any) {
 	t.Helper()
-	status, replies, err := tryPost(context.Background(), c, url, "application/json", body)
+	status, replies, err := srvTryPost(context.Background(), c, url, "application/json", body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return status, replies
 }
 
-// tryPost is post for goroutines: it returns its error instead of failing the test.
-func tryPost(ctx context.Context, c *http.Client, url, contentType, body string) (int, []map[string]any, error) {
+// srvTryPost is post for goroutines: it returns its error instead of failing the test.
+func srvTryPost(ctx context.Context, c *http.Client, url, contentType, body string) (int, []map[string]any, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -112,21 +112,21 @@ func tryPost(ctx context.Context, c *http.Client, url, contentType, body string)
 	return resp.StatusCode, replies, nil
 }
 
-func (h *harness) post(body string) []map[string]any {
+func (h *srvHarness) post(body string) []map[string]any {
 	h.t.Helper()
-	status, replies := post(h.t, h.client, h.url, body)
+	status, replies := srvPost(h.t, h.client, h.url, body)
 	if status != http.StatusOK {
 		h.t.Fatalf("POST %s: status %d", body, status)
 	}
 	return replies
 }
 
-const handshakeJSON = `[{"channel":"/meta/handshake","version":"1.0","minimumVersion":"1.0","supportedConnectionTypes":["long-polling","callback-polling"],"id":"1"}]`
+const srvHandshakeJSON = `[{"channel":"/meta/handshake","version":"1.0","minimumVersion":"1.0","supportedConnectionTypes":["long-polling","callback-polling"],"id":"1"}]`
 
-// handshakeWith handshakes through c and returns the clientId.
-func handshakeWith(t *testing.T, c *http.Client, url string) string {
+// srvHandshake handshakes through c and returns the clientId.
+func srvHandshake(t *testing.T, c *http.Client, url string) string {
 	t.Helper()
-	status, replies := post(t, c, url+"/handshake", handshakeJSON)
+	status, replies := srvPost(t, c, url+"/handshake", srvHandshakeJSON)
 	if status != http.StatusOK || len(replies) != 1 || replies[0]["successful"] != true {
 		t.Fatalf("handshake: status %d, replies %v", status, replies)
 	}
@@ -137,12 +137,12 @@ func handshakeWith(t *testing.T, c *http.Client, url string) string {
 	return id
 }
 
-func (h *harness) handshake() string {
+func (h *srvHarness) handshake() string {
 	h.t.Helper()
-	return handshakeWith(h.t, h.client, h.url)
+	return srvHandshake(h.t, h.client, h.url)
 }
 
-func (h *harness) subscribe(id string, channels ...string) {
+func (h *srvHarness) subscribe(id string, channels ...string) {
 	h.t.Helper()
 	sub, _ := json.Marshal(channels)
 	r := h.post(fmt.Sprintf(`[{"channel":"/meta/subscribe","clientId":%q,"subscription":%s}]`, id, sub))
@@ -151,31 +151,31 @@ func (h *harness) subscribe(id string, channels ...string) {
 	}
 }
 
-func connectJSON(id string) string {
+func srvConnectJSON(id string) string {
 	return fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling","id":"c"}]`, id)
 }
 
-func connect0JSON(id string) string {
+func srvConnect0JSON(id string) string {
 	return fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling","advice":{"timeout":0}}]`, id)
 }
 
-type result struct {
+type srvResult struct {
 	status  int
 	replies []map[string]any
 	err     error
 }
 
-// postAsync posts from a goroutine; read the result with await.
-func postAsync(ctx context.Context, c *http.Client, url, body string) <-chan result {
-	ch := make(chan result, 1)
+// srvPostAsync posts from a goroutine; read the srvResult with await.
+func srvPostAsync(ctx context.Context, c *http.Client, url, body string) <-chan srvResult {
+	ch := make(chan srvResult, 1)
 	go func() {
-		st, r, err := tryPost(ctx, c, url, "application/json", body)
-		ch <- result{st, r, err}
+		st, r, err := srvTryPost(ctx, c, url, "application/json", body)
+		ch <- srvResult{st, r, err}
 	}()
 	return ch
 }
 
-func await(t *testing.T, ch <-chan result) result {
+func srvAwait(t *testing.T, ch <-chan srvResult) srvResult {
 	t.Helper()
 	select {
 	case r := <-ch:
@@ -183,16 +183,16 @@ func await(t *testing.T, ch <-chan result) result {
 			t.Fatal(r.err)
 		}
 		return r
-	case <-time.After(waitLimit):
+	case <-time.After(srvWaitLimit):
 		t.Fatal("no reply within the wait limit")
 	}
-	return result{}
+	return srvResult{}
 }
 
-// waitFor polls cond until it holds, failing after waitLimit.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// srvWaitFor polls cond until it holds, failing after srvWaitLimit.
+func srvWaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(srvWaitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -202,16 +202,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // waitHeld waits until session id holds a connect.
-func (h *harness) waitHeld(id string) {
+func (h *srvHarness) waitHeld(id string) {
 	h.t.Helper()
-	waitFor(h.t, "a held connect of "+id, func() bool {
+	srvWaitFor(h.t, "a held connect of "+id, func() bool {
 		si, ok := h.srv.Session(id)
 		return ok && si.ConnectHeld
 	})
 }
 
 // field reads a dotted path such as "advice.reconnect" from a reply.
-func field(m map[string]any, path string) any {
+func srvField(m map[string]any, path string) any {
 	var v any = m
 	for _, k := range strings.Split(path, ".") {
 		mm, ok := v.(map[string]any)
@@ -223,7 +223,7 @@ func field(m map[string]any, path string) any {
 	return v
 }
 
-func channels(replies []map[string]any) []string {
+func srvChannels(replies []map[string]any) []string {
 	out := make([]string, len(replies))
 	for i, r := range replies {
 		out[i], _ = r["channel"].(string)
@@ -231,7 +231,7 @@ func channels(replies []map[string]any) []string {
 	return out
 }
 
-func (h *harness) events() []WireEvent {
+func (h *srvHarness) events() []WireEvent {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]WireEvent(nil), h.journal...)

@@ -17,9 +17,9 @@ import (
 	"time"
 )
 
-// requireNode returns the node binary, or fails (skips under -short) with a clear message
+// srvRequireNode returns the node binary, or fails (skips under -short) with a clear message
 // when node or the pinned npm packages are missing.
-func requireNode(t *testing.T) string {
+func srvRequireNode(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err == nil {
@@ -39,7 +39,7 @@ func requireNode(t *testing.T) string {
 // handshake, subscriptions (pattern and plain), events published by server code, a
 // publish of its own, a forced expiry with re-handshake and re-subscription, disconnect.
 func TestOfficialCometDClient(t *testing.T) {
-	node := requireNode(t)
+	node := srvRequireNode(t)
 	srv := NewServer(Options{Timeout: 5 * time.Second})
 	var mu sync.Mutex
 	paths := map[string]bool{}
@@ -74,7 +74,7 @@ func TestOfficialCometDClient(t *testing.T) {
 	ts := httptest.NewServer(mux)
 	defer ts.Close()
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		ctx, cancel := context.WithTimeout(context.Background(), srvWaitLimit)
 		defer cancel()
 		srv.Shutdown(ctx)
 	}()

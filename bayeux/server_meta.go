@@ -1,6 +1,7 @@
 package bayeux
 
 import (
+	"cmp"
 	"crypto/rand"
 	"net/http"
 	"slices"
@@ -12,51 +13,51 @@ import (
 // Bayeux error strings sent by the server. The codes follow CometD (bayeux-cometd.md
 // §1.10); clients should match on the three-digit code only.
 const (
-	errUnknownClient       = "402::Unknown client" // CometD 3.x, the version GWS runs
-	errHandshakeDenied     = "403::Handshake denied"
-	errChannelMissing      = "400::channel_missing"
-	errChannelInvalid      = "405::channel_invalid"
-	errSubscriptionMissing = "403::subscription_missing"
-	errSubscriptionInvalid = "403::subscription_invalid"
-	errVersionMissing      = "400::version_missing"
-	errConnectionType      = "400::connection_type_unsupported"
-	errDataMissing         = "400::data_missing"
-	errShuttingDown        = "503::server_shutting_down"
-	errMultipleClients     = "409::multiple_clients"
+	srvErrUnknownClient       = "402::Unknown client" // CometD 3.x, the version GWS runs
+	srvErrHandshakeDenied     = "403::Handshake denied"
+	srvErrChannelMissing      = "400::channel_missing"
+	srvErrChannelInvalid      = "405::channel_invalid"
+	srvErrSubscriptionMissing = "403::subscription_missing"
+	srvErrSubscriptionInvalid = "403::subscription_invalid"
+	srvErrVersionMissing      = "400::version_missing"
+	srvErrConnectionType      = "400::connection_type_unsupported"
+	srvErrDataMissing         = "400::data_missing"
+	srvErrShuttingDown        = "503::server_shutting_down"
+	srvErrMultipleClients     = "409::multiple_clients"
 )
 
 // batch is the state of one HTTP request's messages.
-type batch struct {
+type srvBatch struct {
 	replies []*Message
-	sess    *session     // the client whose queued events ride in this reply
-	connect *heldConnect // the /meta/connect to hold, if any
+	sess    *serverSession // the client whose queued events ride in this reply
+	connect *heldConnect   // the /meta/connect to hold, if any
 }
 
 type heldConnect struct {
-	sess    *session
+	sess    *serverSession
 	reply   *Message // already in replies; filled in when the connect ends
 	timeout *int64   // advice.timeout sent by the client, in ms
 }
 
-func boolPtr(b bool) *bool    { return &b }
-func int64Ptr(v int64) *int64 { return &v }
+func srvBool(b bool) *bool    { return &b }
+func srvInt64(v int64) *int64 { return &v }
 
-func failReply(m *Message, err string) *Message {
-	return &Message{Channel: m.Channel, ID: m.ID, Subscription: m.Subscription, Successful: boolPtr(false), Error: err}
+func srvFailReply(m *Message, err string) *Message {
+	return &Message{Channel: m.Channel, ID: m.ID, Subscription: m.Subscription, Successful: srvBool(false), Error: err}
 }
 
-func unknownClient(m *Message) *Message {
-	r := failReply(m, errUnknownClient)
-	r.Advice = &Advice{Reconnect: ReconnectHandshake, Interval: int64Ptr(0)}
+func srvUnknownClient(m *Message) *Message {
+	r := srvFailReply(m, srvErrUnknownClient)
+	r.Advice = &Advice{Reconnect: ReconnectHandshake, Interval: srvInt64(0)}
 	return r
 }
 
-// errArg makes text fit the ARGS part of "CODE:ARGS:MESSAGE".
-func errArg(s string) string {
+// srvErrArg makes text fit the ARGS part of "CODE:ARGS:MESSAGE".
+func srvErrArg(s string) string {
 	return strings.NewReplacer(":", " ", ",", " ", "\n", " ").Replace(s)
 }
 
-func (s *Server) lookup(id string) *session {
+func (s *Server) lookup(id string) *serverSession {
 	if id == "" {
 		return nil
 	}
@@ -73,7 +74,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, msgs []Messa
 			return
 		}
 	}
-	b := &batch{}
+	b := &srvBatch{}
 	for i := range msgs {
 		b.replies = append(b.replies, s.handle(b, &msgs[i]))
 	}
@@ -90,9 +91,9 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request, msgs []M
 	reply, sess := s.handshake(w, r, &msgs[i])
 	for j := range msgs {
 		if j == i {
-			s.journal(Received, sess, &msgs[j])
+			s.journal(WireIn, sess, &msgs[j])
 		} else {
-			s.journal(Received, nil, &msgs[j])
+			s.journal(WireIn, nil, &msgs[j])
 		}
 	}
 	if len(msgs) > 1 {
@@ -101,36 +102,36 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request, msgs []M
 	s.write(w, []*Message{reply}, sess)
 }
 
-func (s *Server) handshake(w http.ResponseWriter, r *http.Request, m *Message) (*Message, *session) {
+func (s *Server) handshake(w http.ResponseWriter, r *http.Request, m *Message) (*Message, *serverSession) {
 	reply := &Message{
 		Channel: MetaHandshake, ID: m.ID, Version: Version, MinimumVersion: Version,
 		SupportedConnectionTypes: []string{ConnectionTypeLongPolling},
 	}
-	fail := func(err, reconnect string) (*Message, *session) {
-		reply.Successful, reply.Error = boolPtr(false), err
-		reply.Advice = &Advice{Reconnect: reconnect, Interval: int64Ptr(0)}
+	fail := func(err, reconnect string) (*Message, *serverSession) {
+		reply.Successful, reply.Error = srvBool(false), err
+		reply.Advice = &Advice{Reconnect: reconnect, Interval: srvInt64(0)}
 		s.log.Info("bayeux: handshake refused", "error", err, "remote", r.RemoteAddr)
 		return reply, nil
 	}
 	switch {
 	case m.Version == "":
-		return fail(errVersionMissing, ReconnectNone)
-	case !versionSupported(m.Version, m.MinimumVersion):
-		return fail("400:"+errArg(m.Version)+":version_unsupported", ReconnectNone)
+		return fail(srvErrVersionMissing, ReconnectNone)
+	case !srvVersionSupported(m.Version, m.MinimumVersion):
+		return fail("400:"+srvErrArg(m.Version)+":version_unsupported", ReconnectNone)
 	case !slices.Contains(m.SupportedConnectionTypes, ConnectionTypeLongPolling):
-		return fail(errConnectionType, ReconnectNone)
+		return fail(srvErrConnectionType, ReconnectNone)
 	}
 	var principal string
 	if auth := s.opts.Authenticate; auth != nil {
 		p, err := auth(r, m)
 		if err != nil {
 			s.log.Info("bayeux: handshake denied", "err", err)
-			return fail(errHandshakeDenied, ReconnectNone)
+			return fail(srvErrHandshakeDenied, ReconnectNone)
 		}
 		principal = p
 	}
 	now := s.clock.Now()
-	sess := &session{
+	sess := &serverSession{
 		principal: principal, handshakeExt: m.Ext, created: now, idleSince: now,
 		remoteAddr: r.RemoteAddr, userAgent: r.UserAgent(), subs: map[string]struct{}{},
 	}
@@ -152,25 +153,25 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, m *Message) (
 		http.SetCookie(w, &http.Cookie{Name: s.opts.BrowserCookieName, Value: sess.browser, Path: "/", HttpOnly: true})
 	}
 	t := s.timings.Load()
-	reply.ClientID, reply.Successful = sess.id, boolPtr(true)
-	reply.Advice = &Advice{Reconnect: ReconnectRetry, Interval: int64Ptr(t.interval.Milliseconds()), Timeout: int64Ptr(t.timeout.Milliseconds())}
+	reply.ClientID, reply.Successful = sess.id, srvBool(true)
+	reply.Advice = &Advice{Reconnect: ReconnectRetry, Interval: srvInt64(t.interval.Milliseconds()), Timeout: srvInt64(t.timeout.Milliseconds())}
 	s.log.Info("bayeux: session created", "session", sess.id, "principal", principal)
 	return reply, sess
 }
 
-// versionSupported compares Bayeux versions element by element: the client's version must
+// srvVersionSupported compares Bayeux versions element by element: the client's version must
 // be 1.x or later and its minimumVersion, if any, must not be above ours.
-func versionSupported(version, minimum string) bool {
-	if !validVersion(version) || compareVersions(version, "1") < 0 {
+func srvVersionSupported(version, minimum string) bool {
+	if !srvValidVersion(version) || srvCompareVersions(version, "1") < 0 {
 		return false
 	}
 	if minimum == "" {
 		return true
 	}
-	return validVersion(minimum) && compareVersions(minimum, Version) <= 0
+	return srvValidVersion(minimum) && srvCompareVersions(minimum, Version) <= 0
 }
 
-func validVersion(v string) bool {
+func srvValidVersion(v string) bool {
 	if v == "" || v[0] < '0' || v[0] > '9' {
 		return false
 	}
@@ -182,9 +183,9 @@ func validVersion(v string) bool {
 	return true
 }
 
-// compareVersions compares dotted versions; numeric elements numerically, others as text;
+// srvCompareVersions compares dotted versions; numeric elements numerically, others as text;
 // missing elements count as 0 ("1" == "1.0").
-func compareVersions(a, b string) int {
+func srvCompareVersions(a, b string) int {
 	as, bs := strings.Split(a, "."), strings.Split(b, ".")
 	for i := range max(len(as), len(bs)) {
 		x, y := "0", "0"
@@ -198,23 +199,13 @@ func compareVersions(a, b string) int {
 		yn, yerr := strconv.ParseUint(y, 10, 64)
 		var c int
 		if xerr == nil && yerr == nil {
-			c = cmpUint(xn, yn)
+			c = cmp.Compare(xn, yn)
 		} else {
 			c = strings.Compare(x, y)
 		}
 		if c != 0 {
 			return c
 		}
-	}
-	return 0
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
 	}
 	return 0
 }
@@ -229,37 +220,37 @@ func adviceForFailure(channel, err string, interval time.Duration) *Advice {
 	}
 	switch {
 	case code == "402":
-		return &Advice{Reconnect: ReconnectHandshake, Interval: int64Ptr(0)}
+		return &Advice{Reconnect: ReconnectHandshake, Interval: srvInt64(0)}
 	case channel == MetaHandshake && code == "403":
 		return &Advice{Reconnect: ReconnectNone}
 	case channel == MetaHandshake:
-		return &Advice{Reconnect: ReconnectHandshake, Interval: int64Ptr(0)}
+		return &Advice{Reconnect: ReconnectHandshake, Interval: srvInt64(0)}
 	case channel == MetaConnect:
-		return &Advice{Reconnect: ReconnectRetry, Interval: int64Ptr(interval.Milliseconds())}
+		return &Advice{Reconnect: ReconnectRetry, Interval: srvInt64(interval.Milliseconds())}
 	}
 	return nil
 }
 
 // handle answers one non-handshake message. A connect's reply is completed later by hold.
-func (s *Server) handle(b *batch, m *Message) *Message {
+func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	sess := s.lookup(m.ClientID)
-	s.journal(Received, sess, m)
+	s.journal(WireIn, sess, m)
 	switch {
 	case m.Channel == "":
-		return failReply(m, errChannelMissing)
+		return srvFailReply(m, srvErrChannelMissing)
 	case !ValidChannel(m.Channel):
-		return failReply(m, errChannelInvalid)
+		return srvFailReply(m, srvErrChannelInvalid)
 	case IsMeta(m.Channel) && m.Channel != MetaConnect && m.Channel != MetaSubscribe &&
 		m.Channel != MetaUnsubscribe && m.Channel != MetaDisconnect:
-		return failReply(m, "405:"+m.Channel+":channel_invalid")
+		return srvFailReply(m, "405:"+m.Channel+":channel_invalid")
 	case sess == nil:
-		return unknownClient(m)
+		return srvUnknownClient(m)
 	}
 	if b.sess == nil {
 		b.sess = sess
 	}
 	if e, ok := s.faults.takeFail(m.Channel, sess.info); ok {
-		r := failReply(m, e)
+		r := srvFailReply(m, e)
 		r.Advice = adviceForFailure(m.Channel, e, s.timings.Load().interval)
 		return r
 	}
@@ -268,7 +259,7 @@ func (s *Server) handle(b *batch, m *Message) *Message {
 		reply := &Message{Channel: MetaConnect, ID: m.ID}
 		if b.connect != nil {
 			// One connect per request can be held; a second one is answered at once.
-			setConnected(reply, s.timings.Load())
+			srvSetConnected(reply, s.timings.Load())
 			return reply
 		}
 		hc := &heldConnect{sess: sess, reply: reply}
@@ -282,38 +273,38 @@ func (s *Server) handle(b *batch, m *Message) *Message {
 	case MetaDisconnect:
 		s.removeSession(sess, releaseDisconnect)
 		s.log.Info("bayeux: session disconnected", "session", sess.id)
-		return &Message{Channel: MetaDisconnect, ID: m.ID, Successful: boolPtr(true)}
+		return &Message{Channel: MetaDisconnect, ID: m.ID, Successful: srvBool(true)}
 	}
 	return s.publish(sess, m)
 }
 
-func setConnected(reply *Message, t *timings) {
-	reply.Successful, reply.Error = boolPtr(true), ""
-	reply.Advice = &Advice{Reconnect: ReconnectRetry, Interval: int64Ptr(t.interval.Milliseconds()), Timeout: int64Ptr(t.timeout.Milliseconds())}
+func srvSetConnected(reply *Message, t *serverTimings) {
+	reply.Successful, reply.Error = srvBool(true), ""
+	reply.Advice = &Advice{Reconnect: ReconnectRetry, Interval: srvInt64(t.interval.Milliseconds()), Timeout: srvInt64(t.timeout.Milliseconds())}
 }
 
-func setUnknownClient(reply *Message) {
-	r := unknownClient(reply)
+func srvSetUnknownClient(reply *Message) {
+	r := srvUnknownClient(reply)
 	reply.Successful, reply.Error, reply.Advice = r.Successful, r.Error, r.Advice
 }
 
 // subscribe handles /meta/subscribe and /meta/unsubscribe. All channels of the request
 // are checked before any is recorded: it applies entirely or not at all.
-func (s *Server) subscribe(sess *session, m *Message) *Message {
+func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 	chs := m.Subscription.Channels
 	if len(chs) == 0 {
-		return failReply(m, errSubscriptionMissing)
+		return srvFailReply(m, srvErrSubscriptionMissing)
 	}
 	for _, c := range chs {
 		if !ValidChannel(c) {
-			return failReply(m, errSubscriptionInvalid)
+			return srvFailReply(m, srvErrSubscriptionInvalid)
 		}
 	}
 	sub := m.Channel == MetaSubscribe
 	if sub {
 		for _, c := range chs {
 			if IsMeta(c) {
-				return failReply(m, "403:"+c+",meta_channel:subscribe_denied")
+				return srvFailReply(m, "403:"+c+",meta_channel:subscribe_denied")
 			}
 		}
 		if hook := s.opts.AuthorizeSubscribe; hook != nil {
@@ -324,7 +315,7 @@ func (s *Server) subscribe(sess *session, m *Message) *Message {
 				}
 				ic := info
 				if err := hook(&ic, c); err != nil {
-					return failReply(m, "403:"+c+","+errArg(err.Error())+":subscribe_denied")
+					return srvFailReply(m, "403:"+c+","+srvErrArg(err.Error())+":subscribe_denied")
 				}
 			}
 		}
@@ -332,7 +323,7 @@ func (s *Server) subscribe(sess *session, m *Message) *Message {
 	sess.mu.Lock()
 	if sess.removed {
 		sess.mu.Unlock()
-		return unknownClient(m)
+		return srvUnknownClient(m)
 	}
 	for _, c := range chs {
 		switch {
@@ -345,34 +336,34 @@ func (s *Server) subscribe(sess *session, m *Message) *Message {
 		}
 	}
 	sess.mu.Unlock()
-	return &Message{Channel: m.Channel, ID: m.ID, Subscription: m.Subscription, Successful: boolPtr(true)}
+	return &Message{Channel: m.Channel, ID: m.ID, Subscription: m.Subscription, Successful: srvBool(true)}
 }
 
 // publish handles a client's publish: checked, authorized, then delivered to the
 // subscribers (the publisher included, as CometD's broadcastToPublisher) unless it is on
 // /service/**, which only the server sees (through OnMessage).
-func (s *Server) publish(sess *session, m *Message) *Message {
+func (s *Server) publish(sess *serverSession, m *Message) *Message {
 	switch {
 	case IsWildcard(m.Channel):
-		return failReply(m, "405:"+m.Channel+":channel_invalid")
+		return srvFailReply(m, "405:"+m.Channel+":channel_invalid")
 	case len(m.Data) == 0:
-		return failReply(m, errDataMissing)
+		return srvFailReply(m, srvErrDataMissing)
 	}
 	if hook := s.opts.AuthorizePublish; hook != nil {
 		info := sess.info()
 		if err := hook(&info, m.Channel, m.Data); err != nil {
-			return failReply(m, "403:"+m.Channel+","+errArg(err.Error())+":publish_denied")
+			return srvFailReply(m, "403:"+m.Channel+","+srvErrArg(err.Error())+":publish_denied")
 		}
 	}
 	if !IsService(m.Channel) {
 		// The publisher's clientId and id are not copied: the event is the server's now.
 		s.fanOut(&Message{Channel: m.Channel, Data: m.Data}, nil, s.snapshot())
 	}
-	return &Message{Channel: m.Channel, ID: m.ID, Successful: boolPtr(true)}
+	return &Message{Channel: m.Channel, ID: m.ID, Successful: srvBool(true)}
 }
 
 // piggyback takes the events of sess that are ready, for a reply that is not a connect.
-func (s *Server) piggyback(sess *session) []*Message {
+func (s *Server) piggyback(sess *serverSession) []*Message {
 	if sess == nil {
 		return nil
 	}
@@ -385,7 +376,7 @@ func (s *Server) piggyback(sess *session) []*Message {
 	return evs
 }
 
-func signal(c chan struct{}) {
+func srvSignal(c chan struct{}) {
 	select {
 	case c <- struct{}{}:
 	default:
@@ -396,7 +387,7 @@ func signal(c chan struct{}) {
 // timeout 0, another session of the same browser holds a connect (multiple-clients), or
 // the server is shutting down; otherwise when an event arrives, the timeout runs out,
 // something releases it, or the client goes away (then nothing is written).
-func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *batch) {
+func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *srvBatch) {
 	hc := b.connect
 	sess, reply := hc.sess, hc.reply
 	t := s.timings.Load()
@@ -422,12 +413,12 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *batch) {
 	defer releaseSlot()
 
 	now := s.clock.Now()
-	p := newPoll()
+	p := newHeldPoll()
 	sess.mu.Lock()
 	if sess.removed {
 		sess.mu.Unlock()
 		releaseSlot()
-		setUnknownClient(reply)
+		srvSetUnknownClient(reply)
 		s.write(w, b.replies, sess)
 		return
 	}
@@ -441,10 +432,10 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *batch) {
 		releaseSlot()
 		switch {
 		case shutting:
-			reply.Successful, reply.Error = boolPtr(false), errShuttingDown
-			reply.Advice = &Advice{Reconnect: ReconnectRetry, Interval: int64Ptr(t.interval.Milliseconds())}
+			reply.Successful, reply.Error = srvBool(false), srvErrShuttingDown
+			reply.Advice = &Advice{Reconnect: ReconnectRetry, Interval: srvInt64(t.interval.Milliseconds())}
 		case len(evs) > 0 || timeout <= 0:
-			setConnected(reply, t)
+			srvSetConnected(reply, t)
 		default:
 			s.setMultipleClients(reply, t)
 		}
@@ -457,7 +448,7 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *batch) {
 	s.holds.add()
 	defer s.holds.done()
 	timeoutC, delayC := make(chan struct{}, 1), make(chan struct{}, 1)
-	tm := s.clock.AfterFunc(timeout, func() { signal(timeoutC) })
+	tm := s.clock.AfterFunc(timeout, func() { srvSignal(timeoutC) })
 	defer tm.Stop()
 	var delay Timer
 	var delayFor time.Time
@@ -469,7 +460,7 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *batch) {
 			delay.Stop()
 		}
 		delayFor = next
-		delay = s.clock.AfterFunc(next.Sub(now), func() { signal(delayC) })
+		delay = s.clock.AfterFunc(next.Sub(now), func() { srvSignal(delayC) })
 	}
 	defer func() {
 		if delay != nil {
@@ -512,7 +503,7 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *batch) {
 		sess.poll, sess.idleSince = nil, now
 		sess.mu.Unlock()
 		releaseSlot()
-		setConnected(reply, s.timings.Load())
+		srvSetConnected(reply, s.timings.Load())
 		s.write(w, append(b.replies, evs...), sess)
 		return
 	}
@@ -520,7 +511,7 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *batch) {
 
 // detach ends poll p if it is still the session's held connect, taking the ready events
 // if take is set. ok is false when someone else released p first.
-func (s *Server) detach(sess *session, p *poll, take bool) (evs []*Message, ok bool) {
+func (s *Server) detach(sess *serverSession, p *heldPoll, take bool) (evs []*Message, ok bool) {
 	now := s.clock.Now()
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
@@ -534,19 +525,19 @@ func (s *Server) detach(sess *session, p *poll, take bool) (evs []*Message, ok b
 	return evs, true
 }
 
-func (s *Server) setMultipleClients(reply *Message, t *timings) {
+func (s *Server) setMultipleClients(reply *Message, t *serverTimings) {
 	if msi := s.opts.MultiSessionInterval; msi > 0 {
-		reply.Successful = boolPtr(true)
-		reply.Advice = &Advice{Reconnect: ReconnectRetry, Interval: int64Ptr(msi.Milliseconds()), Timeout: int64Ptr(t.timeout.Milliseconds()), MultipleClients: true}
+		reply.Successful = srvBool(true)
+		reply.Advice = &Advice{Reconnect: ReconnectRetry, Interval: srvInt64(msi.Milliseconds()), Timeout: srvInt64(t.timeout.Milliseconds()), MultipleClients: true}
 		return
 	}
-	reply.Successful, reply.Error = boolPtr(false), errMultipleClients
+	reply.Successful, reply.Error = srvBool(false), srvErrMultipleClients
 	reply.Advice = &Advice{Reconnect: ReconnectNone, MultipleClients: true}
 }
 
 // answerReleased answers a held connect that another goroutine released (p.release is
 // closed and p.reason set, both under the session's lock).
-func (s *Server) answerReleased(w http.ResponseWriter, b *batch, p *poll) {
+func (s *Server) answerReleased(w http.ResponseWriter, b *srvBatch, p *heldPoll) {
 	<-p.release
 	reply, sess := b.connect.reply, b.connect.sess
 	switch p.reason {
@@ -556,11 +547,11 @@ func (s *Server) answerReleased(w http.ResponseWriter, b *batch, p *poll) {
 		s.log.Debug("bayeux: held connect replaced by a newer one", "session", sess.id)
 		http.Error(w, "bayeux: /meta/connect replaced by a newer /meta/connect of the same client", http.StatusInternalServerError)
 	case releaseDisconnect:
-		reply.Successful = boolPtr(true)
+		reply.Successful = srvBool(true)
 		reply.Advice = &Advice{Reconnect: ReconnectNone}
 		s.write(w, b.replies, sess)
 	case releaseExpired:
-		setUnknownClient(reply)
+		srvSetUnknownClient(reply)
 		s.write(w, b.replies, sess)
 	case releaseShutdown:
 		now := s.clock.Now()
@@ -571,7 +562,7 @@ func (s *Server) answerReleased(w http.ResponseWriter, b *batch, p *poll) {
 		}
 		sess.idleSince = now
 		sess.mu.Unlock()
-		setConnected(reply, s.timings.Load())
+		srvSetConnected(reply, s.timings.Load())
 		s.write(w, append(b.replies, evs...), sess)
 	}
 }

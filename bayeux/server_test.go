@@ -17,8 +17,8 @@ import (
 )
 
 func TestHandshakeGood(t *testing.T) {
-	h := newHarness(t, Options{})
-	resp, err := h.client.Post(h.url+"/handshake", "application/json", strings.NewReader(handshakeJSON))
+	h := newSrvHarness(t, Options{})
+	resp, err := h.client.Post(h.url+"/handshake", "application/json", strings.NewReader(srvHandshakeJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestHandshakeGood(t *testing.T) {
 }
 
 func TestHandshakeRefused(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	cases := []struct {
 		name, msg, code string
 	}{
@@ -86,7 +86,7 @@ func TestHandshakeRefused(t *testing.T) {
 			if !reflect.DeepEqual(r[0]["supportedConnectionTypes"], []any{"long-polling"}) {
 				t.Errorf("supportedConnectionTypes %v", r[0]["supportedConnectionTypes"])
 			}
-			if field(r[0], "advice.reconnect") != "none" {
+			if srvField(r[0], "advice.reconnect") != "none" {
 				t.Errorf("advice %v, want reconnect none", r[0]["advice"])
 			}
 		})
@@ -102,10 +102,10 @@ func TestHandshakeRefused(t *testing.T) {
 }
 
 func TestHandshakeIgnoresOtherMessagesInBatch(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	r := h.post(`[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"]},
 		{"channel":"/meta/subscribe","subscription":"/a"},{"channel":"/a","data":1}]`)
-	if !reflect.DeepEqual(channels(r), []string{"/meta/handshake"}) || r[0]["successful"] != true {
+	if !reflect.DeepEqual(srvChannels(r), []string{"/meta/handshake"}) || r[0]["successful"] != true {
 		t.Fatalf("replies %v", r)
 	}
 	if si := h.srv.Sessions(); len(si) != 1 || len(si[0].Subscriptions) != 0 {
@@ -115,13 +115,13 @@ func TestHandshakeIgnoresOtherMessagesInBatch(t *testing.T) {
 
 func TestFirstConnectWithTimeoutZeroAnsweredAtOnce(t *testing.T) {
 	// The server would hold a connect for an hour: a reply proves timeout:0 was honoured.
-	h := newHarness(t, Options{Timeout: time.Hour})
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
 	id := h.handshake()
-	r := h.post(connect0JSON(id))
+	r := h.post(srvConnect0JSON(id))
 	if len(r) != 1 || r[0]["successful"] != true || r[0]["channel"] != "/meta/connect" {
 		t.Fatalf("replies %v", r)
 	}
-	if field(r[0], "advice.timeout") != float64(time.Hour.Milliseconds()) || field(r[0], "advice.reconnect") != "retry" {
+	if srvField(r[0], "advice.timeout") != float64(time.Hour.Milliseconds()) || srvField(r[0], "advice.reconnect") != "retry" {
 		t.Errorf("advice %v: want the server's timeout and retry", r[0]["advice"])
 	}
 	// A client timeout above zero is honoured too, capped by the server's.
@@ -132,17 +132,17 @@ func TestFirstConnectWithTimeoutZeroAnsweredAtOnce(t *testing.T) {
 }
 
 func TestHeldConnectReleasedByEvent(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour})
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
 	id := h.handshake()
 	h.subscribe(id, "/a")
-	h.post(connect0JSON(id))
-	ch := postAsync(context.Background(), h.client, h.url+"/connect", connectJSON(id))
+	h.post(srvConnect0JSON(id))
+	ch := srvPostAsync(context.Background(), h.client, h.url+"/connect", srvConnectJSON(id))
 	h.waitHeld(id)
 	if n, err := h.srv.Publish("/a", map[string]any{"n": 1}); n != 1 || err != nil {
 		t.Fatalf("Publish = %d, %v", n, err)
 	}
-	r := await(t, ch)
-	if !reflect.DeepEqual(channels(r.replies), []string{"/meta/connect", "/a"}) {
+	r := srvAwait(t, ch)
+	if !reflect.DeepEqual(srvChannels(r.replies), []string{"/meta/connect", "/a"}) {
 		t.Fatalf("replies %v", r.replies)
 	}
 	if r.replies[0]["successful"] != true || r.replies[0]["id"] != "c" {
@@ -158,15 +158,15 @@ func TestHeldConnectReleasedByEvent(t *testing.T) {
 }
 
 func TestHeldConnectTimesOutEmpty(t *testing.T) {
-	h := newHarness(t, Options{Timeout: 300 * time.Millisecond})
+	h := newSrvHarness(t, Options{Timeout: 300 * time.Millisecond})
 	id := h.handshake()
 	h.subscribe(id, "/a")
 	start := time.Now()
-	r := h.post(connectJSON(id))
-	if !reflect.DeepEqual(channels(r), []string{"/meta/connect"}) || r[0]["successful"] != true {
+	r := h.post(srvConnectJSON(id))
+	if !reflect.DeepEqual(srvChannels(r), []string{"/meta/connect"}) || r[0]["successful"] != true {
 		t.Fatalf("replies %v", r)
 	}
-	if field(r[0], "advice.reconnect") != "retry" || field(r[0], "advice.timeout") != 300.0 {
+	if srvField(r[0], "advice.reconnect") != "retry" || srvField(r[0], "advice.timeout") != 300.0 {
 		t.Errorf("advice %v", r[0]["advice"])
 	}
 	// Not a timed assertion: a reply before the timeout would mean the connect was not held.
@@ -179,7 +179,7 @@ func TestHeldConnectTimesOutEmpty(t *testing.T) {
 }
 
 func TestBatchesHandledInOrder(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour})
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
 	id := h.handshake()
 	r := h.post(fmt.Sprintf(`[{"channel":"/meta/subscribe","clientId":%[1]q,"subscription":"/a","id":"s1"},
 		{"channel":"/meta/subscribe","clientId":%[1]q,"subscription":"/b","id":"s2"}]`, id))
@@ -191,7 +191,7 @@ func TestBatchesHandledInOrder(t *testing.T) {
 	r = h.post(fmt.Sprintf(`[{"channel":"/c","clientId":%[1]q,"data":"early","id":"p1"},
 		{"channel":"/meta/subscribe","clientId":%[1]q,"subscription":"/c","id":"s3"},
 		{"channel":"/c","clientId":%[1]q,"data":"late","id":"p2"}]`, id))
-	if !reflect.DeepEqual(channels(r), []string{"/c", "/meta/subscribe", "/c", "/c"}) {
+	if !reflect.DeepEqual(srvChannels(r), []string{"/c", "/meta/subscribe", "/c", "/c"}) {
 		t.Fatalf("replies %v", r)
 	}
 	if r[0]["id"] != "p1" || r[2]["id"] != "p2" || r[3]["data"] != "late" || r[3]["id"] != nil {
@@ -200,7 +200,7 @@ func TestBatchesHandledInOrder(t *testing.T) {
 	// [connect, publish]: the publish is handled, and its event ends the connect at once.
 	r = h.post(fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%[1]q,"connectionType":"long-polling","id":"c1"},
 		{"channel":"/a","clientId":%[1]q,"data":{"x":1},"id":"p3"}]`, id))
-	if !reflect.DeepEqual(channels(r), []string{"/meta/connect", "/a", "/a"}) {
+	if !reflect.DeepEqual(srvChannels(r), []string{"/meta/connect", "/a", "/a"}) {
 		t.Fatalf("replies %v", r)
 	}
 	if r[0]["id"] != "c1" || r[0]["successful"] != true || r[1]["id"] != "p3" || r[1]["successful"] != true {
@@ -209,15 +209,15 @@ func TestBatchesHandledInOrder(t *testing.T) {
 }
 
 func TestBareObjectAccepted(t *testing.T) {
-	h := newHarness(t, Options{})
-	status, r := post(t, h.client, h.url, `{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":"x"}`)
+	h := newSrvHarness(t, Options{})
+	status, r := srvPost(t, h.client, h.url, `{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":"x"}`)
 	if status != http.StatusOK || len(r) != 1 || r[0]["successful"] != true || r[0]["id"] != "x" {
 		t.Fatalf("status %d replies %v", status, r)
 	}
 }
 
 func TestWildcardSubscriptions(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	one, many, plain := h.handshake(), h.handshake(), h.handshake()
 	h.subscribe(one, "/x/*")
 	h.subscribe(many, "/x/**")
@@ -238,16 +238,16 @@ func TestWildcardSubscriptions(t *testing.T) {
 			t.Errorf("Publish(%s) = %d, %v; want %d", c.channel, n, err, len(c.want))
 		}
 		for _, id := range []string{one, many, plain} {
-			r := h.post(connect0JSON(id))
+			r := h.post(srvConnect0JSON(id))
 			got := len(r) == 2 && r[1]["channel"] == c.channel && r[1]["data"] == c.channel
 			if want := slices.Contains(c.want, id); got != want || len(r) > 2 {
-				t.Errorf("publish %s, session subscribed to %v: replies %v", c.channel, mustSession(t, h.srv, id).Subscriptions, r)
+				t.Errorf("publish %s, session subscribed to %v: replies %v", c.channel, srvMustSession(t, h.srv, id).Subscriptions, r)
 			}
 		}
 	}
 }
 
-func mustSession(t *testing.T, s *Server, id string) SessionInfo {
+func srvMustSession(t *testing.T, s *Server, id string) SessionInfo {
 	t.Helper()
 	si, ok := s.Session(id)
 	if !ok {
@@ -257,7 +257,7 @@ func mustSession(t *testing.T, s *Server, id string) SessionInfo {
 }
 
 func TestPublishToPatternRefused(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	id := h.handshake()
 	h.subscribe(id, "/x/**")
 	for _, ch := range []string{"/x/*", "/x/**"} {
@@ -274,13 +274,13 @@ func TestPublishToPatternRefused(t *testing.T) {
 	if _, err := h.srv.Publish("/x/y", func() {}); err == nil {
 		t.Error("Publish of unencodable data: no error")
 	}
-	if si := mustSession(t, h.srv, id); si.QueueLen != 0 {
+	if si := srvMustSession(t, h.srv, id); si.QueueLen != 0 {
 		t.Errorf("refused publishes queued %d events", si.QueueLen)
 	}
 }
 
 func TestChannelErrors(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	id := h.handshake()
 	cases := []struct{ msg, err string }{
 		{fmt.Sprintf(`{"clientId":%q,"data":1,"id":"e"}`, id), "400::channel_missing"},
@@ -300,13 +300,13 @@ func TestChannelErrors(t *testing.T) {
 			t.Errorf("%s: replies %v, want error %q", c.msg, r, c.err)
 		}
 	}
-	if si := mustSession(t, h.srv, id); len(si.Subscriptions) != 0 {
+	if si := srvMustSession(t, h.srv, id); len(si.Subscriptions) != 0 {
 		t.Errorf("failed subscribes recorded %v", si.Subscriptions)
 	}
 }
 
 func TestUnknownClient402ThenRehandshake(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	for _, msg := range []string{
 		`{"channel":"/meta/connect","clientId":"nosuchclient","connectionType":"long-polling","id":"u"}`,
 		`{"channel":"/meta/connect","connectionType":"long-polling","id":"u"}`,
@@ -315,47 +315,47 @@ func TestUnknownClient402ThenRehandshake(t *testing.T) {
 		`{"channel":"/meta/disconnect","clientId":"nosuchclient","id":"u"}`,
 		`{"channel":"/a","data":1,"id":"u"}`,
 	} {
-		status, r := post(t, h.client, h.url, "["+msg+"]")
+		status, r := srvPost(t, h.client, h.url, "["+msg+"]")
 		if status != http.StatusOK || len(r) != 1 {
 			t.Fatalf("%s: status %d replies %v", msg, status, r)
 		}
 		if r[0]["successful"] != false || r[0]["error"] != "402::Unknown client" || r[0]["id"] != "u" ||
-			field(r[0], "advice.reconnect") != "handshake" || field(r[0], "advice.interval") != 0.0 {
+			srvField(r[0], "advice.reconnect") != "handshake" || srvField(r[0], "advice.interval") != 0.0 {
 			t.Errorf("%s: reply %v", msg, r[0])
 		}
 	}
 	id := h.handshake()
-	if r := h.post(connect0JSON(id)); r[0]["successful"] != true {
+	if r := h.post(srvConnect0JSON(id)); r[0]["successful"] != true {
 		t.Errorf("connect after re-handshake: %v", r)
 	}
 }
 
 func TestSessionExpiresAfterMaxInterval(t *testing.T) {
 	clock := NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	h := newHarness(t, Options{Clock: clock, MaxInterval: 10 * time.Second, SweepPeriod: time.Second, Timeout: time.Hour})
+	h := newSrvHarness(t, Options{Clock: clock, MaxInterval: 10 * time.Second, SweepPeriod: time.Second, Timeout: time.Hour})
 	idle, late, holding := h.handshake(), h.handshake(), h.handshake()
-	h.post(connect0JSON(idle))
-	h.post(connect0JSON(holding))
-	ch := postAsync(context.Background(), h.client, h.url, connectJSON(holding))
+	h.post(srvConnect0JSON(idle))
+	h.post(srvConnect0JSON(holding))
+	ch := srvPostAsync(context.Background(), h.client, h.url, srvConnectJSON(holding))
 	h.waitHeld(holding)
 
 	clock.Advance(5 * time.Second)
-	h.post(connect0JSON(late)) // its expiry now counts from t=5s
+	h.post(srvConnect0JSON(late)) // its expiry now counts from t=5s
 	clock.Advance(5 * time.Second)
 	if n := len(h.srv.Sessions()); n != 3 {
 		t.Fatalf("t=10s: %d sessions, want 3 (not idle longer than maxInterval yet)", n)
 	}
 	clock.Advance(2 * time.Second)
-	ids := sessionIDs(h.srv)
+	ids := srvSessionIDs(h.srv)
 	if slices.Contains(ids, idle) || !slices.Contains(ids, late) || !slices.Contains(ids, holding) {
 		t.Fatalf("t=12s: sessions %v; want %s gone, %s and %s kept", ids, idle, late, holding)
 	}
-	r := h.post(connect0JSON(idle))
-	if r[0]["error"] != "402::Unknown client" || field(r[0], "advice.reconnect") != "handshake" {
+	r := h.post(srvConnect0JSON(idle))
+	if r[0]["error"] != "402::Unknown client" || srvField(r[0], "advice.reconnect") != "handshake" {
 		t.Errorf("connect of expired session: %v", r)
 	}
 	clock.Advance(5 * time.Second)
-	if ids := sessionIDs(h.srv); !reflect.DeepEqual(ids, []string{holding}) {
+	if ids := srvSessionIDs(h.srv); !reflect.DeepEqual(ids, []string{holding}) {
 		t.Fatalf("t=17s: sessions %v, want only the one holding a connect", ids)
 	}
 	// The held connect protected its session; once answered, its expiry starts.
@@ -363,7 +363,7 @@ func TestSessionExpiresAfterMaxInterval(t *testing.T) {
 	if n, err := h.srv.Publish("/release", true); n != 1 || err != nil {
 		t.Fatalf("Publish = %d, %v", n, err)
 	}
-	if r := await(t, ch); len(r.replies) != 2 || r.replies[0]["successful"] != true {
+	if r := srvAwait(t, ch); len(r.replies) != 2 || r.replies[0]["successful"] != true {
 		t.Fatalf("held connect: %+v", r)
 	}
 	clock.Advance(11 * time.Second)
@@ -371,10 +371,10 @@ func TestSessionExpiresAfterMaxInterval(t *testing.T) {
 		t.Fatalf("%d sessions left", n)
 	}
 	// The handler stops its timeout timer once its reply is written.
-	waitFor(t, "no timer left on the clock", func() bool { return clock.Pending() == 0 })
+	srvWaitFor(t, "no timer left on the clock", func() bool { return clock.Pending() == 0 })
 }
 
-func sessionIDs(s *Server) []string {
+func srvSessionIDs(s *Server) []string {
 	var ids []string
 	for _, si := range s.Sessions() {
 		ids = append(ids, si.ID)
@@ -383,24 +383,24 @@ func sessionIDs(s *Server) []string {
 }
 
 func TestDisconnectReleasesHeldConnect(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour})
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
 	id := h.handshake()
 	h.subscribe(id, "/a")
-	ch := postAsync(context.Background(), h.client, h.url, connectJSON(id))
+	ch := srvPostAsync(context.Background(), h.client, h.url, srvConnectJSON(id))
 	h.waitHeld(id)
 	r := h.post(fmt.Sprintf(`[{"channel":"/meta/disconnect","clientId":%q,"id":"d"}]`, id))
 	if len(r) != 1 || r[0]["successful"] != true || r[0]["id"] != "d" {
 		t.Fatalf("disconnect replies %v", r)
 	}
-	held := await(t, ch)
+	held := srvAwait(t, ch)
 	if held.status != http.StatusOK || len(held.replies) != 1 || held.replies[0]["successful"] != true ||
-		field(held.replies[0], "advice.reconnect") != "none" {
+		srvField(held.replies[0], "advice.reconnect") != "none" {
 		t.Fatalf("held connect after disconnect: %+v", held)
 	}
 	if _, ok := h.srv.Session(id); ok {
 		t.Error("session still there after disconnect")
 	}
-	for _, msg := range []string{connectJSON(id), fmt.Sprintf(`[{"channel":"/a","clientId":%q,"data":1}]`, id)} {
+	for _, msg := range []string{srvConnectJSON(id), fmt.Sprintf(`[{"channel":"/a","clientId":%q,"data":1}]`, id)} {
 		if r := h.post(msg); r[0]["error"] != "402::Unknown client" {
 			t.Errorf("%s after disconnect: %v", msg, r)
 		}
@@ -408,46 +408,46 @@ func TestDisconnectReleasesHeldConnect(t *testing.T) {
 }
 
 func TestDuplicateConnectEndsTheOlderWith500(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour})
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
 	id := h.handshake()
 	h.subscribe(id, "/a")
-	first := postAsync(context.Background(), h.client, h.url, connectJSON(id))
+	first := srvPostAsync(context.Background(), h.client, h.url, srvConnectJSON(id))
 	h.waitHeld(id)
-	second := postAsync(context.Background(), newClient(t, false), h.url, connectJSON(id))
-	if r := await(t, first); r.status != http.StatusInternalServerError {
+	second := srvPostAsync(context.Background(), srvHTTPClient(t, false), h.url, srvConnectJSON(id))
+	if r := srvAwait(t, first); r.status != http.StatusInternalServerError {
 		t.Fatalf("older connect: status %d, want 500", r.status)
 	}
 	h.waitHeld(id)
 	if _, err := h.srv.Publish("/a", "x"); err != nil {
 		t.Fatal(err)
 	}
-	r := await(t, second)
-	if !reflect.DeepEqual(channels(r.replies), []string{"/meta/connect", "/a"}) {
+	r := srvAwait(t, second)
+	if !reflect.DeepEqual(srvChannels(r.replies), []string{"/meta/connect", "/a"}) {
 		t.Fatalf("newer connect: %+v", r)
 	}
 }
 
 func TestMultipleClientsAdvice(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour})
-	browser := newClient(t, true) // one cookie jar = one browser
-	tab1 := handshakeWith(t, browser, h.url)
-	tab2 := handshakeWith(t, browser, h.url)
-	if a, b := mustSession(t, h.srv, tab1).Browser, mustSession(t, h.srv, tab2).Browser; a != b || a == "" {
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
+	browser := srvHTTPClient(t, true) // one cookie jar = one browser
+	tab1 := srvHandshake(t, browser, h.url)
+	tab2 := srvHandshake(t, browser, h.url)
+	if a, b := srvMustSession(t, h.srv, tab1).Browser, srvMustSession(t, h.srv, tab2).Browser; a != b || a == "" {
 		t.Fatalf("tabs of one browser got browser ids %q and %q", a, b)
 	}
-	held := postAsync(context.Background(), browser, h.url, connectJSON(tab1))
+	held := srvPostAsync(context.Background(), browser, h.url, srvConnectJSON(tab1))
 	h.waitHeld(tab1)
-	status, r := post(t, browser, h.url, connectJSON(tab2))
+	status, r := srvPost(t, browser, h.url, srvConnectJSON(tab2))
 	if status != http.StatusOK || len(r) != 1 || r[0]["successful"] != true {
 		t.Fatalf("second tab: status %d replies %v", status, r)
 	}
-	if field(r[0], "advice.multiple-clients") != true || field(r[0], "advice.reconnect") != "retry" || field(r[0], "advice.interval") != 2000.0 {
+	if srvField(r[0], "advice.multiple-clients") != true || srvField(r[0], "advice.reconnect") != "retry" || srvField(r[0], "advice.interval") != 2000.0 {
 		t.Errorf("second tab advice %v", r[0]["advice"])
 	}
 	// Another browser is not affected.
-	other := newClient(t, true)
-	id3 := handshakeWith(t, other, h.url)
-	held3 := postAsync(context.Background(), other, h.url, connectJSON(id3))
+	other := srvHTTPClient(t, true)
+	id3 := srvHandshake(t, other, h.url)
+	held3 := srvPostAsync(context.Background(), other, h.url, srvConnectJSON(id3))
 	h.waitHeld(id3)
 	// Once the first tab's connect ends, the second tab may hold one.
 	h.subscribe(tab1, "/a")
@@ -455,33 +455,33 @@ func TestMultipleClientsAdvice(t *testing.T) {
 	if n, _ := h.srv.Publish("/a", 1); n != 2 {
 		t.Fatalf("delivered to %d", n)
 	}
-	await(t, held)
-	await(t, held3)
-	held2 := postAsync(context.Background(), browser, h.url, connectJSON(tab2))
+	srvAwait(t, held)
+	srvAwait(t, held3)
+	held2 := srvPostAsync(context.Background(), browser, h.url, srvConnectJSON(tab2))
 	h.waitHeld(tab2)
 	h.subscribe(tab2, "/b")
 	h.srv.Publish("/b", 2)
-	if r := await(t, held2); len(r.replies) != 2 || field(r.replies[0], "advice.multiple-clients") != nil {
+	if r := srvAwait(t, held2); len(r.replies) != 2 || srvField(r.replies[0], "advice.multiple-clients") != nil {
 		t.Errorf("second tab alone: %+v", r)
 	}
 }
 
 func TestMultipleClientsWithoutIntervalRefused(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour, MultiSessionInterval: -1})
-	browser := newClient(t, true)
-	tab1, tab2 := handshakeWith(t, browser, h.url), handshakeWith(t, browser, h.url)
-	held := postAsync(context.Background(), browser, h.url, connectJSON(tab1))
+	h := newSrvHarness(t, Options{Timeout: time.Hour, MultiSessionInterval: -1})
+	browser := srvHTTPClient(t, true)
+	tab1, tab2 := srvHandshake(t, browser, h.url), srvHandshake(t, browser, h.url)
+	held := srvPostAsync(context.Background(), browser, h.url, srvConnectJSON(tab1))
 	h.waitHeld(tab1)
-	_, r := post(t, browser, h.url, connectJSON(tab2))
-	if r[0]["successful"] != false || field(r[0], "advice.reconnect") != "none" || field(r[0], "advice.multiple-clients") != true {
+	_, r := srvPost(t, browser, h.url, srvConnectJSON(tab2))
+	if r[0]["successful"] != false || srvField(r[0], "advice.reconnect") != "none" || srvField(r[0], "advice.multiple-clients") != true {
 		t.Errorf("second tab: %v", r)
 	}
 	h.srv.ExpireSession(tab1)
-	await(t, held)
+	srvAwait(t, held)
 }
 
 func TestHTTPErrors(t *testing.T) {
-	h := newHarness(t, Options{MaxBodyBytes: 4096})
+	h := newSrvHarness(t, Options{MaxBodyBytes: 4096})
 	do := func(method, ctype, body string) int {
 		t.Helper()
 		req, err := http.NewRequest(method, h.url+"/x/y", strings.NewReader(body))
@@ -501,7 +501,7 @@ func TestHTTPErrors(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
-	hs := handshakeJSON
+	hs := srvHandshakeJSON
 	cases := []struct {
 		name, method, ctype, body string
 		want                      int
@@ -540,26 +540,26 @@ func TestHTTPErrors(t *testing.T) {
 }
 
 func TestServiceChannels(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	id, spy := h.handshake(), h.handshake()
 	h.subscribe(spy, "/**")
 	r := h.post(fmt.Sprintf(`[{"channel":"/meta/subscribe","clientId":%q,"subscription":["/service/echo","/chat"]}]`, id))
 	if r[0]["successful"] != true {
 		t.Fatalf("subscribe: %v", r)
 	}
-	if subs := mustSession(t, h.srv, id).Subscriptions; !reflect.DeepEqual(subs, []string{"/chat"}) {
+	if subs := srvMustSession(t, h.srv, id).Subscriptions; !reflect.DeepEqual(subs, []string{"/chat"}) {
 		t.Errorf("recorded %v, want only /chat", subs)
 	}
 	r = h.post(fmt.Sprintf(`[{"channel":"/service/echo","clientId":%q,"data":{"q":1},"id":"s"}]`, id))
-	if !reflect.DeepEqual(channels(r), []string{"/service/echo"}) || r[0]["successful"] != true || r[0]["id"] != "s" {
+	if !reflect.DeepEqual(srvChannels(r), []string{"/service/echo"}) || r[0]["successful"] != true || r[0]["id"] != "s" {
 		t.Fatalf("service publish: %v", r)
 	}
-	if si := mustSession(t, h.srv, spy); si.QueueLen != 0 {
+	if si := srvMustSession(t, h.srv, spy); si.QueueLen != 0 {
 		t.Errorf("a /** subscriber got a /service message")
 	}
 	var seen bool
 	for _, ev := range h.events() {
-		if ev.Direction == Received && ev.Message.Channel == "/service/echo" && ev.SessionID == id && string(ev.Message.Data) == `{"q":1}` {
+		if ev.Direction == WireIn && ev.Message.Channel == "/service/echo" && ev.SessionID == id && string(ev.Message.Data) == `{"q":1}` {
 			seen = true
 		}
 	}
@@ -573,18 +573,18 @@ func TestServiceChannels(t *testing.T) {
 	if err := h.srv.Deliver("gone", "/service/echo", 1); !errors.Is(err, ErrUnknownSession) {
 		t.Errorf("Deliver to unknown session: %v", err)
 	}
-	r = h.post(connect0JSON(id))
-	if !reflect.DeepEqual(channels(r), []string{"/meta/connect", "/service/echo"}) {
+	r = h.post(srvConnect0JSON(id))
+	if !reflect.DeepEqual(srvChannels(r), []string{"/meta/connect", "/service/echo"}) {
 		t.Errorf("reply to the sender: %v", r)
 	}
-	if si := mustSession(t, h.srv, spy); si.QueueLen != 0 {
+	if si := srvMustSession(t, h.srv, spy); si.QueueLen != 0 {
 		t.Errorf("Deliver reached another session")
 	}
 }
 
 func TestExtPassedToHooksAndNeverRejected(t *testing.T) {
 	var gotExt json.RawMessage
-	h := newHarness(t, Options{
+	h := newSrvHarness(t, Options{
 		Authenticate: func(r *http.Request, m *Message) (string, error) {
 			gotExt = m.Ext
 			var ext struct{ Auth struct{ User string } }
@@ -602,7 +602,7 @@ func TestExtPassedToHooksAndNeverRejected(t *testing.T) {
 	if !strings.Contains(string(gotExt), `"vendor.x":[1,2]`) {
 		t.Errorf("Authenticate saw ext %s", gotExt)
 	}
-	si := mustSession(t, h.srv, id)
+	si := srvMustSession(t, h.srv, id)
 	if si.Principal != "alice" || !strings.Contains(string(si.HandshakeExt), "alice") {
 		t.Errorf("session %+v", si)
 	}
@@ -612,7 +612,7 @@ func TestExtPassedToHooksAndNeverRejected(t *testing.T) {
 	}
 	found := false
 	for _, ev := range h.events() {
-		if ev.Direction == Received && ev.Message.Channel == MetaSubscribe && ev.Principal == "alice" && strings.Contains(string(ev.Message.Ext), "whatever") {
+		if ev.Direction == WireIn && ev.Message.Channel == MetaSubscribe && ev.Principal == "alice" && strings.Contains(string(ev.Message.Ext), "whatever") {
 			found = true
 		}
 	}
@@ -622,17 +622,17 @@ func TestExtPassedToHooksAndNeverRejected(t *testing.T) {
 }
 
 func TestAuthenticateDenied(t *testing.T) {
-	h := newHarness(t, Options{Authenticate: func(r *http.Request, _ *Message) (string, error) {
+	h := newSrvHarness(t, Options{Authenticate: func(r *http.Request, _ *Message) (string, error) {
 		if _, p, ok := r.BasicAuth(); ok && p == "secret" {
 			return "bob", nil
 		}
 		return "", errors.New("bad password")
 	}})
 	r := h.post(`[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":"h"}]`)
-	if r[0]["successful"] != false || r[0]["error"] != "403::Handshake denied" || field(r[0], "advice.reconnect") != "none" || r[0]["id"] != "h" {
+	if r[0]["successful"] != false || r[0]["error"] != "403::Handshake denied" || srvField(r[0], "advice.reconnect") != "none" || r[0]["id"] != "h" {
 		t.Errorf("denied handshake: %v", r)
 	}
-	req, _ := http.NewRequest(http.MethodPost, h.url, strings.NewReader(handshakeJSON))
+	req, _ := http.NewRequest(http.MethodPost, h.url, strings.NewReader(srvHandshakeJSON))
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth("bob", "secret")
 	resp, err := h.client.Do(req)
@@ -646,7 +646,7 @@ func TestAuthenticateDenied(t *testing.T) {
 }
 
 func TestAuthorizeHooks(t *testing.T) {
-	h := newHarness(t, Options{
+	h := newSrvHarness(t, Options{
 		Authenticate: func(r *http.Request, _ *Message) (string, error) { return r.Header.Get("X-User"), nil },
 		AuthorizeSubscribe: func(s *SessionInfo, ch string) error {
 			if strings.HasPrefix(ch, "/private/") && ch != "/private/"+s.Principal {
@@ -661,7 +661,7 @@ func TestAuthorizeHooks(t *testing.T) {
 			return nil
 		},
 	})
-	req, _ := http.NewRequest(http.MethodPost, h.url, strings.NewReader(handshakeJSON))
+	req, _ := http.NewRequest(http.MethodPost, h.url, strings.NewReader(srvHandshakeJSON))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-User", "carol")
 	resp, err := h.client.Do(req)
@@ -677,21 +677,21 @@ func TestAuthorizeHooks(t *testing.T) {
 	if r[0]["successful"] != false || r[0]["error"] != "403:/private/dave,not yours  ask  politely:subscribe_denied" {
 		t.Errorf("denied subscribe: %v", r)
 	}
-	if subs := mustSession(t, h.srv, id).Subscriptions; len(subs) != 0 {
+	if subs := srvMustSession(t, h.srv, id).Subscriptions; len(subs) != 0 {
 		t.Errorf("a denied subscribe recorded %v (must be all or nothing)", subs)
 	}
 	h.subscribe(id, "/public", "/private/carol")
 	r = h.post(fmt.Sprintf(`[{"channel":"/public","clientId":%q,"data":"forbidden"},{"channel":"/public","clientId":%[1]q,"data":"fine"}]`, id))
-	if !reflect.DeepEqual(channels(r), []string{"/public", "/public", "/public"}) || r[0]["successful"] != false ||
+	if !reflect.DeepEqual(srvChannels(r), []string{"/public", "/public", "/public"}) || r[0]["successful"] != false ||
 		r[0]["error"] != "403:/public,carol may not say that:publish_denied" || r[1]["successful"] != true || r[2]["data"] != "fine" {
 		t.Errorf("publishes: %v", r)
 	}
 }
 
 func TestPublishToMatchesSessions(t *testing.T) {
-	h := newHarness(t, Options{Authenticate: func(r *http.Request, _ *Message) (string, error) { return r.URL.Query().Get("user"), nil }})
+	h := newSrvHarness(t, Options{Authenticate: func(r *http.Request, _ *Message) (string, error) { return r.URL.Query().Get("user"), nil }})
 	hs := func(user string) string {
-		_, r := post(t, h.client, h.url+"?user="+user, handshakeJSON)
+		_, r := srvPost(t, h.client, h.url+"?user="+user, srvHandshakeJSON)
 		return r[0]["clientId"].(string)
 	}
 	alice, bob, carol := hs("alice"), hs("bob"), hs("carol")
@@ -702,14 +702,14 @@ func TestPublishToMatchesSessions(t *testing.T) {
 		t.Fatalf("PublishTo = %d, %v; want 1 (carol is not subscribed)", n, err)
 	}
 	for id, want := range map[string]int{alice: 1, bob: 0, carol: 0} {
-		if got := mustSession(t, h.srv, id).QueueLen; got != want {
+		if got := srvMustSession(t, h.srv, id).QueueLen; got != want {
 			t.Errorf("session %s queued %d, want %d", id, got, want)
 		}
 	}
 }
 
 func TestQueueOverflowDropsOldest(t *testing.T) {
-	h := newHarness(t, Options{MaxQueue: 3})
+	h := newSrvHarness(t, Options{MaxQueue: 3})
 	id := h.handshake()
 	h.subscribe(id, "/a")
 	for i := 1; i <= 5; i++ {
@@ -717,11 +717,11 @@ func TestQueueOverflowDropsOldest(t *testing.T) {
 			t.Fatalf("publish %d delivered to %d", i, n)
 		}
 	}
-	si := mustSession(t, h.srv, id)
+	si := srvMustSession(t, h.srv, id)
 	if si.QueueLen != 3 || si.Dropped != 2 || h.srv.Dropped() != 2 {
 		t.Errorf("queue %d dropped %d (server %d), want 3 and 2", si.QueueLen, si.Dropped, h.srv.Dropped())
 	}
-	r := h.post(connect0JSON(id))
+	r := h.post(srvConnect0JSON(id))
 	var got []float64
 	for _, ev := range r[1:] {
 		got = append(got, ev["data"].(float64))
@@ -732,29 +732,29 @@ func TestQueueOverflowDropsOldest(t *testing.T) {
 }
 
 func TestClientGoingAwayReleasesHeldConnect(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour})
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
 	id := h.handshake()
 	h.subscribe(id, "/a")
 	ctx, cancel := context.WithCancel(context.Background())
-	ch := postAsync(ctx, h.client, h.url, connectJSON(id))
+	ch := srvPostAsync(ctx, h.client, h.url, srvConnectJSON(id))
 	h.waitHeld(id)
 	cancel()
 	if r := <-ch; r.err == nil {
 		t.Fatalf("cancelled connect returned %+v", r)
 	}
-	waitFor(t, "the held connect to be released", func() bool { return !mustSession(t, h.srv, id).ConnectHeld })
+	srvWaitFor(t, "the held connect to be released", func() bool { return !srvMustSession(t, h.srv, id).ConnectHeld })
 	h.srv.Publish("/a", "kept")
-	if r := h.post(connect0JSON(id)); len(r) != 2 || r[1]["data"] != "kept" {
+	if r := h.post(srvConnect0JSON(id)); len(r) != 2 || r[1]["data"] != "kept" {
 		t.Errorf("next connect: %v", r)
 	}
 }
 
 func TestJournalSeesEveryMessageInOrder(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	id := h.handshake()
 	h.subscribe(id, "/a")
 	h.srv.Publish("/a", 1)
-	h.post(connect0JSON(id))
+	h.post(srvConnect0JSON(id))
 	var got []string
 	for _, ev := range h.events() {
 		if ev.Time.IsZero() {
@@ -773,18 +773,18 @@ func TestJournalSeesEveryMessageInOrder(t *testing.T) {
 
 func TestSetTimings(t *testing.T) {
 	clock := NewFakeClock(time.Unix(0, 0))
-	h := newHarness(t, Options{Clock: clock})
+	h := newSrvHarness(t, Options{Clock: clock})
 	h.srv.SetTimings(5*time.Second, 250*time.Millisecond, time.Second)
 	if to, iv, mi := h.srv.Timings(); to != 5*time.Second || iv != 250*time.Millisecond || mi != time.Second {
 		t.Errorf("Timings = %v %v %v", to, iv, mi)
 	}
-	r := h.post(handshakeJSON)
-	if field(r[0], "advice.timeout") != 5000.0 || field(r[0], "advice.interval") != 250.0 {
+	r := h.post(srvHandshakeJSON)
+	if srvField(r[0], "advice.timeout") != 5000.0 || srvField(r[0], "advice.interval") != 250.0 {
 		t.Errorf("handshake advice %v", r[0]["advice"])
 	}
 	id := r[0]["clientId"].(string)
-	r = h.post(connect0JSON(id))
-	if field(r[0], "advice.timeout") != 5000.0 || field(r[0], "advice.interval") != 250.0 {
+	r = h.post(srvConnect0JSON(id))
+	if srvField(r[0], "advice.timeout") != 5000.0 || srvField(r[0], "advice.interval") != 250.0 {
 		t.Errorf("connect advice %v", r[0]["advice"])
 	}
 	clock.Advance(2 * time.Second) // > interval + maxInterval, two sweeps (997 ms)
@@ -794,27 +794,27 @@ func TestSetTimings(t *testing.T) {
 	// timeout 0: plain polling, every connect answered at once.
 	h.srv.SetTimings(0, 0, time.Minute)
 	id = h.handshake()
-	if r := h.post(connectJSON(id)); r[0]["successful"] != true {
+	if r := h.post(srvConnectJSON(id)); r[0]["successful"] != true {
 		t.Errorf("connect with timeout 0: %v", r)
 	}
 }
 
 func TestExpireSessionAnswersHeldConnectWith402(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour, Authenticate: func(r *http.Request, _ *Message) (string, error) {
+	h := newSrvHarness(t, Options{Timeout: time.Hour, Authenticate: func(r *http.Request, _ *Message) (string, error) {
 		return r.URL.Query().Get("user"), nil
 	}})
 	id := h.handshake()
-	ch := postAsync(context.Background(), h.client, h.url, connectJSON(id))
+	ch := srvPostAsync(context.Background(), h.client, h.url, srvConnectJSON(id))
 	h.waitHeld(id)
 	if !h.srv.ExpireSession(id) || h.srv.ExpireSession(id) {
 		t.Fatal("ExpireSession: want true then false")
 	}
-	r := await(t, ch)
-	if len(r.replies) != 1 || r.replies[0]["error"] != "402::Unknown client" || field(r.replies[0], "advice.reconnect") != "handshake" {
+	r := srvAwait(t, ch)
+	if len(r.replies) != 1 || r.replies[0]["error"] != "402::Unknown client" || srvField(r.replies[0], "advice.reconnect") != "handshake" {
 		t.Fatalf("held connect: %+v", r)
 	}
 	for _, u := range []string{"x", "y", "x"} {
-		post(t, h.client, h.url+"?user="+u, handshakeJSON)
+		srvPost(t, h.client, h.url+"?user="+u, srvHandshakeJSON)
 	}
 	if n := h.srv.ExpireSessionsWhere(func(si SessionInfo) bool { return si.Principal == "x" }); n != 2 {
 		t.Errorf("ExpireSessionsWhere = %d, want 2", n)
@@ -825,7 +825,7 @@ func TestExpireSessionAnswersHeldConnectWith402(t *testing.T) {
 }
 
 func TestDropNextDeliveries(t *testing.T) {
-	h := newHarness(t, Options{})
+	h := newSrvHarness(t, Options{})
 	a, b := h.handshake(), h.handshake()
 	h.subscribe(a, "/a")
 	h.subscribe(b, "/a")
@@ -835,7 +835,7 @@ func TestDropNextDeliveries(t *testing.T) {
 	}
 	data := func(id string) []any {
 		var out []any
-		for _, ev := range h.post(connect0JSON(id))[1:] {
+		for _, ev := range h.post(srvConnect0JSON(id))[1:] {
 			out = append(out, ev["data"])
 		}
 		return out
@@ -850,16 +850,16 @@ func TestDropNextDeliveries(t *testing.T) {
 
 func TestDelayNextDeliveriesKeepsOrder(t *testing.T) {
 	clock := NewFakeClock(time.Unix(0, 0))
-	h := newHarness(t, Options{Clock: clock, Timeout: time.Hour, MaxInterval: time.Hour})
+	h := newSrvHarness(t, Options{Clock: clock, Timeout: time.Hour, MaxInterval: time.Hour})
 	id := h.handshake()
 	h.subscribe(id, "/a")
 	h.srv.DelayNextDeliveries(nil, 1, 3*time.Second)
 	h.srv.Publish("/a", 1) // delayed
 	h.srv.Publish("/a", 2) // queued behind it
-	if r := h.post(connect0JSON(id)); len(r) != 1 {
+	if r := h.post(srvConnect0JSON(id)); len(r) != 1 {
 		t.Fatalf("delayed events delivered early: %v", r)
 	}
-	ch := postAsync(context.Background(), h.client, h.url, connectJSON(id))
+	ch := srvPostAsync(context.Background(), h.client, h.url, srvConnectJSON(id))
 	h.waitHeld(id)
 	clock.Advance(2 * time.Second)
 	select {
@@ -868,20 +868,20 @@ func TestDelayNextDeliveriesKeepsOrder(t *testing.T) {
 	default:
 	}
 	clock.Advance(time.Second)
-	r := await(t, ch)
+	r := srvAwait(t, ch)
 	if len(r.replies) != 3 || r.replies[1]["data"] != 1.0 || r.replies[2]["data"] != 2.0 {
 		t.Errorf("after the delay: %v", r.replies)
 	}
 }
 
 func TestFailNext(t *testing.T) {
-	h := newHarness(t, Options{Authenticate: func(r *http.Request, _ *Message) (string, error) { return r.URL.Query().Get("user"), nil }})
+	h := newSrvHarness(t, Options{Authenticate: func(r *http.Request, _ *Message) (string, error) { return r.URL.Query().Get("user"), nil }})
 	h.srv.FailNext(func(si SessionInfo) bool { return si.Principal == "eve" }, MetaHandshake, "500::try_later")
-	_, r := post(t, h.client, h.url+"?user=eve", handshakeJSON)
-	if r[0]["successful"] != false || r[0]["error"] != "500::try_later" || field(r[0], "advice.reconnect") != "handshake" {
+	_, r := srvPost(t, h.client, h.url+"?user=eve", srvHandshakeJSON)
+	if r[0]["successful"] != false || r[0]["error"] != "500::try_later" || srvField(r[0], "advice.reconnect") != "handshake" {
 		t.Errorf("failed handshake: %v", r)
 	}
-	_, r = post(t, h.client, h.url+"?user=eve", handshakeJSON)
+	_, r = srvPost(t, h.client, h.url+"?user=eve", srvHandshakeJSON)
 	if r[0]["successful"] != true {
 		t.Fatalf("second handshake: %v", r)
 	}
@@ -896,11 +896,11 @@ func TestFailNext(t *testing.T) {
 
 	h.srv.FailNext(func(si SessionInfo) bool { return si.Principal == "mallory" }, "/meta/*", "500::not_you")
 	h.srv.FailNext(nil, MetaConnect, "402::Unknown client")
-	rs = h.post(connect0JSON(id))
-	if rs[0]["error"] != "402::Unknown client" || field(rs[0], "advice.reconnect") != "handshake" {
+	rs = h.post(srvConnect0JSON(id))
+	if rs[0]["error"] != "402::Unknown client" || srvField(rs[0], "advice.reconnect") != "handshake" {
 		t.Errorf("failed connect: %v", rs)
 	}
-	if rs := h.post(connect0JSON(id)); rs[0]["successful"] != true {
+	if rs := h.post(srvConnect0JSON(id)); rs[0]["successful"] != true {
 		t.Errorf("connect after the fault: %v (a fault for another principal fired?)", rs)
 	}
 	h.srv.FailNext(nil, "/a", "503::busy")
@@ -911,34 +911,34 @@ func TestFailNext(t *testing.T) {
 }
 
 func TestShutdownReleasesHeldConnects(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour})
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
 	ids := []string{h.handshake(), h.handshake(), h.handshake()}
-	var chs []<-chan result
+	var chs []<-chan srvResult
 	for _, id := range ids {
-		chs = append(chs, postAsync(context.Background(), newClient(t, false), h.url, connectJSON(id)))
+		chs = append(chs, srvPostAsync(context.Background(), srvHTTPClient(t, false), h.url, srvConnectJSON(id)))
 		h.waitHeld(id)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	ctx, cancel := context.WithTimeout(context.Background(), srvWaitLimit)
 	defer cancel()
 	if err := h.srv.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	for _, ch := range chs {
-		r := await(t, ch) // already answered: Shutdown waited for it
-		if len(r.replies) != 1 || r.replies[0]["successful"] != true || field(r.replies[0], "advice.reconnect") != "retry" {
+		r := srvAwait(t, ch) // already answered: Shutdown waited for it
+		if len(r.replies) != 1 || r.replies[0]["successful"] != true || srvField(r.replies[0], "advice.reconnect") != "retry" {
 			t.Errorf("held connect at shutdown: %+v", r)
 		}
 	}
-	r := h.post(connectJSON(ids[0]))
-	if r[0]["successful"] != false || r[0]["error"] != "503::server_shutting_down" || field(r[0], "advice.reconnect") != "retry" {
+	r := h.post(srvConnectJSON(ids[0]))
+	if r[0]["successful"] != false || r[0]["error"] != "503::server_shutting_down" || srvField(r[0], "advice.reconnect") != "retry" {
 		t.Errorf("connect after shutdown: %v", r)
 	}
 	// A Shutdown whose context is done reports it while a connect is still held.
-	h2 := newHarness(t, Options{Timeout: time.Hour})
+	h2 := newSrvHarness(t, Options{Timeout: time.Hour})
 	id := h2.handshake()
 	h2.srv.holds.add() // stands for a connect that never finishes writing
 	defer h2.srv.holds.done()
-	if r := h2.post(connect0JSON(id)); r[0]["successful"] != true {
+	if r := h2.post(srvConnect0JSON(id)); r[0]["successful"] != true {
 		t.Fatalf("connect: %v", r)
 	}
 	done, stop := context.WithCancel(context.Background())
@@ -949,7 +949,7 @@ func TestShutdownReleasesHeldConnects(t *testing.T) {
 }
 
 func TestConcurrentPublishAndConnect(t *testing.T) {
-	h := newHarness(t, Options{Timeout: time.Hour, MaxQueue: -1})
+	h := newSrvHarness(t, Options{Timeout: time.Hour, MaxQueue: -1})
 	const clients, publishers, perPublisher = 8, 4, 50
 	ids := make([]string, clients)
 	for i := range ids {
@@ -967,9 +967,9 @@ func TestConcurrentPublishAndConnect(t *testing.T) {
 			c := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 			defer c.CloseIdleConnections()
 			var data []string
-			deadline := time.Now().Add(waitLimit)
+			deadline := time.Now().Add(srvWaitLimit)
 			for len(data) < publishers*perPublisher && time.Now().Before(deadline) {
-				_, r, err := tryPost(context.Background(), c, h.url, "application/json", connectJSON(id))
+				_, r, err := srvTryPost(context.Background(), c, h.url, "application/json", srvConnectJSON(id))
 				if err != nil {
 					results <- got{id, data, err}
 					return

@@ -51,26 +51,26 @@ const (
 
 // poll is one held /meta/connect. wake gets a token when events are queued; release is
 // closed (with reason set first) when the poll must end without being its own choice.
-type poll struct {
+type heldPoll struct {
 	wake    chan struct{}
 	release chan struct{}
 	reason  releaseReason
 }
 
-func newPoll() *poll {
-	return &poll{wake: make(chan struct{}, 1), release: make(chan struct{})}
+func newHeldPoll() *heldPoll {
+	return &heldPoll{wake: make(chan struct{}, 1), release: make(chan struct{})}
 }
 
 // queued is one event waiting in a session's queue. due is zero unless a test control
 // delays it; a delayed event holds back the events behind it, so order is kept.
-type queued struct {
+type queuedEvent struct {
 	msg *Message
 	due time.Time
 }
 
 // session is the server's state for one clientId. The immutable fields are set at
 // handshake; the rest is guarded by mu. Lock order: Server.mu before session.mu.
-type session struct {
+type serverSession struct {
 	id, principal, browser string
 	handshakeExt           json.RawMessage
 	remoteAddr, userAgent  string
@@ -79,21 +79,21 @@ type session struct {
 	mu          sync.Mutex
 	removed     bool
 	subs        map[string]struct{}
-	queue       []queued
+	queue       []queuedEvent
 	dropped     uint64
-	poll        *poll // the held connect, if any
+	poll        *heldPoll // the held connect, if any
 	lastConnect time.Time
 	idleSince   time.Time
 }
 
 // info snapshots the session. Caller must not hold s.mu.
-func (s *session) info() SessionInfo {
+func (s *serverSession) info() SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.infoLocked()
 }
 
-func (s *session) infoLocked() SessionInfo {
+func (s *serverSession) infoLocked() SessionInfo {
 	subs := make([]string, 0, len(s.subs))
 	for c := range s.subs {
 		subs = append(subs, c)
@@ -107,7 +107,7 @@ func (s *session) infoLocked() SessionInfo {
 	}
 }
 
-func (s *session) subscribedLocked(channel string) bool {
+func (s *serverSession) subscribedLocked(channel string) bool {
 	if _, ok := s.subs[channel]; ok {
 		return true
 	}
@@ -121,14 +121,14 @@ func (s *session) subscribedLocked(channel string) bool {
 
 // enqueueLocked appends an event, dropping the oldest when the queue holds maxQueue
 // (maxQueue < 1: unbounded), and wakes the held connect. It reports how many were dropped.
-func (s *session) enqueueLocked(m *Message, due time.Time, maxQueue int) (dropped int) {
+func (s *serverSession) enqueueLocked(m *Message, due time.Time, maxQueue int) (dropped int) {
 	for maxQueue > 0 && len(s.queue) >= maxQueue {
-		s.queue[0] = queued{}
+		s.queue[0] = queuedEvent{}
 		s.queue = s.queue[1:]
 		dropped++
 	}
 	s.dropped += uint64(dropped)
-	s.queue = append(s.queue, queued{msg: m, due: due})
+	s.queue = append(s.queue, queuedEvent{msg: m, due: due})
 	if s.poll != nil {
 		select {
 		case s.poll.wake <- struct{}{}:
@@ -140,7 +140,7 @@ func (s *session) enqueueLocked(m *Message, due time.Time, maxQueue int) (droppe
 
 // takeReadyLocked removes and returns the events at the head of the queue that are due at
 // now. next is the due time of the first event left behind (zero if none is delayed).
-func (s *session) takeReadyLocked(now time.Time) (evs []*Message, next time.Time) {
+func (s *serverSession) takeReadyLocked(now time.Time) (evs []*Message, next time.Time) {
 	n := 0
 	for n < len(s.queue) && !s.queue[n].due.After(now) {
 		n++
@@ -165,7 +165,7 @@ func (s *session) takeReadyLocked(now time.Time) (evs []*Message, next time.Time
 }
 
 // releaseLocked ends the held connect, if any, for reason.
-func (s *session) releaseLocked(reason releaseReason) {
+func (s *serverSession) releaseLocked(reason releaseReason) {
 	if s.poll == nil {
 		return
 	}
