@@ -53,7 +53,8 @@ mock: ## run the mock server with the built-in fixtures
 # FUZZ_TARGETS lists the fuzz targets `make fuzz` runs, as PACKAGE:FUNC words
 # (e.g. ./fixtures:FuzzConvertPyRepr); add yours with `FUZZ_TARGETS += ./pkg:FuzzXxx`.
 FUZZTIME     ?= 30s
-FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply
+FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply \
+                ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)

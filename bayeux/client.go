@@ -31,18 +31,6 @@ const (
 // exhaust memory.
 const clientMaxReplyBytes = 32 << 20
 
-// ClientClock is the client's time source: how long to wait between connects and when an
-// exchange was sent or received. Tests inject one to observe the waits without waiting.
-type ClientClock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type clientSystemClock struct{}
-
-func (clientSystemClock) Now() time.Time                         { return time.Now() }
-func (clientSystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // ClientOptions configures a Client. The zero value works.
 type ClientOptions struct {
 	// HTTPClient sends every POST. Share it with the REST calls of the same user so both
@@ -66,7 +54,7 @@ type ClientOptions struct {
 	// Logger receives debug logs of exchanges and warnings about retries; nil discards.
 	Logger *slog.Logger
 	// Clock defaults to the system clock.
-	Clock ClientClock
+	Clock Clock
 	// Name labels this client in logs and in the recorder (useful when clients share one).
 	Name string
 	// NetworkDelay is the HTTP timeout of a non-connect request, and what is added to the
@@ -93,7 +81,7 @@ type Client struct {
 	opts  ClientOptions
 	http  *http.Client
 	log   *slog.Logger
-	clock ClientClock
+	clock Clock
 	rec   *Recorder
 
 	ids     atomic.Uint64
@@ -171,7 +159,7 @@ func NewClient(url string, opts ClientOptions) *Client {
 		c.log = c.log.With("client", opts.Name)
 	}
 	if c.clock == nil {
-		c.clock = clientSystemClock{}
+		c.clock = RealClock{}
 	}
 	return c
 }
@@ -627,8 +615,11 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
+	done := make(chan struct{})
+	t := c.clock.AfterFunc(d, func() { close(done) })
+	defer t.Stop()
 	select {
-	case <-c.clock.After(d):
+	case <-done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

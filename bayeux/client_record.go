@@ -15,26 +15,6 @@ import (
 	"time"
 )
 
-// Direction tells which way a recorded message went.
-type Direction int
-
-// Directions of a recorded message.
-const (
-	ToServer   Direction = 1 // a message the client sent
-	FromServer Direction = 2 // a message the server replied or delivered
-)
-
-// String gives the arrow used in transcripts.
-func (d Direction) String() string {
-	switch d {
-	case ToServer:
-		return "→"
-	case FromServer:
-		return "←"
-	}
-	return "?"
-}
-
 // Entry is one recorded HTTP exchange (one POST and its reply). Everything in it is
 // already redacted, so it is safe to print or attach to a report. Treat it as read-only.
 type Entry struct {

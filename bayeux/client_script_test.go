@@ -261,7 +261,7 @@ func clientTestJar(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar, Transport: &http.Transport{}}
 }
 
-// clientFakeClock advances only when the client waits: After returns at once and records
+// clientFakeClock advances only when the client waits: AfterFunc fires at once and records
 // the duration asked for, so tests check intervals and backoff without waiting.
 type clientFakeClock struct {
 	mu    sync.Mutex
@@ -279,15 +279,19 @@ func (c *clientFakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *clientFakeClock) After(d time.Duration) <-chan time.Time {
+func (c *clientFakeClock) AfterFunc(d time.Duration, f func()) Timer {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 	c.waits <- d
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
+	c.mu.Unlock()
+	go f()
+	return clientFiredTimer{}
 }
+
+// clientFiredTimer is a timer that has already fired.
+type clientFiredTimer struct{}
+
+func (clientFiredTimer) Stop() bool { return false }
 
 // wait returns the next wait the client asked for. The client asks before it sends the
 // request the wait precedes, so call it after receiving that request.

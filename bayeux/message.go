@@ -30,6 +30,38 @@ const ConnectionTypeLongPolling = "long-polling"
 // Version is the protocol version sent and accepted.
 const Version = "1.0"
 
+// Direction tells which way a message went, seen from the wire: the server's journal
+// (WireEvent) and the client's recorder use the same values.
+type Direction int
+
+// Directions of a message.
+const (
+	ToServer   Direction = 1 // sent by a client, received by the server
+	FromServer Direction = 2 // a reply or a delivered event
+)
+
+// String gives the arrow used in transcripts.
+func (d Direction) String() string {
+	switch d {
+	case ToServer:
+		return "→"
+	case FromServer:
+		return "←"
+	}
+	return "?"
+}
+
+// MarshalText names the direction in JSON journals.
+func (d Direction) MarshalText() ([]byte, error) {
+	switch d {
+	case ToServer:
+		return []byte("toServer"), nil
+	case FromServer:
+		return []byte("fromServer"), nil
+	}
+	return nil, fmt.Errorf("bayeux: unknown direction %d", int(d))
+}
+
 // Message is one Bayeux message. Fields absent on the wire stay zero and are omitted when
 // encoded. Fields Bayeux does not define are dropped: none of them has a meaning here.
 type Message struct {

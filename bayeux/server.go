@@ -1,0 +1,365 @@
+package bayeux
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Server defaults (CometD's, except MaxQueue, which CometD leaves unbounded).
+const (
+	DefaultTimeout               = 30 * time.Second
+	DefaultInterval              = 0
+	DefaultMaxInterval           = 10 * time.Second
+	DefaultSweepPeriod           = 997 * time.Millisecond
+	DefaultMaxQueue              = 1000
+	DefaultBrowserCookieName     = "BAYEUX_BROWSER"
+	DefaultMaxSessionsPerBrowser = 1
+	DefaultMultiSessionInterval  = 2 * time.Second
+	DefaultMaxBodyBytes          = 1 << 20
+)
+
+// Options configure a Server. The zero value of every field means its default.
+type Options struct {
+	// Timeout is how long a /meta/connect is held before an empty reply (default 30 s).
+	Timeout time.Duration
+	// Interval is the pause advised to clients between connects (default 0).
+	Interval time.Duration
+	// MaxInterval: a session with no connect held for Interval+MaxInterval after its last
+	// connect reply ended (or after its handshake) is removed (default 10 s).
+	MaxInterval time.Duration
+	// SweepPeriod is how often expired sessions are looked for (default 997 ms).
+	SweepPeriod time.Duration
+	// MaxQueue caps the events queued per session (default 1000; negative: unbounded).
+	// When full, the OLDEST event is dropped to make room and counted (SessionInfo.Dropped,
+	// Server.Dropped): a stalled client loses old events rather than blocking publishers.
+	MaxQueue int
+	// BrowserCookieName names the cookie (HttpOnly, Path=/) set on handshake to recognise
+	// one browser (default BAYEUX_BROWSER).
+	BrowserCookieName string
+	// MaxSessionsPerBrowser is how many sessions of one browser may hold a connect at once
+	// (default 1; negative: unlimited). Further ones get the multiple-clients advice.
+	MaxSessionsPerBrowser int
+	// MultiSessionInterval is the polling interval advised with multiple-clients (default
+	// 2 s). Negative: such connects fail with reconnect:"none" instead, as in CometD.
+	MultiSessionInterval time.Duration
+	// MaxBodyBytes caps a request body (default 1 MiB); larger bodies get HTTP 413.
+	MaxBodyBytes int64
+	// Clock is the time source (default RealClock).
+	Clock Clock
+	// Logger receives the server's logs (default: discarded).
+	Logger *slog.Logger
+
+	// Authenticate is called for each handshake with its HTTP request (cookies, Basic
+	// auth) and message (ext). An error denies the handshake with "403::Handshake denied"
+	// and advice reconnect:"none"; otherwise the principal is stored in the session.
+	Authenticate func(r *http.Request, handshake *Message) (principal string, err error)
+	// AuthorizeSubscribe is called for every channel of a subscribe (not for /service/**).
+	// An error denies the whole subscribe: "403:<channel>,<reason>:subscribe_denied".
+	AuthorizeSubscribe func(s *SessionInfo, channel string) error
+	// AuthorizePublish is called for each publish from a client. By default clients may
+	// publish on any channel that is not /meta/** and not a pattern (those are refused
+	// before the hook). An error: "403:<channel>,<reason>:publish_denied".
+	AuthorizePublish func(s *SessionInfo, channel string, data json.RawMessage) error
+	// OnMessage sees every message received and sent, in order, from the goroutine that
+	// handles the request. It must be safe for concurrent use and must not block.
+	OnMessage func(ev WireEvent)
+}
+
+// WireEvent is one message that crossed the wire, for an application's journal. Message
+// shares its Data and Ext with the server: treat them as read-only.
+type WireEvent struct {
+	Direction Direction
+	SessionID string // empty when the message names no known session
+	Principal string
+	Message   Message
+	Time      time.Time
+}
+
+// Errors returned by the server-side API.
+var (
+	ErrInvalidChannel = errors.New("bayeux: invalid channel")
+	ErrUnknownSession = errors.New("bayeux: unknown session")
+)
+
+// timings are the durations SetTimings may change while the server runs.
+type serverTimings struct {
+	timeout, interval, maxInterval time.Duration
+}
+
+// Server is a Bayeux 1.0 long-polling server; it is an http.Handler that ignores the
+// request path, so mount it on a path and its sub-paths. See the package doc for what it
+// implements and where it departs from the spec.
+type Server struct {
+	opts  Options
+	clock Clock
+	log   *slog.Logger
+
+	timings  atomic.Pointer[serverTimings]
+	shutting atomic.Bool
+	dropped  atomic.Uint64
+
+	mu       sync.RWMutex
+	sessions map[string]*serverSession
+	sweeper  Timer // armed only while sessions exist
+
+	browsers browserTable
+	holds    holdTracker
+	faults   faultTable
+}
+
+// NewServer returns a Server with opts, defaults filled in.
+func NewServer(opts Options) *Server {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Interval < 0 {
+		opts.Interval = 0
+	}
+	if opts.MaxInterval <= 0 {
+		opts.MaxInterval = DefaultMaxInterval
+	}
+	if opts.SweepPeriod <= 0 {
+		opts.SweepPeriod = DefaultSweepPeriod
+	}
+	switch {
+	case opts.MaxQueue == 0:
+		opts.MaxQueue = DefaultMaxQueue
+	case opts.MaxQueue < 0:
+		opts.MaxQueue = -1
+	}
+	if opts.BrowserCookieName == "" {
+		opts.BrowserCookieName = DefaultBrowserCookieName
+	}
+	if opts.MaxSessionsPerBrowser == 0 {
+		opts.MaxSessionsPerBrowser = DefaultMaxSessionsPerBrowser
+	}
+	if opts.MultiSessionInterval == 0 {
+		opts.MultiSessionInterval = DefaultMultiSessionInterval
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Clock == nil {
+		opts.Clock = RealClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:     opts,
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		sessions: map[string]*serverSession{},
+	}
+	s.timings.Store(&serverTimings{timeout: opts.Timeout, interval: opts.Interval, maxInterval: opts.MaxInterval})
+	return s
+}
+
+// SetTimings changes timeout, interval and maxInterval while the server runs (negative
+// values count as 0; timeout 0 means connects are answered at once). Connects already
+// held keep their deadline; advice, new connects and the sweeper use the new values.
+func (s *Server) SetTimings(timeout, interval, maxInterval time.Duration) {
+	s.timings.Store(&serverTimings{timeout: max(timeout, 0), interval: max(interval, 0), maxInterval: max(maxInterval, 0)})
+}
+
+// Timings returns the current timeout, interval and maxInterval.
+func (s *Server) Timings() (timeout, interval, maxInterval time.Duration) {
+	t := s.timings.Load()
+	return t.timeout, t.interval, t.maxInterval
+}
+
+// Dropped returns how many events all sessions together lost to a full queue.
+func (s *Server) Dropped() uint64 { return s.dropped.Load() }
+
+// ServeHTTP speaks long-polling: POST only, a JSON array (or one object) of messages in,
+// a JSON array out.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "bayeux: long-polling takes POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	msgs, status, err := s.readMessages(w, r)
+	if err != nil {
+		s.log.Debug("bayeux: bad request", "status", status, "err", err, "remote", r.RemoteAddr)
+		http.Error(w, err.Error(), status)
+		return
+	}
+	s.serveBatch(w, r, msgs)
+}
+
+// readMessages checks the content type, reads the body within MaxBodyBytes and decodes it.
+// application/json and text/plain (as CometD, for clients that avoid CORS preflights)
+// carry a JSON body; application/x-www-form-urlencoded carries message= parameters.
+func (s *Server) readMessages(w http.ResponseWriter, r *http.Request) ([]Message, int, error) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: content type %q: %w", r.Header.Get("Content-Type"), err)
+	}
+	form := false
+	switch mt {
+	case "application/json", "text/plain":
+	case "application/x-www-form-urlencoded":
+		form = true
+	default:
+		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: content type %q: want application/json", mt)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: charset %q: want UTF-8", cs)
+	}
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("bayeux: body of %d bytes exceeds %d", r.ContentLength, s.opts.MaxBodyBytes)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("bayeux: body exceeds %d bytes: %w", mbe.Limit, err)
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("bayeux: reading body: %w", err)
+	}
+	var msgs []Message
+	if form {
+		vals, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, http.StatusBadRequest, fmt.Errorf("bayeux: form body: %w", err)
+		}
+		for _, v := range vals["message"] {
+			ms, err := DecodeMessages([]byte(v))
+			if err != nil {
+				return nil, http.StatusBadRequest, err
+			}
+			msgs = append(msgs, ms...)
+		}
+	} else if msgs, err = DecodeMessages(body); err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	if len(msgs) == 0 {
+		return nil, http.StatusBadRequest, fmt.Errorf("%w: no messages", ErrBadJSON)
+	}
+	return msgs, http.StatusOK, nil
+}
+
+// write journals msgs and sends them as the JSON array reply.
+func (s *Server) write(w http.ResponseWriter, msgs []*Message, sess *serverSession) {
+	body, err := json.Marshal(msgs)
+	if err != nil {
+		// Only a broken json.RawMessage could get here; our own messages always encode.
+		s.log.Error("bayeux: encoding reply", "err", err)
+		http.Error(w, "bayeux: cannot encode reply", http.StatusInternalServerError)
+		return
+	}
+	for _, m := range msgs {
+		s.journal(FromServer, sess, m)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json;charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	if _, err := w.Write(body); err != nil {
+		s.log.Debug("bayeux: writing reply", "err", err)
+	}
+}
+
+func (s *Server) journal(dir Direction, sess *serverSession, m *Message) {
+	if s.opts.OnMessage == nil {
+		return
+	}
+	ev := WireEvent{Direction: dir, Message: *m, Time: s.clock.Now()}
+	if sess != nil {
+		ev.SessionID, ev.Principal = sess.id, sess.principal
+	}
+	s.opts.OnMessage(ev)
+}
+
+// browserTable counts, per BAYEUX_BROWSER value, the sessions holding a connect.
+type browserTable struct {
+	mu sync.Mutex
+	m  map[string]map[string]int // browser → session id → held connects
+}
+
+// acquire records a held connect of session sid unless max other sessions of the same
+// browser already hold one.
+func (b *browserTable) acquire(browser, sid string, limit int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	set := b.m[browser]
+	others := len(set)
+	if set[sid] > 0 {
+		others--
+	}
+	if others >= limit {
+		return false
+	}
+	if set == nil {
+		if b.m == nil {
+			b.m = map[string]map[string]int{}
+		}
+		set = map[string]int{}
+		b.m[browser] = set
+	}
+	set[sid]++
+	return true
+}
+
+func (b *browserTable) release(browser, sid string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	set := b.m[browser]
+	if set[sid]--; set[sid] <= 0 {
+		delete(set, sid)
+	}
+	if len(set) == 0 {
+		delete(b.m, browser)
+	}
+}
+
+// holdTracker counts held connects so Shutdown can wait for them to be answered.
+type holdTracker struct {
+	mu      sync.Mutex
+	n       int
+	waiters []chan struct{}
+}
+
+func (h *holdTracker) add() {
+	h.mu.Lock()
+	h.n++
+	h.mu.Unlock()
+}
+
+func (h *holdTracker) done() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n--; h.n == 0 {
+		for _, c := range h.waiters {
+			close(c)
+		}
+		h.waiters = nil
+	}
+}
+
+func (h *holdTracker) wait(ctx context.Context) error {
+	h.mu.Lock()
+	if h.n == 0 {
+		h.mu.Unlock()
+		return nil
+	}
+	c := make(chan struct{})
+	h.waiters = append(h.waiters, c)
+	h.mu.Unlock()
+	select {
+	case <-c:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bayeux: shutdown: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,118 @@
+package bayeux
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// FuzzDecodeMessages: any input either fails with ErrBadJSON or decodes to at least one
+// message whose encoding is stable (encode∘decode∘encode = encode).
+func FuzzDecodeMessages(f *testing.F) {
+	for _, seed := range []string{
+		srvHandshakeJSON,
+		`{"channel":"/meta/connect","clientId":"abc","connectionType":"long-polling","advice":{"timeout":0}}`,
+		`[{"channel":"/meta/subscribe","clientId":"a","subscription":["/a/*","/b/**"],"id":"2"}]`,
+		`[{"channel":"/a","data":{"x":[1,2,{"y":null}]},"ext":{"ack":true}}]`,
+		`[{"channel":"/a","successful":true,"advice":{"reconnect":"retry","interval":0,"multiple-clients":true}}]`,
+		`[]`, `null`, `[{"channel":5}]`, `{"subscription":"x"}`, ` [ {} ] `, `[{"data":"\u00e9\ud800"}]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		ms, err := DecodeMessages(in)
+		if err != nil {
+			if ms != nil {
+				t.Fatalf("error %v with messages %v", err, ms)
+			}
+			return
+		}
+		if len(ms) == 0 && bytes.TrimSpace(in)[0] == '{' {
+			t.Fatal("a bare object decoded to no message")
+		}
+		once, err := json.Marshal(ms)
+		if err != nil {
+			t.Fatalf("encoding decoded messages: %v", err)
+		}
+		again, err := DecodeMessages(once)
+		if err != nil && len(ms) > 0 {
+			t.Fatalf("re-decoding %s: %v", once, err)
+		}
+		twice, err := json.Marshal(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) > 0 && !bytes.Equal(once, twice) {
+			t.Fatalf("unstable encoding:\n%s\n%s", once, twice)
+		}
+	})
+}
+
+var srvFuzzContentTypes = []string{"application/json", "application/json;charset=UTF-8", "text/plain", "application/x-www-form-urlencoded", "text/html", ""}
+
+// FuzzServeHTTP: any body, to a fresh server with one live session (its clientId replaces
+// "CLIENT" in the body), gets a valid status and, with 200, a JSON array of messages that
+// each name a channel. Never a panic or a hang: connects are not held (timeout 0).
+func FuzzServeHTTP(f *testing.F) {
+	for _, seed := range []string{
+		srvHandshakeJSON,
+		`[{"channel":"/meta/connect","clientId":"CLIENT","connectionType":"long-polling"}]`,
+		`[{"channel":"/meta/subscribe","clientId":"CLIENT","subscription":["/a/*","/b/**"],"id":"2"},{"channel":"/a/x","clientId":"CLIENT","data":1}]`,
+		`[{"channel":"/meta/connect","clientId":"CLIENT","advice":{"timeout":100}},{"channel":"/b/c/d","clientId":"CLIENT","data":{}}]`,
+		`[{"channel":"/meta/unsubscribe","clientId":"CLIENT","subscription":"/**"},{"channel":"/meta/disconnect","clientId":"CLIENT"},{"channel":"/meta/connect","clientId":"CLIENT"}]`,
+		`{"channel":"/service/x","clientId":"CLIENT","data":null,"ext":{"a":1}}`,
+		`[{"channel":"/meta/foo","clientId":"CLIENT"},{"channel":"/x/*","clientId":"CLIENT","data":1},{"clientId":"CLIENT"}]`,
+		`message=%5B%7B%22channel%22%3A%22%2Fa%22%2C%22clientId%22%3A%22CLIENT%22%2C%22data%22%3A1%7D%5D`,
+		`[{"channel":"/meta/handshake"},{"channel":"/meta/connect"}]`,
+		`[{"channel":`, `[]`, ``,
+	} {
+		f.Add(uint8(0), []byte(seed))
+		f.Add(uint8(3), []byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, ct uint8, body []byte) {
+		srv := NewServer(Options{Clock: NewFakeClock(time.Unix(0, 0)), MaxBodyBytes: 64 << 10})
+		srv.SetTimings(0, 0, time.Hour)
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/cometd/handshake", bytes.NewReader([]byte(srvHandshakeJSON)))
+		req.Header.Set("Content-Type", "application/json")
+		srv.ServeHTTP(rec, req)
+		var hs []Message
+		if err := json.Unmarshal(rec.Body.Bytes(), &hs); err != nil || len(hs) != 1 || hs[0].ClientID == "" {
+			t.Fatalf("handshake: %s", rec.Body.Bytes())
+		}
+		if _, err := srv.Publish("/queued", 1); err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.ReplaceAll(body, []byte("CLIENT"), []byte(hs[0].ClientID))
+
+		rec = httptest.NewRecorder()
+		req = httptest.NewRequest(http.MethodPost, "/cometd/", bytes.NewReader(body))
+		if c := srvFuzzContentTypes[int(ct)%len(srvFuzzContentTypes)]; c != "" {
+			req.Header.Set("Content-Type", c)
+		}
+		srv.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusOK:
+			var replies []map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &replies); err != nil || len(replies) == 0 {
+				t.Fatalf("200 with %q: %v", rec.Body.Bytes(), err)
+			}
+			for _, r := range replies {
+				if _, ok := r["channel"].(string); !ok {
+					t.Fatalf("reply without a channel: %s", rec.Body.Bytes())
+				}
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		default:
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
+		for _, si := range srv.Sessions() {
+			if si.ConnectHeld {
+				t.Fatalf("a connect is still held after the reply: %+v", si)
+			}
+		}
+	})
+}
