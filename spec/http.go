@@ -49,6 +49,7 @@ func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route
 	if err != nil {
 		return nil, err
 	}
+	restoreBody(r, body)
 	defer restoreBody(r, body)
 
 	rt, err := c.findRoute(r)
@@ -57,7 +58,6 @@ func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route
 	}
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.PathParams, Route: rt.route, Options: c.opts}
 	issues := requestIssues(openapi3filter.ValidateRequest(ctx, in))
-	restoreBody(r, body)
 	issues = append(issues, exclusiveIssues(rt.info, r)...)
 	return rt, invalid(issues)
 }
@@ -207,6 +207,8 @@ func filterIssues(where, reason string, cause error) []Issue {
 	var me openapi3.MultiError
 	var pe *openapi3filter.ParseError
 	switch {
+	case errors.Is(cause, openapi3filter.ErrInvalidRequired), errors.Is(cause, openapi3filter.ErrInvalidEmptyValue):
+		return []Issue{{Where: where, Rule: RuleRequired, Message: cause.Error()}}
 	case errors.As(cause, &me), errors.As(cause, &se):
 		return kinSchemaIssues(where, cause)
 	case errors.As(cause, &pe):
@@ -214,9 +216,9 @@ func filterIssues(where, reason string, cause error) []Issue {
 		if where == "request body" || where == "response body" {
 			rule = RuleSyntax
 		}
-		msg := pe.Reason
-		if msg == "" {
-			msg = pe.Error()
+		msg := pe.Error()
+		if rule == RuleSyntax {
+			msg = "invalid JSON: " + msg
 		}
 		return []Issue{{Where: where, Rule: rule, Message: msg}}
 	}
