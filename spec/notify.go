@@ -42,7 +42,7 @@ func (c *Contract) validatePayload(channel string, v any) error {
 	if !slices.Contains(allowed, mt) {
 		return invalid([]Issue{{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleChannel, Message: fmt.Sprintf("%s is not published on %s (it carries %s)", mt, channel, strings.Join(allowed, ", "))}})
 	}
-	return prefixIssues(c.schemas.ValidateValue(schema, v), "", where+" "+mt)
+	return prefixIssues(c.schemas.validate(schema, v), "", where+" "+mt)
 }
 
 // ValidateMessage checks a whole Bayeux message carrying a notification,
@@ -53,7 +53,7 @@ func (c *Contract) ValidateMessage(msg []byte) error {
 	if err != nil {
 		return syntaxIssue("message", err)
 	}
-	if err := prefixIssues(c.schemas.ValidateValue(BayeuxMessageSchema, v), "", "message"); err != nil {
+	if err := prefixIssues(c.schemas.validate(BayeuxMessageSchema, v), "", "message"); err != nil {
 		return err
 	}
 	obj := v.(map[string]any) // the envelope schema made sure

@@ -1,12 +1,14 @@
 package spec
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/xeipuuv/gojsonschema"
@@ -123,11 +125,17 @@ func (s *SchemaSet) Validate(name string, doc []byte) error {
 	if err != nil {
 		return syntaxIssue(name, err)
 	}
-	return s.ValidateValue(name, v)
+	return s.validate(name, v)
 }
 
-// ValidateValue checks an already decoded JSON value (numbers as json.Number or float64).
+// ValidateValue checks an already decoded JSON value (from encoding/json, with or without
+// UseNumber).
 func (s *SchemaSet) ValidateValue(name string, v any) error {
+	return s.validate(name, jsonNumbers(v))
+}
+
+// validate checks a value decoded with UseNumber (gojsonschema only reads json.Number).
+func (s *SchemaSet) validate(name string, v any) error {
 	c, ok := s.compiled[name]
 	if !ok {
 		return fmt.Errorf("spec: no schema %q in %s", name, s.dir)
@@ -140,6 +148,28 @@ func (s *SchemaSet) ValidateValue(name string, v any) error {
 		return nil
 	}
 	return invalid(gjsIssues(name, res))
+}
+
+// jsonNumbers returns v with every float64 turned into a json.Number; maps and slices are
+// copied, v is left alone.
+func jsonNumbers(v any) any {
+	switch x := v.(type) {
+	case float64:
+		return json.Number(strconv.FormatFloat(x, 'g', -1, 64))
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = jsonNumbers(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jsonNumbers(e)
+		}
+		return out
+	}
+	return v
 }
 
 // gjsIssues turns gojsonschema's result into issues named like kin-openapi's (see
