@@ -250,23 +250,23 @@ var capabilityTable = map[mediaState][]string{
 }
 
 // Capabilities returns the capabilities of a media in a state, in the order GWS lists them,
-// and whether the contract knows that state for the media. InWorkbin has none.
+// and whether the contract knows them (false for an unknown state, and for a chat's Accepted,
+// whose capabilities are undocumented). InWorkbin has none.
 func Capabilities(m Media, state string) ([]string, bool) {
 	caps, ok := capabilityTable[mediaState{m, state}]
 	return slices.Clone(caps), ok
 }
 
-// States lists the states the contract knows for a media.
-func States(m Media) []string {
-	var out []string
-	for k := range capabilityTable {
-		if k.media == m {
-			out = append(out, k.state)
-		}
-	}
-	slices.Sort(out)
-	return out
+// stateTable is read-only: the states of each media. Accepted (a chat accepted but not yet
+// joined) is seen in Genesys client code; its capabilities are not documented.
+var stateTable = map[Media][]string{
+	MediaWorkitem: {StateInvited, StateProcessing, StateInWorkbin, StateCompleted},
+	MediaChat:     {StateInvited, StateAccepted, StateChatting, StateInWorkbin, StateCompleted},
+	MediaEmail:    {StateInvited, StateProcessing, StateInWorkbin, StateCompleted},
 }
+
+// States lists the states the contract knows for a media.
+func States(m Media) []string { return slices.Clone(stateTable[m]) }
 
 // Operation names (the body's operationName).
 const (
