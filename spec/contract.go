@@ -44,6 +44,7 @@ type Contract struct {
 	kinSchemas map[string]*openapi3.Schema
 	ops        map[*openapi3.Operation]*opInfo
 	opts       *openapi3filter.Options
+	examples   int // how many examples were checked at load
 }
 
 // opInfo is what the router's match needs that kin-openapi does not keep at hand.
@@ -74,6 +75,9 @@ func LoadFS(fsys fs.FS) (*Contract, error) {
 	}
 	if err := c.indexOperations(); err != nil {
 		return nil, err
+	}
+	if errs := c.lintExamples(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	c.router, err = gorillamux.NewRouter(doc)
 	if err != nil {
@@ -126,7 +130,8 @@ func loadOpenAPI(fsys fs.FS) (*openapi3.T, error) {
 		// 3.1 would make kin-openapi compile a JSON Schema validator on every call.
 		return nil, &FileError{File: OpenAPIFile, Pointer: "/openapi", Err: fmt.Errorf("version %q: the contract is OpenAPI 3.0.3", doc.OpenAPI)}
 	}
-	ctx := context.Background()
+	// Examples are checked by lintExamples, which names the example and keeps messages short.
+	ctx := openapi3.WithValidationOptions(context.Background(), openapi3.DisableExamplesValidation())
 	if err := doc.Validate(ctx); err != nil {
 		ptr, cause := localize(ctx, doc, err)
 		return nil, &FileError{File: OpenAPIFile, Pointer: ptr, Err: cause}

@@ -53,11 +53,12 @@ func strings_(l []any) []string {
 func enumOf(t *testing.T, c *Contract, schema string, path ...string) []string {
 	t.Helper()
 	var cur any = c.schemas.docs[schema]
-	for _, p := range path {
-		cur = prop(cur, p)
-		if cur == nil {
+	for _, name := range path {
+		p := prop(cur, name)
+		if p == nil {
 			t.Fatalf("%s has no property %s", schema, strings.Join(path, "."))
 		}
+		cur = p
 	}
 	m := cur.(map[string]any)
 	if items, ok := m["items"].(map[string]any); ok {
@@ -68,12 +69,6 @@ func enumOf(t *testing.T, c *Contract, schema string, path ...string) []string {
 		t.Fatalf("%s %s has no enum", schema, strings.Join(path, "."))
 	}
 	return strings_(e)
-}
-
-func sorted(l []string) []string {
-	l = slices.Clone(l)
-	slices.Sort(l)
-	return slices.Compact(l)
 }
 
 func sameSet(t *testing.T, what string, got, want []string) {
