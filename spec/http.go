@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -29,11 +30,13 @@ type Route struct {
 	Method string
 	// Path is the path template with the server base, e.g. /api/v2/workbins/{workbinId}.
 	Path string
-	// PathParams holds the path parameters by name (workbinId, userId, mediaType).
+	// PathParams holds the path parameters by name (workbinId, userId, mediaType), decoded
+	// (a%2Fb is a/b).
 	PathParams map[string]string
 
-	route *routers.Route
-	info  *opInfo
+	route     *routers.Route
+	info      *opInfo
+	rawParams map[string]string // as the router found them, still escaped
 }
 
 // ValidateRequest finds the operation of r and checks r against it: path, query and header
@@ -56,7 +59,7 @@ func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route
 	if err != nil {
 		return nil, err
 	}
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.PathParams, Route: rt.route, Options: c.opts}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	issues := requestIssues(openapi3filter.ValidateRequest(ctx, in))
 	issues = append(issues, exclusiveIssues(rt.info, r)...)
 	return rt, invalid(issues)
@@ -74,7 +77,14 @@ func (c *Contract) findRoute(r *http.Request) (*Route, error) {
 	if info == nil {
 		return nil, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path)
 	}
-	return &Route{OperationID: info.id, Method: r.Method, Path: info.path, PathParams: params, route: route, info: info}, nil
+	decoded := make(map[string]string, len(params))
+	for k, v := range params {
+		if d, err := url.PathUnescape(v); err == nil {
+			v = d
+		}
+		decoded[k] = v
+	}
+	return &Route{OperationID: info.id, Method: r.Method, Path: info.path, PathParams: decoded, route: route, info: info, rawParams: params}, nil
 }
 
 // ValidateResponse checks a response to r: its status must be documented for the operation,
@@ -84,7 +94,7 @@ func (c *Contract) ValidateResponse(ctx context.Context, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.PathParams, Route: rt.route, Options: c.opts}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: h, Options: c.opts}
 	out.SetBodyBytes(body)
 	return invalid(responseIssues(openapi3filter.ValidateResponse(ctx, out)))

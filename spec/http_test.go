@@ -71,6 +71,7 @@ func TestValidateRequest(t *testing.T) {
 		{"group content, both groups", "GET", "/api/v2/me/workbins/w?agentGroup=g&placeGroup=p", "", ``, OpGetMyWorkbin, nil, RuleMutuallyExclusive, "query parameters agentGroup, placeGroup", ""},
 		{"media content", "GET", "/api/v2/workbins/w/workitems?fields=*", "", ``, OpGetWorkbinMedia, map[string]string{ParamWorkbinID: "w", ParamMediaType: "workitems"}, "", "", ""},
 		{"media content, unknown media", "GET", "/api/v2/workbins/w/tweets", "", ``, OpGetWorkbinMedia, nil, RuleEnum, "path parameter mediaType", ""},
+		{"escaped ids are decoded", "GET", "/api/v2/users/x%40y/workbins/a%2Fb", "", ``, OpGetUserWorkbin, map[string]string{ParamUserID: "x@y", ParamWorkbinID: "a/b"}, "", "", ""},
 		{"supervisor media content", "GET", "/api/v2/users/u/workbins/w/emails?subresources=*", "", ``, OpGetUserWorkbinMedia, nil, "", "", ""},
 	}
 	for _, tc := range tests {
