@@ -286,6 +286,9 @@ func findParam(item *openapi3.PathItem, op *openapi3.Operation, in, name string)
 	return nil
 }
 
+// ErrUnknownSchema: a schema file name the contract does not have.
+var ErrUnknownSchema = errors.New("no such schema")
+
 // OpenAPI returns the loaded OpenAPI document. It is shared: treat it as read-only.
 func (c *Contract) OpenAPI() *openapi3.T { return c.doc }
 

@@ -65,7 +65,7 @@ func (c *Contract) ValidateMessage(msg []byte) error {
 // "workitem.json"); see Schemas for the names.
 func (c *Contract) ValidateDocument(schema string, doc []byte) error {
 	if !c.schemas.Has(schema) {
-		return fmt.Errorf("spec: %w: %q", errNoSchema, schema)
+		return fmt.Errorf("spec: %w: %q", ErrUnknownSchema, schema)
 	}
 	return c.schemas.Validate(schema, doc)
 }
@@ -74,7 +74,7 @@ func (c *Contract) ValidateDocument(schema string, doc []byte) error {
 // or without UseNumber).
 func (c *Contract) ValidateValue(schema string, v any) error {
 	if !c.schemas.Has(schema) {
-		return fmt.Errorf("spec: %w: %q", errNoSchema, schema)
+		return fmt.Errorf("spec: %w: %q", ErrUnknownSchema, schema)
 	}
 	return c.schemas.ValidateValue(schema, v)
 }
@@ -84,7 +84,7 @@ func (c *Contract) ValidateValue(schema string, v any) error {
 // these.
 func (c *Contract) ExtraFields(schema string, doc []byte) ([]string, error) {
 	if !c.schemas.Has(schema) {
-		return nil, fmt.Errorf("spec: %w: %q", errNoSchema, schema)
+		return nil, fmt.Errorf("spec: %w: %q", ErrUnknownSchema, schema)
 	}
 	v, err := decodeJSON(doc)
 	if err != nil {

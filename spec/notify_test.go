@@ -92,7 +92,7 @@ func TestValidateDocument(t *testing.T) {
 	if err := c.ValidateDocument("workitem.json", []byte(`{"id":"x","state":"InWorkbin","capabilities":[]}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.ValidateDocument("nosuch.json", []byte(`{}`)); !errors.Is(err, errNoSchema) || IssuesOf(err) != nil {
+	if err := c.ValidateDocument("nosuch.json", []byte(`{}`)); !errors.Is(err, ErrUnknownSchema) || IssuesOf(err) != nil {
 		t.Errorf("unknown schema: %v", err)
 	}
 	if err := c.ValidateValue("ok-reference.json", map[string]any{"statusCode": 0.0, "referenceId": 3.0}); err != nil {

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -238,6 +237,3 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-// errNoSchema is returned for a schema name the contract does not have.
-var errNoSchema = errors.New("no such schema")
