@@ -1,0 +1,74 @@
+package spec
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// Speed targets are checked here, never by timed assertions in tests:
+//
+//	go test ./spec -run '^$' -bench . -benchmem
+
+func BenchmarkValidateRequest(b *testing.B) {
+	c := loadT(b)
+	body := []byte(`{"operationName":"PullWorkitem","id":"02F0ASAK8EAFA00W"}`)
+	r := httptest.NewRequest("POST", "/api/v2/workbins/3434543fafwe987", nil)
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(HeaderCSRFToken, "5d6f0c0e-8c4c-4d7a-9b4e-2f7c1f2b7e11")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if _, err := c.ValidateRequest(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidateResponse(b *testing.B) {
+	c := loadT(b)
+	r := httptest.NewRequest("POST", "/api/v2/workbins/3434543fafwe987", nil)
+	h := http.Header{"Content-Type": {"application/json"}}
+	body := []byte(`{"statusCode":0,"referenceId":17}`)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.ValidateResponse(ctx, r, 200, h, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidateNotification(b *testing.B) {
+	c := loadT(b)
+	data := []byte(pulledWorkitem)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.ValidateNotification(ChannelWorkitems, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidateMessage(b *testing.B) {
+	c := loadT(b)
+	msg := []byte(`{"channel":"/v2/me/workitems","data":` + pulledWorkitem + `}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.ValidateMessage(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

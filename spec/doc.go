@@ -1,0 +1,15 @@
+// Package spec is the contract of workbinkit: the OpenAPI description of the GWS Workbins API
+// (openapi.yaml), the CometD channels (asyncapi.yaml) and the JSON Schemas both of them use
+// (schemas/*.json), embedded in the binary, plus the validators built from them.
+//
+// Load compiles everything once; a Contract is then safe for concurrent use and compiles
+// nothing per call. HTTP requests and responses are checked by kin-openapi (OpenAPI 3.0.3),
+// CometD payloads and single documents by gojsonschema (JSON Schema draft-04). Both
+// validators read the same schema files, and their faults are reported in one shape: a
+// *ValidationError whose Issues name the JSON pointer and the failing keyword (Rule) the same
+// way whichever validator found them.
+//
+// wire.go holds the wire-format facts (channel names, message types, capability lists,
+// statusCodes, header names…) that other packages import instead of retyping; a test proves
+// each of them appears in the schemas.
+package spec

@@ -1,0 +1,239 @@
+package spec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// ErrNoRoute: no operation of the contract has this path.
+var ErrNoRoute = errors.New("spec: no operation matches the path")
+
+// ErrMethodNotAllowed: the path exists but has no operation for this method.
+var ErrMethodNotAllowed = errors.New("spec: method not allowed on this path")
+
+// Route is the operation a request matched.
+type Route struct {
+	// OperationID is the operationId in openapi.yaml (see the Op* constants).
+	OperationID string
+	// Method is the request's method.
+	Method string
+	// Path is the path template with the server base, e.g. /api/v2/workbins/{workbinId}.
+	Path string
+	// PathParams holds the path parameters by name (workbinId, userId, mediaType), decoded
+	// (a%2Fb is a/b).
+	PathParams map[string]string
+
+	route     *routers.Route
+	info      *opInfo
+	rawParams map[string]string // as the router found them, still escaped
+}
+
+// ValidateRequest finds the operation of r and checks r against it: path, query and header
+// parameters, and the body. Authentication is not checked (the server does it; a 401 is a
+// documented answer). It reads the whole body and leaves r.Body readable again afterwards;
+// callers that accept untrusted input should cap the body first (http.MaxBytesReader).
+//
+// The Route is returned whenever an operation matched, also when the request breaks it
+// (then with a *ValidationError). A path no operation has gives an error matching
+// ErrNoRoute, a method the path lacks one matching ErrMethodNotAllowed.
+func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route, error) {
+	body, err := bufferBody(r)
+	if err != nil {
+		return nil, err
+	}
+	restoreBody(r, body)
+	defer restoreBody(r, body)
+
+	rt, err := c.findRoute(r)
+	if err != nil {
+		return nil, err
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
+	issues := requestIssues(openapi3filter.ValidateRequest(ctx, in))
+	issues = append(issues, exclusiveIssues(rt.info, r)...)
+	return rt, invalid(issues)
+}
+
+func (c *Contract) findRoute(r *http.Request) (*Route, error) {
+	route, params, err := c.router.FindRoute(r)
+	switch {
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		return nil, fmt.Errorf("%w: %s %s", ErrMethodNotAllowed, r.Method, r.URL.Path)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path)
+	}
+	info := c.ops[route.Operation]
+	if info == nil {
+		return nil, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path)
+	}
+	decoded := make(map[string]string, len(params))
+	for k, v := range params {
+		if d, err := url.PathUnescape(v); err == nil {
+			v = d
+		}
+		decoded[k] = v
+	}
+	return &Route{OperationID: info.id, Method: r.Method, Path: info.path, PathParams: decoded, route: route, info: info, rawParams: params}, nil
+}
+
+// ValidateResponse checks a response to r: its status must be documented for the operation,
+// its documented headers present and well-formed, its body valid for its Content-Type.
+func (c *Contract) ValidateResponse(ctx context.Context, r *http.Request, status int, h http.Header, body []byte) error {
+	rt, err := c.findRoute(r)
+	if err != nil {
+		return err
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: h, Options: c.opts}
+	out.SetBodyBytes(body)
+	return invalid(responseIssues(openapi3filter.ValidateResponse(ctx, out)))
+}
+
+func bufferBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("spec: reading the request body: %w", err)
+	}
+	return body, nil
+}
+
+func restoreBody(r *http.Request, body []byte) {
+	if body == nil {
+		r.Body = http.NoBody
+		r.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+}
+
+func exclusiveIssues(info *opInfo, r *http.Request) []Issue {
+	if len(info.exclusive) == 0 {
+		return nil
+	}
+	q := r.URL.Query()
+	var out []Issue
+	for _, group := range info.exclusive {
+		var given []string
+		for _, n := range group {
+			if _, ok := q[n]; ok {
+				given = append(given, n)
+			}
+		}
+		if len(given) > 1 {
+			out = append(out, Issue{
+				Where:   "query parameters " + strings.Join(given, ", "),
+				Rule:    RuleMutuallyExclusive,
+				Message: "at most one of " + strings.Join(group, ", ") + " may be given",
+			})
+		}
+	}
+	return out
+}
+
+// requestIssues maps openapi3filter's request errors to issues.
+func requestIssues(err error) []Issue {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case openapi3.MultiError:
+		var out []Issue
+		for _, x := range e {
+			out = append(out, requestIssues(x)...)
+		}
+		return out
+	case *openapi3filter.RequestError:
+		where := "request"
+		switch {
+		case e.Parameter != nil:
+			where = e.Parameter.In + " parameter " + e.Parameter.Name
+		case e.RequestBody != nil:
+			where = "request body"
+		}
+		return filterIssues(where, e.Reason, e.Err)
+	case *openapi3filter.SecurityRequirementsError:
+		return []Issue{{Where: "request", Rule: "security", Message: "no security requirement is met"}}
+	}
+	return []Issue{{Where: "request", Rule: RuleSchema, Message: err.Error()}}
+}
+
+var headerInReason = regexp.MustCompile(`header "([^"]+)"`)
+
+// responseIssues maps openapi3filter's response errors to issues.
+func responseIssues(err error) []Issue {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case openapi3.MultiError:
+		var out []Issue
+		for _, x := range e {
+			out = append(out, responseIssues(x)...)
+		}
+		return out
+	case *openapi3filter.ResponseError:
+		where := "response body"
+		if m := headerInReason.FindStringSubmatch(e.Reason); m != nil {
+			where = "response header " + m[1]
+		}
+		switch {
+		case e.Reason == "status is not supported":
+			return []Issue{{Where: "response status", Rule: RuleStatus, Message: "the operation does not document this status"}}
+		case strings.HasSuffix(e.Reason, " missing") && e.Err == nil:
+			return []Issue{{Where: where, Rule: RuleRequired, Message: e.Reason}}
+		}
+		return filterIssues(where, e.Reason, e.Err)
+	}
+	return []Issue{{Where: "response", Rule: RuleSchema, Message: err.Error()}}
+}
+
+// filterIssues maps the cause of one openapi3filter error.
+func filterIssues(where, reason string, cause error) []Issue {
+	if cause == nil {
+		rule := "invalid"
+		switch {
+		case strings.Contains(reason, "required but missing"), strings.Contains(reason, "must not be empty"):
+			rule = RuleRequired
+		case strings.Contains(reason, "Content-Type"), strings.Contains(reason, "content type"):
+			rule = RuleContentType
+		}
+		return []Issue{{Where: where, Rule: rule, Message: reason}}
+	}
+	var se *openapi3.SchemaError
+	var me openapi3.MultiError
+	var pe *openapi3filter.ParseError
+	switch {
+	case errors.Is(cause, openapi3filter.ErrInvalidRequired), errors.Is(cause, openapi3filter.ErrInvalidEmptyValue):
+		return []Issue{{Where: where, Rule: RuleRequired, Message: cause.Error()}}
+	case errors.As(cause, &me), errors.As(cause, &se):
+		return kinSchemaIssues(where, cause)
+	case errors.As(cause, &pe):
+		rule := RuleType
+		if where == "request body" || where == "response body" {
+			rule = RuleSyntax
+		}
+		msg := pe.Error()
+		if rule == RuleSyntax {
+			msg = "invalid JSON: " + msg
+		}
+		return []Issue{{Where: where, Rule: rule, Message: msg}}
+	}
+	if strings.Contains(reason, "Content-Type") || strings.Contains(reason, "content type") {
+		return []Issue{{Where: where, Rule: RuleContentType, Message: reason}}
+	}
+	return []Issue{{Where: where, Rule: "invalid", Message: reason + ": " + cause.Error()}}
+}

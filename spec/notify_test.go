@@ -1,0 +1,129 @@
+package spec
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const pulledWorkitem = `{"messageType":"WorkitemStateChangeMessage","notificationType":"StatusChange","referenceId":17,
+ "workitem":{"id":"02F0ASAK8EAFA00W","state":"Processing","capabilities":["Transfer","AttachUserData","UpdateUserData","DeleteUserData","SetInFocus","Complete"],
+ "userData":{"IsHeld":0,"RRequestedSkills":null,"PegAG?:2>1":1,"SubmittedAt":"2014-04-17T04:03:21Z"}}}`
+
+func TestValidateNotification(t *testing.T) {
+	c := loadT(t)
+	tests := []struct {
+		name, channel, data string
+		rule, pointer       string
+	}{
+		{"pulled workitem", ChannelWorkitems, pulledWorkitem, "", ""},
+		{"item removed", ChannelWorkbins, `{"messageType":"WorkbinStateChangeMessage","action":"ItemRemoved","id":"w","agentGroup":"g","chatStateResourceV2":{"id":"c","capabilities":[],"participants":[]}}`, "", ""},
+		{"subscribed", ChannelWorkbins, `{"messageType":"WorkbinSubscriptionStateChangeMessage","id":"w","stateResource":"Subscribed","referenceId":14}`, "", ""},
+		{"stats", ChannelWorkbins, `{"messageType":"WorkbinStatsMessage","referenceId":1,"workbinStats":{"w":{"Count":1,"Owner":"o","Type":"Agent"}}}`, "", ""},
+		{"unknown channel", "/v2/me/calls", pulledWorkitem, RuleChannel, ""},
+		{"wildcard is not a channel", "/v2/me/*", pulledWorkitem, RuleChannel, ""},
+		{"wrong channel", ChannelChats, pulledWorkitem, RuleChannel, "/messageType"},
+		{"workbin message on workitems", ChannelWorkitems, `{"messageType":"WorkbinStatsMessage","workbinStats":{}}`, RuleChannel, "/messageType"},
+		{"missing messageType", ChannelWorkitems, `{"notificationType":"StatusChange","workitem":{"id":"x"}}`, RuleRequired, "/messageType"},
+		{"messageType not a string", ChannelWorkitems, `{"messageType":7}`, RuleType, "/messageType"},
+		{"unknown messageType", ChannelWorkitems, `{"messageType":"WorkitemChanged"}`, RuleEnum, "/messageType"},
+		{"MessageLogUpdated is not modelled", ChannelChats, `{"messageType":"MessageLogUpdated"}`, RuleEnum, "/messageType"},
+		{"payload not an object", ChannelWorkitems, `[1,2]`, RuleType, ""},
+		{"not JSON", ChannelWorkitems, `{"messageType":`, RuleSyntax, ""},
+		{"trailing data", ChannelWorkitems, pulledWorkitem + ` {}`, RuleSyntax, ""},
+		{"capability of another media", ChannelWorkitems, strings.Replace(pulledWorkitem, `"SetInFocus"`, `"SendMessage"`, 1), RuleEnum, "/workitem/capabilities/4"},
+		{"a boolean userData value", ChannelWorkitems, strings.Replace(pulledWorkitem, `"IsHeld":0`, `"IsHeld":true`, 1), RuleAnyOf, "/workitem/userData/IsHeld"},
+		{"missing state", ChannelWorkitems, strings.Replace(pulledWorkitem, `"state":"Processing",`, ``, 1), RuleRequired, "/workitem/state"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.ValidateNotification(tc.channel, []byte(tc.data))
+			if tc.rule == "" {
+				if err != nil {
+					t.Fatalf("valid notification rejected: %v", err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !ve.Has(tc.rule, tc.pointer) {
+				t.Fatalf("want %s at %q, got %v", tc.rule, tc.pointer, err)
+			}
+		})
+	}
+}
+
+func TestValidateMessage(t *testing.T) {
+	c := loadT(t)
+	wrap := func(channel, data string) string { return `{"channel":"` + channel + `","data":` + data + `}` }
+	tests := []struct {
+		name, msg     string
+		rule, pointer string
+	}{
+		{"pulled workitem", wrap(ChannelWorkitems, pulledWorkitem), "", ""},
+		{"with Bayeux fields", `{"channel":"/v2/me/workitems","id":"7","clientId":"abc","ext":{},"data":` + pulledWorkitem + `}`, "", ""},
+		{"payload fault under /data", wrap(ChannelWorkitems, strings.Replace(pulledWorkitem, `"Processing"`, `"Pulled"`, 1)), RuleEnum, "/data/workitem/state"},
+		{"messageType on the wrong channel", wrap(ChannelEmails, pulledWorkitem), RuleChannel, "/data/messageType"},
+		{"unknown channel", wrap("/v2/me/calls", pulledWorkitem), RuleEnum, "/channel"},
+		{"no data", `{"channel":"/v2/me/workitems"}`, RuleRequired, "/data"},
+		{"unwrapped payload (doc-page style)", pulledWorkitem, RuleRequired, "/channel"},
+		{"meta field", `{"channel":"/v2/me/workitems","successful":true,"data":` + pulledWorkitem + `}`, RuleAdditionalProperties, "/successful"},
+		{"an array of messages", `[` + wrap(ChannelWorkitems, pulledWorkitem) + `]`, RuleType, ""},
+		{"not JSON", `{"channel"`, RuleSyntax, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.ValidateMessage([]byte(tc.msg))
+			if tc.rule == "" {
+				if err != nil {
+					t.Fatalf("valid message rejected: %v", err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) || !ve.Has(tc.rule, tc.pointer) {
+				t.Fatalf("want %s at %q, got %v", tc.rule, tc.pointer, err)
+			}
+		})
+	}
+}
+
+func TestValidateDocument(t *testing.T) {
+	c := loadT(t)
+	if err := c.ValidateDocument("workitem.json", []byte(`{"id":"x","state":"InWorkbin","capabilities":[]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ValidateDocument("nosuch.json", []byte(`{}`)); !errors.Is(err, ErrUnknownSchema) || IssuesOf(err) != nil {
+		t.Errorf("unknown schema: %v", err)
+	}
+	if err := c.ValidateValue("ok-reference.json", map[string]any{"statusCode": 0.0, "referenceId": 3.0}); err != nil {
+		t.Errorf("float64 numbers (encoding/json without UseNumber): %v", err)
+	}
+	if err := c.ValidateValue("ok-reference.json", map[string]any{"statusCode": 0.0, "referenceId": 3.5}); !c.schemas.Has("ok-reference.json") || err == nil {
+		t.Error("a fractional referenceId passed")
+	}
+	extra, err := c.ExtraFields("add.json", []byte(`{"operationName":"AddChat","id":"x","uri":"u","saveLAR":false,"zeta":1,"alpha":2}`))
+	if err != nil || strings.Join(extra, ",") != "alpha,zeta" {
+		t.Errorf("ExtraFields = %v, %v", extra, err)
+	}
+	if extra, err := c.ExtraFields("pull.json", []byte(`{"operationName":"PullChat","id":"x","nickname":"n"}`)); err != nil || extra != nil {
+		t.Errorf("ExtraFields of a clean body = %v, %v", extra, err)
+	}
+}
+
+func TestPointer(t *testing.T) {
+	for _, tokens := range [][]string{nil, {""}, {"a"}, {"a/b", "~x", "0"}, {"~1", "/~0/"}} {
+		p := Pointer(tokens...)
+		back, err := SplitPointer(p)
+		if err != nil || strings.Join(back, "\x00") != strings.Join(tokens, "\x00") {
+			t.Errorf("Pointer(%q) = %q, back %q, %v", tokens, p, back, err)
+		}
+	}
+	if got := Pointer("a/b", "c~d"); got != "/a~1b/c~0d" {
+		t.Errorf("Pointer = %q", got)
+	}
+	for _, bad := range []string{"a", "/~", "/~2"} {
+		if _, err := SplitPointer(bad); err == nil {
+			t.Errorf("SplitPointer(%q) accepted", bad)
+		}
+	}
+}
