@@ -127,3 +127,19 @@ func TestPointer(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateValueTakesAnyGoValue(t *testing.T) {
+	c := loadT(t)
+	caps, _ := Capabilities(MediaWorkitem, StateProcessing)
+	ok := map[string]any{"id": "W1", "state": StateProcessing, "capabilities": caps, "userData": map[string]int{"n": 1}}
+	if err := c.ValidateValue("workitem.json", ok); err != nil {
+		t.Errorf("Go-typed workitem: %v", err)
+	}
+	bad := map[string]any{"id": "W1", "state": StateProcessing, "capabilities": []string{"Fly"}}
+	if err := c.ValidateValue("workitem.json", bad); err == nil {
+		t.Error("bad capability in a []string accepted")
+	}
+	if err := c.ValidateValue("workitem.json", map[string]any{"f": func() {}}); err == nil {
+		t.Error("a func value accepted")
+	}
+}

@@ -129,9 +129,14 @@ func (s *SchemaSet) Validate(name string, doc []byte) error {
 }
 
 // ValidateValue checks an already decoded JSON value (from encoding/json, with or without
-// UseNumber).
+// UseNumber). Other Go values ([]string, structs, ints…) are accepted too: they go through
+// encoding/json first, since gojsonschema reads only the decoded forms.
 func (s *SchemaSet) ValidateValue(name string, v any) error {
-	return s.validate(name, jsonNumbers(v))
+	v, err := jsonValue(v)
+	if err != nil {
+		return &ValidationError{Issues: []Issue{{Where: name, Rule: RuleSchema, Message: err.Error()}}}
+	}
+	return s.validate(name, v)
 }
 
 // validate checks a value decoded with UseNumber (gojsonschema only reads json.Number).
@@ -148,6 +153,43 @@ func (s *SchemaSet) validate(name string, v any) error {
 		return nil
 	}
 	return invalid(gjsIssues(name, res))
+}
+
+// jsonValue returns v as encoding/json decodes it with UseNumber: decoded values are
+// copied with their float64s turned into json.Numbers; any other Go value is encoded and
+// decoded again.
+func jsonValue(v any) (any, error) {
+	if isDecodedJSON(v) {
+		return jsonNumbers(v), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("not a JSON value: %w", err)
+	}
+	return decodeJSON(b)
+}
+
+// isDecodedJSON reports whether v holds only the types encoding/json decodes into.
+func isDecodedJSON(v any) bool {
+	switch x := v.(type) {
+	case nil, bool, string, float64, json.Number:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if !isDecodedJSON(e) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range x {
+			if !isDecodedJSON(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // jsonNumbers returns v with every float64 turned into a json.Number; maps and slices are
