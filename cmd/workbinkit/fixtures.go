@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/workbinkit/workbinkit/fixtures"
 )
@@ -21,32 +20,7 @@ func fixturesCommands() map[string]command {
 }
 
 func runFixtures(ctx context.Context, args []string, env *environ) error {
-	cmds := fixturesCommands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fixturesUsage(env.stdout, cmds)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: fixtures: no subcommand given", errUsage)
-		}
-		return nil
-	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		fixturesUsage(env.stderr, cmds)
-		return fmt.Errorf("%w: fixtures: unknown subcommand %q", errUsage, args[0])
-	}
-	return c.run(ctx, args[1:], env)
-}
-
-func fixturesUsage(w io.Writer, cmds map[string]command) {
-	fmt.Fprintln(w, "usage: workbinkit fixtures <subcommand> [flags]\n\nsubcommands:")
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
-	}
+	return dispatch(ctx, "workbinkit fixtures", fixturesCommands(), args, env)
 }
 
 // maxImportSize bounds what import reads, so a wrong file cannot exhaust memory.

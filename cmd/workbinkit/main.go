@@ -64,31 +64,36 @@ func errorLine(err error) string {
 }
 
 func run(ctx context.Context, args []string, env *environ) error {
-	cmds := commands()
+	return dispatch(ctx, "workbinkit", commands(), args, env)
+}
+
+// dispatch runs the subcommand named by args[0]; prog names the command line so far
+// ("workbinkit", "workbinkit fixtures") in usage and errors.
+func dispatch(ctx context.Context, prog string, cmds map[string]command, args []string, env *environ) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(env.stdout, cmds)
+		usage(env.stdout, prog, cmds)
 		if len(args) == 0 {
-			return fmt.Errorf("%w: no subcommand given", errUsage)
+			return fmt.Errorf("%w: %s: no subcommand given", errUsage, prog)
 		}
 		return nil
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
-		usage(env.stderr, cmds)
-		return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
+		usage(env.stderr, prog, cmds)
+		return fmt.Errorf("%w: %s: unknown subcommand %q", errUsage, prog, args[0])
 	}
 	return c.run(ctx, args[1:], env)
 }
 
-func usage(w io.Writer, cmds map[string]command) {
-	fmt.Fprintln(w, "usage: workbinkit <subcommand> [flags]\n\nsubcommands:")
+func usage(w io.Writer, prog string, cmds map[string]command) {
+	fmt.Fprintf(w, "usage: %s <subcommand> [flags]\n\nsubcommands:\n", prog)
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-22s %s\n", n, cmds[n].summary)
 	}
 }
 

@@ -11,31 +11,18 @@ import (
 	"github.com/workbinkit/workbinkit/spec"
 )
 
-const specUsage = `usage:
-  workbinkit spec lint [-dir DIR]
-      check the contract: openapi.yaml (kin-openapi), every schema (gojsonschema), every example,
-      asyncapi.yaml's $refs, channels and messages. DIR is a contract directory laid out like
-      spec/ (openapi.yaml, asyncapi.yaml, schemas/); without it, the contract built into this binary.
-  workbinkit spec validate-notification [FILE|-]
-      validate one CometD message {"channel": ..., "data": {...}} (from FILE, or stdin) against the
-      contract; prints one line per issue.`
+// specCommands are the subcommands of "workbinkit spec".
+func specCommands() map[string]command {
+	return map[string]command{
+		"lint": {summary: "check the contract (kin-openapi, gojsonschema, examples, asyncapi $refs); -dir DIR for a contract directory laid out like spec/", run: runSpecLint},
+		"validate-notification": {summary: "validate one CometD message {\"channel\":…,\"data\":{…}} from FILE or stdin", run: func(_ context.Context, args []string, env *environ) error {
+			return runValidateNotification(args, env)
+		}},
+	}
+}
 
 func runSpec(ctx context.Context, args []string, env *environ) error {
-	if len(args) == 0 {
-		fmt.Fprintln(env.stderr, specUsage)
-		return fmt.Errorf("%w: spec needs a subcommand", errUsage)
-	}
-	switch args[0] {
-	case "lint":
-		return runSpecLint(ctx, args[1:], env)
-	case "validate-notification":
-		return runValidateNotification(args[1:], env)
-	case "-h", "--help", "help":
-		fmt.Fprintln(env.stdout, specUsage)
-		return nil
-	}
-	fmt.Fprintln(env.stderr, specUsage)
-	return fmt.Errorf("%w: unknown spec subcommand %q", errUsage, args[0])
+	return dispatch(ctx, "workbinkit spec", specCommands(), args, env)
 }
 
 func runSpecLint(ctx context.Context, args []string, env *environ) error {
