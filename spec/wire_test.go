@@ -445,3 +445,22 @@ func TestWireFieldNamesExist(t *testing.T) {
 		}
 	}
 }
+
+// Each operation name's request schema lists it in its operationName enum.
+func TestWireRequestSchemas(t *testing.T) {
+	c := loadT(t)
+	names := append(append(PullOperations(), AddOperations()...), Subscribe, Unsubscribe, RequestAgentStats)
+	for _, op := range names {
+		schema, ok := RequestSchema(op)
+		if !ok {
+			t.Errorf("%s: no request schema", op)
+			continue
+		}
+		if !slices.Contains(enumOf(t, c, schema, FieldOperationName), op) {
+			t.Errorf("%s: %s does not list it in operationName", op, schema)
+		}
+	}
+	if _, ok := RequestSchema("NoSuchOperation"); ok {
+		t.Error("an unknown name has a request schema")
+	}
+}
