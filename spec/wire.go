@@ -29,6 +29,10 @@ const (
 	ChannelEmails    = "/v2/me/emails"
 )
 
+// PrivateChannelRoot is the root of the user's private channels: every channel of the
+// contract is below it, and a user may subscribe to it or any pattern below it (D9).
+const PrivateChannelRoot = "/v2/me"
+
 // Channels lists the CometD channels of the contract.
 func Channels() []string {
 	return []string{ChannelWorkbins, ChannelWorkitems, ChannelChats, ChannelEmails}
@@ -344,6 +348,18 @@ func RequestSchema(operationName string) (string, bool) {
 	}
 	return "", false
 }
+
+// Members of the success envelopes of the GETs (D3): {"statusCode":0, "<member>": …}.
+const (
+	FieldUser     = "user"     // GET /me
+	FieldWorkbins = "workbins" // workbin lists with fields=*
+	FieldURIs     = "uris"     // workbin lists without fields=* (W8)
+	FieldWorkbin  = "workbin"  // one workbin, with its content arrays
+)
+
+// BasicChallenge is the WWW-Authenticate value of a 401 reply (D8): Basic realm="<realm>".
+// A realm must not contain a double quote.
+func BasicChallenge(realm string) string { return `Basic realm="` + realm + `"` }
 
 // Workbin types.
 const (
