@@ -272,6 +272,33 @@ var stateTable = map[Media][]string{
 // States lists the states the contract knows for a media.
 func States(m Media) []string { return slices.Clone(stateTable[m]) }
 
+// Chat participants (participant.json): the members a participant carries and its types.
+// Supervisor is a workbinkit decision (W12): a supervisor who pulled a chat joins it as one.
+const (
+	FieldParticipantID    = "participantId"
+	FieldParticipantType  = "type"
+	ParticipantCustomer   = "Customer"
+	ParticipantAgent      = "Agent"
+	ParticipantSupervisor = "Supervisor"
+)
+
+// ParticipantTypes lists the participant types.
+func ParticipantTypes() []string {
+	return []string{ParticipantCustomer, ParticipantAgent, ParticipantSupervisor}
+}
+
+// Interaction types: the values of a resource's type field (MediaInfo.TypeField).
+const (
+	InteractionInbound  = "Inbound"
+	InteractionOutbound = "Outbound"
+	InteractionInternal = "Internal"
+)
+
+// InteractionTypes lists the values of workitemType, chatType and emailType.
+func InteractionTypes() []string {
+	return []string{InteractionInbound, InteractionOutbound, InteractionInternal}
+}
+
 // Operation names (the body's operationName).
 const (
 	PullInteraction     = "PullInteraction"

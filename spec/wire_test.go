@@ -227,6 +227,19 @@ func TestWireMediaStatesCapabilities(t *testing.T) {
 	if got, _ := Capabilities(MediaChat, StateChatting); len(got) != 13 {
 		t.Errorf("chat Chatting has %d capabilities, the docs list 13", len(got))
 	}
+	for _, m := range AllMedia() {
+		info, _ := MediaOf(m)
+		sameSet(t, info.Schema+" "+info.TypeField, enumOf(t, c, info.Schema, info.TypeField), InteractionTypes())
+	}
+	sameSet(t, "participant types", enumOf(t, c, "participant.json", FieldParticipantType), ParticipantTypes())
+	for _, f := range []string{FieldNickname, FieldParticipantID} {
+		if prop(c.schemas.docs["participant.json"], f) == nil {
+			t.Errorf("participant.json has no %s", f)
+		}
+	}
+	if items := prop(c.schemas.docs["chat.json"], FieldParticipants)["items"].(map[string]any); items["$ref"] != "participant.json" {
+		t.Errorf("chat.json participants hold %v", items["$ref"])
+	}
 	mediaType := c.doc.Components.Parameters["mediaType"].Value.Schema.Value.Enum
 	sameSet(t, "mediaType path parameter", strings_(mediaType), arrays)
 }
