@@ -384,6 +384,13 @@ const (
 	FieldWorkbin  = "workbin"  // one workbin, with its content arrays
 )
 
+// Members of each workbinStats entry of WorkbinStatsMessage.
+const (
+	FieldStatCount = "Count"
+	FieldStatOwner = "Owner"
+	FieldStatType  = "Type"
+)
+
 // BasicChallenge is the WWW-Authenticate value of a 401 reply (D8): Basic realm="<realm>".
 // A realm must not contain a double quote.
 func BasicChallenge(realm string) string { return `Basic realm="` + realm + `"` }

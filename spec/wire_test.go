@@ -453,7 +453,7 @@ func TestWireFieldNamesExist(t *testing.T) {
 		FieldWorkbinOwner, FieldStatusCode, FieldStatusMessage, FieldReferenceID, FieldReferenceIDs, FieldMessageType,
 		FieldNotificationType, FieldAction, FieldStateResource, FieldAgentGroup, FieldPlaceGroup, FieldWorkbinUserID,
 		FieldWorkbinStats, FieldState, FieldCapabilities, FieldUserData, FieldReceivedDate, FieldParticipants,
-		FieldUser, FieldWorkbins, FieldURIs, FieldWorkbin} {
+		FieldUser, FieldWorkbins, FieldURIs, FieldWorkbin, FieldStatCount, FieldStatOwner, FieldStatType} {
 		if !names[f] {
 			t.Errorf("field %q is in no schema", f)
 		}
