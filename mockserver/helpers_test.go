@@ -207,7 +207,9 @@ func (u *user) get(path string) reply { return u.do(http.MethodGet, path, nil) }
 
 func (u *user) post(path string, body any) reply { return u.do(http.MethodPost, path, body) }
 
-func pullBody(op, id string) map[string]string { return map[string]string{"operationName": op, "id": id} }
+func pullBody(op, id string) map[string]string {
+	return map[string]string{"operationName": op, "id": id}
+}
 
 // expect checks a reply's HTTP status and statusCode.
 func expect(t testing.TB, r reply, status, code int) {
