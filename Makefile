@@ -54,7 +54,7 @@ mock: ## run the mock server with the built-in fixtures
 # (e.g. ./fixtures:FuzzConvertPyRepr); add yours with `FUZZ_TARGETS += ./pkg:FuzzXxx`.
 FUZZTIME     ?= 30s
 FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply \
-                ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
+                ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP ./mockserver:FuzzRequest
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)
