@@ -55,7 +55,7 @@ func FuzzRequest(f *testing.F) {
 	}
 	opts := DefaultOptions()
 	opts.CometD.Timeout = Millis(time.Millisecond) // a held connect must not stall the fuzzer
-	opts.Strict = true                              // exercise the strict path too (its reports are not failures)
+	opts.Strict = true                             // exercise the strict path too (its reports are not failures)
 	srv, err := New(Config{Contract: contractT(f), Options: &opts, AdminToken: "fuzz-only"})
 	if err != nil {
 		f.Fatal(err)
