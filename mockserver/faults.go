@@ -153,9 +153,3 @@ func (t *faultTable) clear() {
 	defer t.mu.Unlock()
 	t.rules = nil
 }
-
-func (t *faultTable) empty() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.rules) == 0
-}
