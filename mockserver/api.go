@@ -21,8 +21,9 @@ type apiCall struct {
 	sess  *httpSession
 	user  state.User
 	body  []byte
-	// op is the body's operationName (POST), "" for a GET.
-	op string
+	// fields are the body's members and op its operationName (POST), "" for a GET.
+	fields body
+	op     string
 }
 
 func (c *apiCall) actor() state.Actor { return state.Actor{User: c.user.Name} }
@@ -129,7 +130,8 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 		return errorReply(code, "%s", msg)
 	}
 	if len(c.body) > 0 {
-		c.op = decodeBody(c.body).str(spec.FieldOperationName)
+		c.fields = decodeBody(c.body)
+		c.op = c.fields.str(spec.FieldOperationName)
 		if opts.Strict {
 			s.strictCheck(c)
 		}

@@ -160,7 +160,8 @@ func maskSetCookie(v string) string {
 }
 
 // journalBody returns body as it goes into the journal: JSON as JSON with secret members
-// masked, anything else (or anything too long) as a JSON string.
+// masked, anything else (or anything too long) as a JSON string. A JSON body without secrets
+// is kept as sent (encoding/json compacts it when the journal is read).
 func journalBody(body []byte) json.RawMessage {
 	if len(body) == 0 {
 		return nil
@@ -174,10 +175,7 @@ func journalBody(body []byte) json.RawMessage {
 		return s
 	}
 	if !mayHoldSecret(body) {
-		var b bytes.Buffer
-		if json.Compact(&b, body) == nil {
-			return b.Bytes()
-		}
+		return bytes.Clone(body)
 	}
 	return maskJSON(body)
 }
@@ -185,11 +183,26 @@ func journalBody(body []byte) json.RawMessage {
 // secretWords are looked for in member names (lower case).
 var secretWords = []string{"password", "passwd", "secret", "token", "authorization"}
 
-// mayHoldSecret is a cheap pre-check: only documents mentioning a secret word are decoded.
+// mayHoldSecret is a cheap pre-check: only documents mentioning a secret word (in any case)
+// are decoded.
 func mayHoldSecret(b []byte) bool {
-	lower := bytes.ToLower(b)
 	for _, w := range secretWords {
-		if bytes.Contains(lower, []byte(w)) {
+		if containsFold(b, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether b contains the lower-case ASCII word w, ignoring case,
+// without allocating.
+func containsFold(b []byte, w string) bool {
+	for i := 0; i+len(w) <= len(b); i++ {
+		j := 0
+		for j < len(w) && (b[i+j]|0x20) == w[j] {
+			j++
+		}
+		if j == len(w) {
 			return true
 		}
 	}

@@ -157,7 +157,7 @@ func (s *Server) Restore(snap state.Snapshot) error {
 	if err := s.store.Restore(snap); err != nil {
 		return err
 	}
-	s.pulled.clear()
+	s.stateReplaced()
 	s.changed()
 	return nil
 }
@@ -168,7 +168,7 @@ func (s *Server) Reset() error {
 	if err := s.store.Reset(s.fixtures.Load()); err != nil {
 		return err
 	}
-	s.pulled.clear()
+	s.stateReplaced()
 	s.faults.clear()
 	s.cometd.ClearFaults()
 	s.changed()
@@ -181,7 +181,7 @@ func (s *Server) LoadFixtures(set *fixtures.Set) error {
 		return err
 	}
 	s.fixtures.Store(set)
-	s.pulled.clear()
+	s.stateReplaced()
 	s.faults.clear()
 	s.cometd.ClearFaults()
 	s.changed()
@@ -215,6 +215,12 @@ func (s *Server) Violations() (uint64, []Violation) { return s.viol.snapshot() }
 
 // Journal returns up to limit journal entries (0: all kept), newest last.
 func (s *Server) Journal(limit int) []JournalEntry { return s.journal.entries(limit) }
+
+// stateReplaced follows a Reset, a fixture load or a Restore: users may have changed.
+func (s *Server) stateReplaced() {
+	s.pulled.clear()
+	s.sessions.refresh(s.store.User)
+}
 
 func (s *Server) changed() {
 	if s.cfg.OnChange != nil {

@@ -44,7 +44,7 @@ func (s *Server) LoadStateFile(path string) (loaded bool, err error) {
 	if err := s.store.Restore(*doc.State); err != nil {
 		return false, fmt.Errorf("state file %s: %w", path, err)
 	}
-	s.pulled.clear()
+	s.stateReplaced()
 	return true, nil
 }
 
