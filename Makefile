@@ -46,9 +46,12 @@ lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml, spec/asyncapi.yaml and spec/
 	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml spec/mock-admin.yaml
 
 .PHONY: mock
-mock: ## run the mock server with the built-in fixtures
-	@echo "make mock: the mock server is not built yet (issue 4); nothing is started." >&2
-	@exit 2
+mock: ## run the mock server with the built-in fixtures (more flags: make mock MOCK_ARGS="--help")
+	$(GO) run ./cmd/workbinkit mock $(MOCK_ARGS)
+
+.PHONY: bench-mock
+bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, start-up, idle CometD heap
+	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkMockServer$$' -benchtime 1x -count 1
 
 # FUZZ_TARGETS lists the fuzz targets `make fuzz` runs, as PACKAGE:FUNC words
 # (e.g. ./fixtures:FuzzConvertPyRepr); add yours with `FUZZ_TARGETS += ./pkg:FuzzXxx`.
