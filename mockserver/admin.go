@@ -407,6 +407,9 @@ func (s *Server) adminEventFault(drop bool) http.HandlerFunc {
 		case !drop && f.Delay <= 0:
 			adminError(w, http.StatusBadRequest, "delay is required (milliseconds or \"2s\")")
 			return
+		case time.Duration(f.Delay) > MaxFaultDelay:
+			adminError(w, http.StatusBadRequest, fmt.Sprintf("delay %s is over %s", f.Delay, MaxFaultDelay))
+			return
 		}
 		if drop {
 			s.cometd.DropNextDeliveries(principalIs(f.User), f.Count)

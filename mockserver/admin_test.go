@@ -364,7 +364,7 @@ func TestAdminFaults(t *testing.T) {
 	a.do("POST", "/_mock/faults", map[string]any{"statusCode": 5, "count": 100})
 	a.do("DELETE", "/_mock/faults", nil)
 	expect(t, marat.get("/api/v2/me"), 200, 0)
-	for _, bad := range []map[string]any{{}, {"statusCode": 0}, {"statusCode": 21}, {"statusCode": 7}, {"statusCode": 4, "httpStatus": 99}, {"path": "[", "delay": 5}, {"delay": "soon"}} {
+	for _, bad := range []map[string]any{{}, {"statusCode": 0}, {"statusCode": 21}, {"statusCode": 7}, {"statusCode": 4, "httpStatus": 99}, {"path": "[", "delay": 5}, {"delay": "soon"}, {"delay": "11m"}} {
 		if r := a.do("POST", "/_mock/faults", bad); r.status != 400 {
 			t.Errorf("fault %v: %s", bad, r)
 		}
@@ -409,7 +409,7 @@ func TestAdminCometDFaults(t *testing.T) {
 		return num(data(t, msg)[spec.FieldReferenceID]) == r3.ref()
 	})
 	_ = got
-	for _, bad := range []any{map[string]any{"count": 1}, map[string]any{"user": "x", "count": -1}, map[string]any{"user": "x"}} {
+	for _, bad := range []any{map[string]any{"count": 1}, map[string]any{"user": "x", "count": -1}, map[string]any{"user": "x"}, map[string]any{"user": "x", "delay": "2h"}} {
 		if r := a.do("POST", "/_mock/cometd/delay", bad); r.status != 400 {
 			t.Errorf("delay %v: %s", bad, r)
 		}
