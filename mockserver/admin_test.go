@@ -476,7 +476,7 @@ func TestAdminJournalMasksSecrets(t *testing.T) {
 func TestJournalRing(t *testing.T) {
 	j := newJournal(3)
 	for i := range 5 {
-		j.add(JournalEntry{Kind: "http", Status: 200 + i})
+		j.add(journalRecord{http: httpRecord{status: 200 + i}})
 	}
 	got := j.entries(0)
 	if len(got) != 3 || got[0].Status != 202 || got[2].Status != 204 || got[2].Seq != 5 {

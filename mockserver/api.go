@@ -257,7 +257,7 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 	h.Set("Content-Type", reply.ctype)
 	h.Set("Cache-Control", "no-store")
 	if c.route != nil && !reply.unchecked {
-		if err := s.contract.ValidateResponse(r.Context(), r, reply.status, h, reply.body); err != nil {
+		if err := s.contract.ValidateResponseFor(r.Context(), c.route, r, reply.status, h, reply.body); err != nil {
 			subject := fmt.Sprintf("%s %s %d", r.Method, c.route.Path, reply.status)
 			s.viol.report(Violation{Time: s.now(), Kind: ViolationResponse, Subject: subject, Issues: issuesOrError(err)})
 			// The mock never sends what its contract forbids; events of an applied change
@@ -315,20 +315,18 @@ func (s *Server) deviateEnvelope(status int, body []byte, ctype string) (int, []
 
 func (s *Server) journalHTTP(c *apiCall, status int, h http.Header, body []byte, start time.Time) {
 	r := c.r
-	e := JournalEntry{
-		Time: start, Kind: "http", Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Status: status, DurationMillis: float64(time.Since(start).Microseconds()) / 1000,
-		RequestHeaders: maskHeaders(r.Header), RequestBody: journalBody(c.body),
-		ResponseHeaders: maskHeaders(h), ResponseBody: journalBody(body),
+	rec := httpRecord{
+		time: start, method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, status: status,
+		duration: time.Since(start), reqHeader: r.Header, reqBody: c.body, respHeader: h.Clone(), respBody: body,
 	}
 	if c.sess != nil {
-		e.User = c.user.Name
+		rec.user = c.user.Name
 	}
 	if c.route != nil {
-		e.Operation = c.route.OperationID
+		rec.operation = c.route.OperationID
 		if c.op != "" {
-			e.Operation += " " + c.op
+			rec.operation += " " + c.op
 		}
 	}
-	s.journal.add(e)
+	s.journal.add(journalRecord{http: rec})
 }

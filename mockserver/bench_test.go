@@ -105,6 +105,9 @@ func benchMockServer(b *testing.B) {
 	var as, bs []phase
 	for range benchRounds {
 		as = append(as, phaseA(b))
+		if err := m.srv.Reset(); err != nil { // the store keeps one round's items, not all
+			b.Fatal(err)
+		}
 		for _, ag := range agents {
 			ag.fill(b, m, benchPullsPerAgnt)
 		}
@@ -118,6 +121,9 @@ func benchMockServer(b *testing.B) {
 	}
 
 	// (c) pull + notification to a long-polling client; items replenished first (untimed).
+	if err := m.srv.Reset(); err != nil {
+		b.Fatal(err)
+	}
 	for _, ag := range agents {
 		ag.fill(b, m, benchNotifyPulls)
 		ag.listen(b, m)
@@ -258,7 +264,7 @@ func (ag *benchAgent) pullRequest(m *mockT, _ int) *http.Request {
 }
 
 // fill places n workitems in the agent's workbin (the store path, untimed).
-func (ag *benchAgent) fill(b *testing.B, m *mockT, n int) {
+func (ag *benchAgent) fill(b testing.TB, m *mockT, n int) {
 	ag.items, ag.next = nil, 0
 	for range n {
 		ev, err := m.srv.Store().Place(state.NewInteraction{Media: spec.MediaWorkitem, UserData: map[string]any{
@@ -308,7 +314,7 @@ func (ag *benchAgent) listen(b *testing.B, m *mockT) {
 
 // benchMock starts a mock whose fixture set has benchAgents agents, each with an Agent
 // workbin holding n workitems, and logs each agent in.
-func benchMock(b *testing.B, n int) (*mockT, []*benchAgent) {
+func benchMock(b testing.TB, n int) (*mockT, []*benchAgent) {
 	fsys := fstest.MapFS{}
 	var agents []*benchAgent
 	for i := range benchAgents {
@@ -402,4 +408,31 @@ func benchIdleSessions(b *testing.B) uint64 {
 		b.Fatalf("%d sessions", n)
 	}
 	return after.HeapAlloc - before.HeapAlloc
+}
+
+// BenchmarkPullHandler is the mock's own cost of one pull, without the network: the whole
+// pipeline called in-process.
+//
+//	go test ./mockserver -run '^$' -bench '^BenchmarkPullHandler$' -benchmem
+func BenchmarkPullHandler(b *testing.B) {
+	m, agents := benchMock(b, 0)
+	ag := agents[0]
+	const chunk = 20000
+	ag.fill(b, m, chunk)
+	b.ReportAllocs()
+	for b.Loop() {
+		if ag.next == len(ag.items) {
+			b.StopTimer()
+			if err := m.srv.Reset(); err != nil {
+				b.Fatal(err)
+			}
+			ag.fill(b, m, chunk)
+			b.StartTimer()
+		}
+		rec := httptest.NewRecorder()
+		m.srv.ServeHTTP(rec, ag.pullRequest(m, 0))
+		if rec.Code != 200 {
+			b.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
 }

@@ -130,7 +130,7 @@ func New(cfg Config) (*Server, error) {
 		Authenticate:       s.authenticateHandshake,
 		AuthorizeSubscribe: authorizeSubscribe,
 		AuthorizePublish:   denyPublish,
-		OnMessage:          func(ev bayeux.WireEvent) { s.journal.add(cometdEntry(ev)) },
+		OnMessage:          func(ev bayeux.WireEvent) { s.journal.add(journalRecord{wire: &ev}) },
 	})
 	s.api = s.apiRoutes()
 	s.handler = s.routes()
