@@ -268,6 +268,9 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 			h.Set("Content-Type", reply.ctype)
 		}
 	}
+	if reply.changed {
+		s.changed() // before the reply: a client that saw it may count on the change being noted
+	}
 	status, body := s.deviateEnvelope(reply.status, reply.body, reply.ctype)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
@@ -275,9 +278,6 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 	if len(reply.events) > 0 {
 		_ = http.NewResponseController(w).Flush() // the reply first, then its notifications (D5)
 		s.publish(reply.events, reply.refOf, reply.pull)
-	}
-	if reply.changed {
-		s.changed()
 	}
 	s.journalHTTP(c, status, h, body, start)
 }
