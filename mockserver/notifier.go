@@ -10,6 +10,45 @@ import (
 	"github.com/workbinkit/workbinkit/spec"
 )
 
+// onlineIndex knows which users have CometD sessions, so that events for users without one
+// are not rendered at all. A session enters at its handshake reply (seen through bayeux's
+// OnMessage before the client gets its clientId, so none is missed) and leaves when the
+// server no longer knows it (checked when asked: expiries are not announced).
+type onlineIndex struct {
+	mu    sync.Mutex
+	users map[string]map[string]bool // user → clientIds
+}
+
+func (o *onlineIndex) observe(ev bayeux.WireEvent) {
+	m := ev.Message
+	if ev.Direction != bayeux.FromServer || m.Channel != bayeux.MetaHandshake || m.Successful == nil || !*m.Successful || ev.Principal == "" {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.users == nil {
+		o.users = map[string]map[string]bool{}
+	}
+	if o.users[ev.Principal] == nil {
+		o.users[ev.Principal] = map[string]bool{}
+	}
+	o.users[ev.Principal][m.ClientID] = true
+}
+
+// has reports whether user has a live session, forgetting the ones the server dropped.
+func (o *onlineIndex) has(user string, srv *bayeux.Server) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for id := range o.users[user] {
+		if _, ok := srv.Session(id); ok {
+			return true
+		}
+		delete(o.users[user], id)
+	}
+	delete(o.users, user)
+	return false
+}
+
 // notification is one rendered GWS payload for one recipient.
 type notification struct {
 	recipient string
@@ -44,6 +83,9 @@ func (s *Server) publish(events []state.Event, refOf func(state.Event) int64, pu
 func (s *Server) render(ev state.Event, ref int64, pull bool) []notification {
 	var out []notification
 	for _, to := range ev.Recipients {
+		if !s.online.has(to, s.cometd) && !s.dev.has(DevEventLeaked) {
+			continue // no session of this user: nothing to render, check or send
+		}
 		want := int64(0)
 		if to == ev.Requester {
 			want = ref

@@ -76,6 +76,7 @@ type Server struct {
 	faults   faultTable
 	viol     violationLog
 	pulled   pulledMemory
+	online   onlineIndex
 
 	api     map[string]apiHandler // by operationId
 	handler http.Handler
@@ -130,7 +131,10 @@ func New(cfg Config) (*Server, error) {
 		Authenticate:       s.authenticateHandshake,
 		AuthorizeSubscribe: authorizeSubscribe,
 		AuthorizePublish:   denyPublish,
-		OnMessage:          func(ev bayeux.WireEvent) { s.journal.add(journalRecord{wire: &ev}) },
+		OnMessage: func(ev bayeux.WireEvent) {
+			s.online.observe(ev)
+			s.journal.add(journalRecord{wire: &ev})
+		},
 	})
 	s.api = s.apiRoutes()
 	s.handler = s.routes()
