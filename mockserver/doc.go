@@ -19,8 +19,8 @@
 //     404 / 6, a method the path lacks 405 / 2; otherwise the issues map to statusCodes
 //     (requestFault): malformed JSON or a wrong Content-Type 10; a missing member or
 //     parameter, both group parameters (W3), an Add without id and uri 1; an unknown
-//     operationName, or one the URL does not take, 2; a wrong type, pattern, length or enum
-//  10. The statusMessage names the field and the rule.
+//     operationName, or one the URL does not take, 2; a wrong type, pattern, length or
+//     enum, 10. The statusMessage names the field and the rule.
 //  5. faults injected through the control plane (delay, or a given statusCode / HTTP status).
 //  6. api-multimedia (D7): without it every workbin URL is 404 / 6.
 //  7. the handler decodes the operation; PullChat gates (D6): with enableNotificationOnPullChat
