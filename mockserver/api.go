@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -280,6 +281,10 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 		s.publish(reply.events, reply.refOf, reply.pull)
 	}
 	s.journalHTTP(c, status, h, body, start)
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("mock: request", "method", r.Method, "path", r.URL.Path, "status", status,
+			"user", c.user.Name, "operation", c.op, "duration", time.Since(start))
+	}
 }
 
 func issuesOrError(err error) []spec.Issue {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -245,15 +246,24 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	_ = level.UnmarshalText([]byte(st.logLevel))
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 
+	contract, err := spec.Load() // compiled once, for the fixtures and the server
+	if err != nil {
+		return err
+	}
 	var set *fixtures.Set
 	if st.fixtures != "" {
-		if set, err = fixtures.LoadDir(st.fixtures); err != nil {
+		if fi, err := os.Stat(st.fixtures); err != nil {
+			return err
+		} else if !fi.IsDir() {
+			return fmt.Errorf("%w: --fixtures %s is not a directory", errUsage, st.fixtures)
+		}
+		if set, err = fixtures.LoadWith(contract, os.DirFS(st.fixtures)); err != nil {
 			return err
 		}
 	}
 	var saver *mockserver.StateSaver
 	cfg := mockserver.Config{
-		Fixtures: set, Options: &st.opts, Deviations: st.deviations, AdminToken: st.adminToken, Logger: log,
+		Contract: contract, Fixtures: set, Options: &st.opts, Deviations: st.deviations, AdminToken: st.adminToken, Logger: log,
 	}
 	if st.stateFile != "" {
 		saver = mockserver.NewStateSaver(st.stateFile, 0, log)

@@ -335,3 +335,15 @@ func TestMockBinarySIGTERM(t *testing.T) {
 		t.Errorf("state file after SIGTERM: %v", err)
 	}
 }
+
+func TestMockFixturesFlag(t *testing.T) {
+	base, _ := startRun(t, noEnv, "--addr", "127.0.0.1:0", "--log-level", "error", "--fixtures", filepath.Join("..", "..", "fixtures", "builtin"))
+	if _, token := mockSession(t, base); token == "" {
+		t.Error("no CSRF token")
+	}
+	for _, dir := range []string{filepath.Join(t.TempDir(), "none"), "mock.go", t.TempDir()} {
+		if _, _, err := runCLI(t, context.Background(), strings.NewReader(""), "mock", "--addr", "127.0.0.1:0", "--fixtures", dir); err == nil {
+			t.Errorf("--fixtures %s accepted", dir)
+		}
+	}
+}
