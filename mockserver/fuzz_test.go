@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,7 +57,12 @@ func FuzzRequest(f *testing.F) {
 	opts := DefaultOptions()
 	opts.CometD.Timeout = Millis(time.Millisecond) // a held connect must not stall the fuzzer
 	opts.Strict = true                             // exercise the strict path too (its reports are not failures)
-	srv, err := New(Config{Contract: contractT(f), Options: &opts, AdminToken: "fuzz-only"})
+	var violations atomic.Int64 // self-check violations (strict-mode reports aside)
+	srv, err := New(Config{Contract: contractT(f), Options: &opts, AdminToken: "fuzz-only", OnViolation: func(v Violation) {
+		if v.Kind != ViolationRequestField {
+			violations.Add(1)
+		}
+	}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -108,6 +114,7 @@ func FuzzRequest(f *testing.F) {
 			req.Header.Set(spec.HeaderCSRFToken, "wrong")
 		}
 		before := fuzzSnapshot(t, srv)
+		violationsBefore := violations.Load()
 		rec := httptest.NewRecorder()
 		done := make(chan struct{})
 		go func() {
@@ -120,6 +127,10 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("%s %s did not return within %s", req.Method, path, waitLimit)
 		}
 		status := rec.Code
+		if violations.Load() != violationsBefore {
+			_, recent := srv.Violations()
+			t.Fatalf("%s %s: the mock broke its own contract: %+v", req.Method, path, recent[len(recent)-1])
+		}
 		if status < 100 || status >= 600 {
 			t.Fatalf("status %d", status)
 		}
