@@ -57,7 +57,7 @@ func FuzzRequest(f *testing.F) {
 	opts := DefaultOptions()
 	opts.CometD.Timeout = Millis(time.Millisecond) // a held connect must not stall the fuzzer
 	opts.Strict = true                             // exercise the strict path too (its reports are not failures)
-	var violations atomic.Int64 // self-check violations (strict-mode reports aside)
+	var violations atomic.Int64                    // self-check violations (strict-mode reports aside)
 	srv, err := New(Config{Contract: contractT(f), Options: &opts, AdminToken: "fuzz-only", OnViolation: func(v Violation) {
 		if v.Kind != ViolationRequestField {
 			violations.Add(1)
