@@ -485,3 +485,29 @@ func TestEmailPullAndUnsubscribe(t *testing.T) {
 		t.Errorf("Unsubscribed %v, want referenceId %d", u, n)
 	}
 }
+
+// D9: a handshake needs the JSESSIONID of a live session or right Basic credentials; clients
+// may not publish.
+func TestHandshakeAuthentication(t *testing.T) {
+	m := newMock(t)
+	basic := func(auth string) error {
+		c := bayeux.NewClient(m.url(spec.CometDPath), bayeux.ClientOptions{Header: http.Header{"Authorization": {auth}}})
+		return c.Handshake(t.Context())
+	}
+	if err := basic("Basic TWFyYXRUZXN0Ok1hcmF0VGVzdA=="); err != nil {
+		t.Errorf("Basic handshake: %v", err)
+	}
+	if err := basic("Basic TWFyYXRUZXN0Ondyb25n"); bayeux.ErrorCode(err) != 403 {
+		t.Errorf("wrong password: %v", err)
+	}
+	u := m.login("MaratTest")
+	l := u.cometd(spec.ChannelWorkbins)
+	if err := l.c.Publish(t.Context(), spec.ChannelWorkitems, map[string]string{"messageType": "x"}); bayeux.ErrorCode(err) != 403 {
+		t.Errorf("a client publish: %v", err)
+	}
+	m.srv.sessions.drop("")
+	c := bayeux.NewClient(m.url(spec.CometDPath), bayeux.ClientOptions{HTTPClient: u.http})
+	if err := c.Handshake(t.Context()); bayeux.ErrorCode(err) != 403 {
+		t.Errorf("cookie of a forgotten session: %v", err)
+	}
+}
