@@ -57,7 +57,9 @@ bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, st
 # (e.g. ./fixtures:FuzzConvertPyRepr); add yours with `FUZZ_TARGETS += ./pkg:FuzzXxx`.
 FUZZTIME     ?= 30s
 FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply \
-                ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP ./mockserver:FuzzRequest
+                ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
+FUZZ_TARGETS += ./mockserver/state:FuzzCommands
+FUZZ_TARGETS += ./mockserver:FuzzRequest
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)
