@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -67,17 +68,34 @@ type phase struct {
 	name    string
 	n       int
 	elapsed time.Duration
+	cpu     time.Duration // CPU time of the whole process (clients and server) during the phase
 	lat     latencies
 	extra   latencies // (c): notification latency
 }
 
 func (p phase) rps() float64 { return float64(p.n) / p.elapsed.Seconds() }
 
-// median returns the round with the median throughput, with the latencies of all rounds.
+// cpuPerRequest is the process CPU time per request: unlike req/s, it hardly depends on
+// what else runs on the machine.
+func (p phase) cpuPerRequest() time.Duration { return p.cpu / time.Duration(p.n) }
+
+// processCPU is the CPU time (user + system) the process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// median returns the round with the median throughput, with the latencies of all rounds and
+// the median CPU time.
 func median(rounds []phase) phase {
 	sorted := slices.Clone(rounds)
 	slices.SortFunc(sorted, func(x, y phase) int { return cmpFloat(x.rps(), y.rps()) })
 	p := sorted[len(sorted)/2]
+	slices.SortFunc(sorted, func(x, y phase) int { return cmpFloat(float64(x.cpuPerRequest()), float64(y.cpuPerRequest())) })
+	p.cpu = sorted[len(sorted)/2].cpu * time.Duration(p.n) / time.Duration(sorted[len(sorted)/2].n)
 	p.lat = nil
 	for _, r := range rounds {
 		p.lat = append(p.lat, r.lat...)
@@ -117,7 +135,8 @@ func benchMockServer(b *testing.B) {
 	}
 	a, bb := median(as), median(bs)
 	for i := range as {
-		fmt.Fprintf(os.Stdout, "  round %d: a %.0f req/s, b %.0f req/s\n", i+1, as[i].rps(), bs[i].rps())
+		fmt.Fprintf(os.Stdout, "  round %d: a %.0f req/s (%s CPU/request), b %.0f req/s (%s CPU/request)\n", i+1,
+			as[i].rps(), as[i].cpuPerRequest().Round(time.Microsecond), bs[i].rps(), bs[i].cpuPerRequest().Round(time.Microsecond))
 	}
 
 	// (c) pull + notification to a long-polling client; items replenished first (untimed).
@@ -161,16 +180,18 @@ func benchMockServer(b *testing.B) {
 	heap := benchIdleSessions(b)
 
 	fmt.Fprintf(out, "\nmock server speed (GOMAXPROCS %d, %d agents; (a) and (b): median of %d rounds):\n", runtime.GOMAXPROCS(0), benchAgents, benchRounds)
-	fmt.Fprintf(out, "  %-22s %10s %10s %10s\n", "", "req/s", "p50", "p99")
+	fmt.Fprintf(out, "  %-22s %10s %10s %10s %12s\n", "", "req/s", "p50", "p99", "CPU/request")
 	for _, p := range []phase{a, bb, cc} {
-		fmt.Fprintf(out, "  %-22s %10.0f %10s %10s\n", p.name, p.rps(), p.lat.pct(0.50).Round(time.Microsecond), p.lat.pct(0.99).Round(time.Microsecond))
+		fmt.Fprintf(out, "  %-22s %10.0f %10s %10s %12s\n", p.name, p.rps(), p.lat.pct(0.50).Round(time.Microsecond), p.lat.pct(0.99).Round(time.Microsecond), p.cpuPerRequest().Round(time.Microsecond))
 	}
 	fmt.Fprintf(out, "  %-22s %10s %10s %10s\n", "c notification", "", cc.extra.pct(0.50).Round(time.Microsecond), cc.extra.pct(0.99).Round(time.Microsecond))
-	fmt.Fprintf(out, "  b/a = %.2f (target >= 0.5)   c/a = %.2f\n", bb.rps()/a.rps(), cc.rps()/a.rps())
+	fmt.Fprintf(out, "  b/a = %.2f (target >= 0.5)   c/a = %.2f   by CPU per request (load-independent): b/a = %.2f, c/a = %.2f\n",
+		bb.rps()/a.rps(), cc.rps()/a.rps(), float64(a.cpuPerRequest())/float64(bb.cpuPerRequest()), float64(a.cpuPerRequest())/float64(cc.cpuPerRequest()))
 	fmt.Fprintf(out, "  notification p99 / pull p99 = %.2f (target <= 2)\n", float64(cc.extra.pct(0.99))/float64(cc.lat.pct(0.99)))
 	fmt.Fprintf(out, "  process start to first answered request: %s\n", startup.Round(time.Millisecond))
 	fmt.Fprintf(out, "  heap for 1000 idle CometD sessions: %.1f MiB (%.1f KiB each)\n", float64(heap)/(1<<20), float64(heap)/1000/1024)
 	b.ReportMetric(bb.rps()/a.rps(), "b/a")
+	b.ReportMetric(float64(a.cpuPerRequest())/float64(bb.cpuPerRequest()), "b/a-cpu")
 	b.ReportMetric(cc.rps()/a.rps(), "c/a")
 	b.ReportMetric(float64(cc.extra.pct(0.99))/float64(cc.lat.pct(0.99)), "notify-p99/pull-p99")
 }
@@ -202,7 +223,7 @@ func runClients(b *testing.B, name string, agents, n int, f func(agent, i int, c
 	lats := make([]latencies, agents)
 	extras := make([]latencies, agents)
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	for g := range agents {
 		wg.Add(1)
 		go func() {
@@ -218,7 +239,7 @@ func runClients(b *testing.B, name string, agents, n int, f func(agent, i int, c
 		}()
 	}
 	wg.Wait()
-	p := phase{name: name, n: agents * n, elapsed: time.Since(start)}
+	p := phase{name: name, n: agents * n, elapsed: time.Since(start), cpu: processCPU() - cpu}
 	for g := range agents {
 		p.lat = append(p.lat, lats[g]...)
 		p.extra = append(p.extra, extras[g]...)
