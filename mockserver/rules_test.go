@@ -511,3 +511,20 @@ func TestHandshakeAuthentication(t *testing.T) {
 		t.Errorf("cookie of a forgotten session: %v", err)
 	}
 }
+
+// routes.go serves every operation of the contract.
+func TestEveryOperationHasAHandler(t *testing.T) {
+	m := newMock(t)
+	ids := m.srv.contract.OperationIDs()
+	if len(ids) == 0 {
+		t.Fatal("no operations")
+	}
+	for _, id := range ids {
+		if _, ok := m.srv.api[id]; !ok {
+			t.Errorf("operation %s has no handler in routes.go", id)
+		}
+	}
+	if len(m.srv.api) != len(ids) {
+		t.Errorf("%d handlers for %d operations", len(m.srv.api), len(ids))
+	}
+}
