@@ -302,7 +302,7 @@ func (s *Server) adminSetOptions(replace bool) http.HandlerFunc {
 			adminError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		adminJSON(w, http.StatusOK, next)
+		adminJSON(w, http.StatusOK, s.Options())
 	}
 }
 

@@ -325,6 +325,9 @@ func TestAdminOptions(t *testing.T) {
 	if o := m.srv.Options(); !o.EnableCsrfProtection || o.EnableJoinOnPullChat || time.Duration(o.CometD.Timeout) != 30*time.Second {
 		t.Errorf("after PUT %+v (%s)", o, r.raw)
 	}
+	if r := a.do("PATCH", "/_mock/options", map[string]any{"corsAllowedOrigins": []string{}}); r.status != 200 || string(mustJSON(r.body["corsAllowedOrigins"])) != "[]" {
+		t.Errorf("no origins: %s", r)
+	}
 	for _, bad := range []string{`{"enableCsrf":true}`, `{"cometd":{"timeout":-1}}`, `{"cometd":{"timeout":0}}`, `{"corsAllowedOrigins":["ftp://x"]}`, `[`} {
 		if r := a.do("PATCH", "/_mock/options", bad); r.status != 400 {
 			t.Errorf("%s: %s", bad, r)

@@ -168,6 +168,9 @@ func (o Options) ApplyJSON(doc []byte) (Options, error) {
 	if err := out.Validate(); err != nil {
 		return o, err
 	}
+	if out.CORSAllowedOrigins == nil {
+		out.CORSAllowedOrigins = []string{}
+	}
 	return out, nil
 }
 

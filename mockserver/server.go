@@ -115,6 +115,9 @@ func New(cfg Config) (*Server, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
 	}
+	if opts.CORSAllowedOrigins == nil {
+		opts.CORSAllowedOrigins = []string{}
+	}
 	s.opts.Store(&opts)
 	if err := s.dev.set(cfg.Deviations); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
@@ -202,6 +205,9 @@ func (s *Server) Options() Options { return *s.opts.Load() }
 func (s *Server) SetOptions(o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
+	}
+	if o.CORSAllowedOrigins == nil {
+		o.CORSAllowedOrigins = []string{} // none allowed; a list, also in JSON
 	}
 	s.opts.Store(&o)
 	s.cometd.SetTimings(time.Duration(o.CometD.Timeout), time.Duration(o.CometD.Interval), time.Duration(o.CometD.MaxInterval))
