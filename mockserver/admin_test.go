@@ -152,6 +152,14 @@ func TestAdminStateResetAndRestore(t *testing.T) {
 	if r := a.do("PUT", "/_mock/state", `{"state":{"users":[],"workbins":[{"id":""}],"interactions":[],"subscriptions":[]}}`); r.status != 400 {
 		t.Errorf("broken state: %s", r)
 	}
+	// So is a state whose resource breaks its schema.
+	bad := strings.Replace(string(before.raw), `"workitemType":"Inbound"`, `"workitemType":5`, 1)
+	if bad == string(before.raw) {
+		t.Fatal("no workitemType in the state")
+	}
+	if r := a.do("PUT", "/_mock/state", bad); r.status != 400 || !strings.Contains(r.body["error"].(string), "workitemType") {
+		t.Errorf("state with a resource breaking its schema: %s", r)
+	}
 	if snapshotJSON(t, m) != snap {
 		t.Error("a refused restore changed the state")
 	}

@@ -105,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.fixtures.Store(set)
-	if s.store, err = state.New(set, state.Options{Now: s.now}); err != nil {
+	if s.store, err = state.New(set, state.Options{Now: s.now, Contract: s.contract}); err != nil {
 		return nil, fmt.Errorf("mockserver: building the state: %w", err)
 	}
 	opts := DefaultOptions()
