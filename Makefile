@@ -41,14 +41,17 @@ gotest: $(NODE_STAMP)
 	$(GO) test -race -count=1 ./...
 
 .PHONY: lint-spec
-lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml and spec/asyncapi.yaml (kin-openapi + Redocly)
+lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml, spec/asyncapi.yaml and spec/mock-admin.yaml (kin-openapi + Redocly)
 	$(GO) run ./cmd/workbinkit spec lint
-	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml
+	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml spec/mock-admin.yaml
 
 .PHONY: mock
-mock: ## run the mock server with the built-in fixtures
-	@echo "make mock: the mock server is not built yet (issue 4); nothing is started." >&2
-	@exit 2
+mock: ## run the mock server with the built-in fixtures (more flags: make mock MOCK_ARGS="--help")
+	$(GO) run ./cmd/workbinkit mock $(MOCK_ARGS)
+
+.PHONY: bench-mock
+bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, start-up, idle CometD heap
+	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkMockServer$$' -benchtime 1x -count 1
 
 # FUZZ_TARGETS lists the fuzz targets `make fuzz` runs, as PACKAGE:FUNC words
 # (e.g. ./fixtures:FuzzConvertPyRepr); add yours with `FUZZ_TARGETS += ./pkg:FuzzXxx`.
@@ -56,6 +59,7 @@ FUZZTIME     ?= 30s
 FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply \
                 ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
 FUZZ_TARGETS += ./mockserver/state:FuzzCommands
+FUZZ_TARGETS += ./mockserver:FuzzRequest
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)

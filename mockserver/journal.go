@@ -1,0 +1,316 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/workbinkit/workbinkit/bayeux"
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// JournalEntry is one HTTP exchange or one CometD message, as GET /_mock/journal shows it.
+// Secrets are masked before an entry is stored: passwords (any JSON member whose name
+// contains "password", "secret" or "token"), Authorization headers, the values of the
+// session cookies (JSESSIONID, BAYEUX_BROWSER, and every other cookie) and CSRF tokens.
+type JournalEntry struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	// Kind is "http" or "cometd".
+	Kind string `json:"kind"`
+
+	// HTTP exchanges.
+	Method          string              `json:"method,omitempty"`
+	Path            string              `json:"path,omitempty"`
+	Query           string              `json:"query,omitempty"`
+	User            string              `json:"user,omitempty"`
+	Operation       string              `json:"operation,omitempty"`
+	Status          int                 `json:"status,omitempty"`
+	DurationMillis  float64             `json:"durationMillis,omitempty"`
+	RequestHeaders  map[string][]string `json:"requestHeaders,omitempty"`
+	RequestBody     json.RawMessage     `json:"requestBody,omitempty"`
+	ResponseHeaders map[string][]string `json:"responseHeaders,omitempty"`
+	ResponseBody    json.RawMessage     `json:"responseBody,omitempty"`
+
+	// CometD messages.
+	Direction string          `json:"direction,omitempty"`
+	SessionID string          `json:"sessionId,omitempty"`
+	Principal string          `json:"principal,omitempty"`
+	Message   json.RawMessage `json:"message,omitempty"`
+}
+
+// journal is a bounded ring of records, newest last. A record keeps what the request path
+// already holds (headers, bodies, the Bayeux message) and is turned into a masked
+// JournalEntry only when read, so that journaling costs the request path almost nothing.
+type journal struct {
+	mu   sync.Mutex
+	ring []journalRecord
+	next int // where the next record goes
+	full bool
+	seq  uint64
+}
+
+// journalRecord is an HTTP exchange (wire nil) or a CometD message.
+type journalRecord struct {
+	seq  uint64
+	http httpRecord
+	wire *bayeux.WireEvent
+}
+
+type httpRecord struct {
+	time                                 time.Time
+	method, path, query, user, operation string
+	status                               int
+	duration                             time.Duration
+	reqHeader, respHeader                http.Header
+	reqBody, respBody                    []byte
+}
+
+func newJournal(size int) *journal {
+	if size <= 0 {
+		size = DefaultJournalSize
+	}
+	return &journal{ring: make([]journalRecord, size)}
+}
+
+func (j *journal) add(r journalRecord) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	r.seq = j.seq
+	j.ring[j.next] = r
+	j.next++
+	if j.next == len(j.ring) {
+		j.next, j.full = 0, true
+	}
+}
+
+// entries returns up to limit entries (limit <= 0: all), oldest first, newest last.
+func (j *journal) entries(limit int) []JournalEntry {
+	j.mu.Lock()
+	var recs []journalRecord
+	if j.full {
+		recs = append(append(recs, j.ring[j.next:]...), j.ring[:j.next]...)
+	} else {
+		recs = append(recs, j.ring[:j.next]...)
+	}
+	j.mu.Unlock()
+	if limit > 0 && len(recs) > limit {
+		recs = recs[len(recs)-limit:]
+	}
+	out := make([]JournalEntry, len(recs))
+	for i, r := range recs {
+		out[i] = r.entry()
+	}
+	return out
+}
+
+func (j *journal) clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	clear(j.ring)
+	j.next, j.full = 0, false
+}
+
+// entry renders a record, masking its secrets.
+func (r journalRecord) entry() JournalEntry {
+	if r.wire != nil {
+		e := cometdEntry(*r.wire)
+		e.Seq = r.seq
+		return e
+	}
+	h := r.http
+	return JournalEntry{
+		Seq: r.seq, Time: h.time, Kind: "http", Method: h.method, Path: h.path, Query: h.query,
+		User: h.user, Operation: h.operation, Status: h.status,
+		DurationMillis: float64(h.duration.Microseconds()) / 1000,
+		RequestHeaders: maskHeaders(h.reqHeader), RequestBody: journalBody(h.reqBody),
+		ResponseHeaders: maskHeaders(h.respHeader), ResponseBody: journalBody(h.respBody),
+	}
+}
+
+// maxJournalBody bounds a stored body; longer ones are cut and stored as a JSON string.
+const maxJournalBody = 16 << 10
+
+const masked = "***"
+
+// maskHeaders copies h with secrets masked.
+func maskHeaders(h http.Header) map[string][]string {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Proxy-Authorization":
+			out[k] = maskEach(vs, func(v string) string {
+				if scheme, _, ok := strings.Cut(v, " "); ok {
+					return scheme + " " + masked
+				}
+				return masked
+			})
+		case "Cookie":
+			out[k] = maskEach(vs, maskCookieHeader)
+		case "Set-Cookie":
+			out[k] = maskEach(vs, maskSetCookie)
+		case http.CanonicalHeaderKey(spec.HeaderCSRFToken):
+			out[k] = maskEach(vs, func(string) string { return masked })
+		default:
+			out[k] = append([]string(nil), vs...)
+		}
+	}
+	return out
+}
+
+func maskEach(vs []string, f func(string) string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = f(v)
+	}
+	return out
+}
+
+// maskCookieHeader masks every cookie value of a Cookie header ("a=1; b=2").
+func maskCookieHeader(v string) string {
+	parts := strings.Split(v, ";")
+	for i, p := range parts {
+		name, _, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok {
+			parts[i] = name + "=" + masked
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// maskSetCookie masks the value of a Set-Cookie header, keeping its attributes.
+func maskSetCookie(v string) string {
+	first, rest, _ := strings.Cut(v, ";")
+	name, _, ok := strings.Cut(first, "=")
+	if !ok {
+		return masked
+	}
+	if rest != "" {
+		return name + "=" + masked + ";" + rest
+	}
+	return name + "=" + masked
+}
+
+// journalBody returns body as it goes into the journal: JSON as JSON with secret members
+// masked, anything else (or anything too long) as a JSON string. A JSON body without secrets
+// is kept as sent (encoding/json compacts it when the journal is read).
+func journalBody(body []byte) json.RawMessage {
+	if len(body) == 0 {
+		return nil
+	}
+	if len(body) > maxJournalBody {
+		s, _ := json.Marshal(string(body[:maxJournalBody]) + "…(truncated)")
+		return s
+	}
+	if !json.Valid(body) {
+		s, _ := json.Marshal(string(body))
+		return s
+	}
+	if !mayHoldSecret(body) {
+		return bytes.Clone(body)
+	}
+	return maskJSON(body)
+}
+
+// secretWords are looked for in member names (lower case).
+var secretWords = []string{"password", "passwd", "secret", "token", "authorization"}
+
+// mayHoldSecret is a cheap pre-check: only documents mentioning a secret word (in any case)
+// are decoded.
+func mayHoldSecret(b []byte) bool {
+	for _, w := range secretWords {
+		if containsFold(b, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether b contains the lower-case ASCII word w, ignoring case,
+// without allocating.
+func containsFold(b []byte, w string) bool {
+	for i := 0; i+len(w) <= len(b); i++ {
+		j := 0
+		for j < len(w) && (b[i+j]|0x20) == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+func isSecretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// maskJSON replaces the values of secret members, at any depth.
+func maskJSON(doc []byte) json.RawMessage {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		s, _ := json.Marshal(string(doc))
+		return s
+	}
+	out, err := json.Marshal(maskValue(v, 0))
+	if err != nil {
+		s, _ := json.Marshal(string(doc))
+		return s
+	}
+	return out
+}
+
+func maskValue(v any, depth int) any {
+	if depth > 64 {
+		return masked // the journal need not show pathological nesting
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if isSecretKey(k) {
+				x[k] = masked
+			} else {
+				x[k] = maskValue(e, depth+1)
+			}
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = maskValue(e, depth+1)
+		}
+	}
+	return v
+}
+
+// cometdEntry turns a Bayeux wire event into a journal entry.
+func cometdEntry(ev bayeux.WireEvent) JournalEntry {
+	raw, err := json.Marshal(ev.Message)
+	if err != nil {
+		raw, _ = json.Marshal(err.Error())
+	}
+	if mayHoldSecret(raw) {
+		raw = maskJSON(raw)
+	}
+	dir := "toServer"
+	if ev.Direction == bayeux.FromServer {
+		dir = "fromServer"
+	}
+	return JournalEntry{
+		Time: ev.Time, Kind: "cometd", Direction: dir, SessionID: ev.SessionID,
+		Principal: ev.Principal, Message: raw,
+	}
+}
