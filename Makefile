@@ -58,7 +58,7 @@ bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, st
 FUZZTIME     ?= 30s
 FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply \
                 ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
-FUZZ_TARGETS += ./mockserver/state:FuzzCommands
+FUZZ_TARGETS += ./mockserver/state:FuzzCommands ./mockserver/state:FuzzWithMembers
 FUZZ_TARGETS += ./mockserver:FuzzRequest
 
 .PHONY: fuzz
