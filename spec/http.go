@@ -66,14 +66,11 @@ func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route
 }
 
 func (c *Contract) findRoute(r *http.Request) (*Route, error) {
-	route, params, err := c.router.FindRoute(r)
-	switch {
-	case errors.Is(err, routers.ErrMethodNotAllowed):
-		return nil, fmt.Errorf("%w: %s %s", ErrMethodNotAllowed, r.Method, r.URL.Path)
-	case err != nil:
-		return nil, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path)
+	route, op, params, err := c.routes.find(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %s", err, r.Method, r.URL.Path)
 	}
-	info := c.ops[route.Operation]
+	info := c.ops[op]
 	if info == nil {
 		return nil, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path)
 	}
