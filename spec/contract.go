@@ -77,6 +77,9 @@ func LoadFS(fsys fs.FS) (*Contract, error) {
 	if errs := c.lintExamples(); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	if err := checkSecurity(doc); err != nil {
+		return nil, err
+	}
 	c.routes, err = newRouteTable(doc)
 	if err != nil {
 		return nil, &FileError{File: OpenAPIFile, Pointer: "/paths", Err: err}

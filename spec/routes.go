@@ -38,7 +38,11 @@ type routeEntry struct {
 // errTemplate: a template the table does not match itself.
 var errTemplate = errors.New("template beyond plain {parameter} segments")
 
-// newRouteTable compiles the contract's templates and builds each operation's route once.
+// newRouteTable compiles the contract's templates. Each operation's route carries the
+// operation with an empty security requirement list: with NoopAuthenticationFunc (the
+// options of LoadFS) openapi3filter's security walk can only fail on a scheme that is not
+// declared, which checkSecurity refuses at load, so the walk is skipped rather than run on
+// every request. Authentication stays the server's job (ValidateRequest's doc).
 func newRouteTable(doc *openapi3.T) (*routeTable, error) {
 	t := &routeTable{byOp: map[*openapi3.Operation]*routers.Route{}}
 	server, base, err := plainServer(doc)
@@ -63,13 +67,16 @@ func newRouteTable(doc *openapi3.T) (*routeTable, error) {
 			return nil, err
 		}
 	}
+	noSecurity := &openapi3.SecurityRequirements{}
 	for _, p := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(p)
 		for method, op := range item.Operations() {
 			if _, done := t.byOp[op]; done {
 				continue
 			}
-			t.byOp[op] = &routers.Route{Spec: doc, Server: server, Path: p, PathItem: item, Method: method, Operation: op}
+			unsecured := *op
+			unsecured.Security = noSecurity
+			t.byOp[op] = &routers.Route{Spec: doc, Server: server, Path: p, PathItem: item, Method: method, Operation: &unsecured}
 		}
 	}
 	return t, nil
@@ -197,4 +204,37 @@ func withRequest(kr *routers.Route, server *openapi3.Server, path string, item *
 	cp := *kr
 	cp.Server, cp.Method, cp.Path, cp.PathItem = server, method, path, item
 	return &cp
+}
+
+// checkSecurity refuses a security requirement naming a scheme the document does not declare
+// (kin-openapi's Validate already does): with that, skipping openapi3filter's security walk
+// changes no verdict.
+func checkSecurity(doc *openapi3.T) error {
+	var schemes openapi3.SecuritySchemes
+	if doc.Components != nil {
+		schemes = doc.Components.SecuritySchemes
+	}
+	check := func(ptr string, reqs openapi3.SecurityRequirements) error {
+		for _, req := range reqs {
+			for name := range req {
+				if ref := schemes[name]; ref == nil || ref.Value == nil {
+					return &FileError{File: OpenAPIFile, Pointer: ptr, Err: fmt.Errorf("security scheme %q is not declared", name)}
+				}
+			}
+		}
+		return nil
+	}
+	if err := check("/security", doc.Security); err != nil {
+		return err
+	}
+	for _, p := range sortedKeys(doc.Paths.Map()) {
+		for m, op := range doc.Paths.Value(p).Operations() {
+			if op.Security != nil {
+				if err := check(Pointer("paths", p, strings.ToLower(m), "security"), *op.Security); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
@@ -44,10 +47,15 @@ func sameRoute(t *testing.T, c *Contract, gm routers.Router, method, target stri
 	case err != nil:
 		t.Fatalf("%s %s: got %v; gorillamux: %s %s", method, target, err, want.Method, want.Path)
 	}
-	if op != want.Operation || got.Operation != op || got.Path != want.Path || got.Method != want.Method || got.PathItem != want.PathItem ||
+	if op != want.Operation || got.Path != want.Path || got.Method != want.Method || got.PathItem != want.PathItem ||
 		got.Spec != want.Spec || got.Server != want.Server || !maps.Equal(params, wantParams) {
 		t.Fatalf("%s %s: got %s %s %v (%s); gorillamux: %s %s %v (%s)", method, target, got.Method, got.Path, params,
 			op.OperationID, want.Method, want.Path, wantParams, want.Operation.OperationID)
+	}
+	// The route handed to openapi3filter is the operation without security requirements.
+	if got.Operation.Security == nil || len(*got.Operation.Security) != 0 || got.Operation.RequestBody != op.RequestBody ||
+		got.Operation.Responses != op.Responses || got.Operation.OperationID != op.OperationID {
+		t.Fatalf("%s %s: the route's operation is not the unsecured copy of %s", method, target, op.OperationID)
 	}
 }
 
@@ -141,4 +149,35 @@ func FuzzRouteTable(f *testing.F) {
 		}
 		sameRoute(t, c, gm, method, target)
 	})
+}
+
+// The security walk openapi3filter would run cannot fail with NoopAuthenticationFunc once
+// every scheme is declared: checkSecurity makes sure of that, so skipping it changes nothing.
+func TestSecurityWalkSkipped(t *testing.T) {
+	c := loadT(t)
+	if err := checkSecurity(c.doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range c.doc.Paths.InMatchingOrder() {
+		for m, op := range c.doc.Paths.Value(p).Operations() {
+			r := httptest.NewRequest(m, "/api/v2"+p, strings.NewReader(`{}`))
+			route := &routers.Route{Spec: c.doc, Path: p, PathItem: c.doc.Paths.Value(p), Method: m, Operation: op}
+			in := &openapi3filter.RequestValidationInput{Request: r, Route: route, Options: c.opts}
+			reqs := c.doc.Security
+			if op.Security != nil {
+				reqs = *op.Security
+			}
+			if len(reqs) == 0 {
+				t.Fatalf("%s %s: no security requirement", m, p)
+			}
+			if err := openapi3filter.ValidateSecurityRequirements(context.Background(), in, reqs); err != nil {
+				t.Fatalf("%s %s: %v", m, p, err)
+			}
+		}
+	}
+	c.doc.Security = append(c.doc.Security, openapi3.SecurityRequirement{"undeclared": nil})
+	var fe *FileError
+	if err := checkSecurity(c.doc); !errors.As(err, &fe) || fe.Pointer != "/security" || !strings.Contains(err.Error(), `"undeclared"`) {
+		t.Fatalf("checkSecurity: %v", err)
+	}
 }
