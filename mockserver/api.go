@@ -131,7 +131,7 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 		return errorReply(code, "%s", msg)
 	}
 	if len(c.body) > 0 {
-		c.fields = decodeBody(c.body)
+		c.fields = decodeBody(c.body, route.Body)
 		c.op = c.fields.str(spec.FieldOperationName)
 		if opts.Strict {
 			s.strictCheck(c)

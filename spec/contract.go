@@ -89,6 +89,7 @@ func LoadFS(fsys fs.FS) (*Contract, error) {
 		IncludeResponseStatus: true, // an undocumented status is a fault
 		SkipSettingDefaults:   true, // never write schema defaults into the request
 		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+		KeepValidatedValue:    true, // Route.Body: callers need not decode the body again
 	}
 	return c, nil
 }

@@ -33,6 +33,12 @@ type Route struct {
 	// PathParams holds the path parameters by name (workbinId, userId, mediaType), decoded
 	// (a%2Fb is a/b).
 	PathParams map[string]string
+	// Body is the request body as the validator decoded it (a JSON object is a
+	// map[string]any, numbers are json.Number) when ValidateRequest found the request valid;
+	// nil otherwise and without a body. It is shared: treat it as read-only. The JSON
+	// decoder reads the first value of the body only; a caller that must refuse trailing
+	// data checks the bytes (json.Valid).
+	Body any
 
 	route     *routers.Route
 	info      *opInfo
@@ -62,7 +68,15 @@ func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	issues := requestIssues(openapi3filter.ValidateRequest(ctx, in))
 	issues = append(issues, exclusiveIssues(rt.info, r)...)
-	return rt, invalid(issues)
+	if len(issues) > 0 {
+		return rt, invalid(issues)
+	}
+	// Options.KeepValidatedValue: the body the validator decoded, so that the caller
+	// need not decode it again.
+	if vb, ok := r.Body.(interface{ ValidatedValue() any }); ok {
+		rt.Body = vb.ValidatedValue()
+	}
+	return rt, nil
 }
 
 func (c *Contract) findRoute(r *http.Request) (*Route, error) {

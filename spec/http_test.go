@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -130,6 +131,37 @@ func TestValidateRequestRouting(t *testing.T) {
 		if IssuesOf(err) != nil {
 			t.Errorf("%s %s: a routing error is not a *ValidationError", tc.method, tc.target)
 		}
+	}
+}
+
+func TestValidateRequestBody(t *testing.T) {
+	c := loadT(t)
+	const wb = "/api/v2/workbins/w"
+	for _, tc := range []struct {
+		name, method, target, body string
+		want                       any
+	}{
+		{"valid pull", "POST", wb, `{"operationName":"PullChat","id":"x","nickname":"M\u00e9","id":"y"}`,
+			map[string]any{"operationName": "PullChat", "id": "y", "nickname": "Mé"}},
+		{"valid add", "POST", wb, `{"operationName":"AddWorkitem","id":"x","saveLAR":true}`,
+			map[string]any{"operationName": "AddWorkitem", "id": "x", "saveLAR": true}},
+		{"invalid body", "POST", wb, `{"operationName":"PullWorkitem"}`, nil},
+		{"invalid parameter", "POST", "/api/v2/me/workbins/w?agentGroup=a&placeGroup=b", `{"operationName":"PullWorkitem","id":"x"}`, nil},
+		{"no body", "GET", wb, ``, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ct := "application/json"
+			if tc.body == "" {
+				ct = ""
+			}
+			rt, _ := c.ValidateRequest(context.Background(), newRequest(tc.method, tc.target, ct, tc.body))
+			if rt == nil {
+				t.Fatal("no route")
+			}
+			if !reflect.DeepEqual(rt.Body, tc.want) {
+				t.Fatalf("Body = %#v, want %#v", rt.Body, tc.want)
+			}
+		})
 	}
 }
 
