@@ -58,6 +58,13 @@ func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route
 	if err != nil {
 		return nil, err
 	}
+	return c.ValidateRequestBytes(ctx, r, body)
+}
+
+// ValidateRequestBytes is ValidateRequest for a request whose body the caller has read
+// already (for instance within a size limit): body is what it held, nil for none. r.Body is
+// left reading body.
+func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, body []byte) (*Route, error) {
 	restoreBody(r, body)
 	defer restoreBody(r, body)
 

@@ -183,6 +183,19 @@ func TestValidateRequestLeavesBodyReadable(t *testing.T) {
 			t.Errorf("GetBody gives %q", got)
 		}
 	}
+	// ValidateRequestBytes judges the bytes it is given (r.Body is not read) and leaves
+	// r.Body reading them.
+	for _, b := range []string{body, `{"operationName":"PullWorkitem"}`} {
+		r := newRequest("POST", "/api/v2/workbins/w", "application/json", "")
+		r.Body = io.NopCloser(errReader{})
+		_, err := c.ValidateRequestBytes(context.Background(), r, []byte(b))
+		if (err == nil) != (b == body) {
+			t.Errorf("ValidateRequestBytes(%s): %v", b, err)
+		}
+		if got, err := io.ReadAll(r.Body); err != nil || string(got) != b {
+			t.Errorf("body after ValidateRequestBytes %q, %v; want %q", got, err, b)
+		}
+	}
 	// A body that cannot be read is an error, not a panic; nothing is routed.
 	r := newRequest("POST", "/api/v2/workbins/w", "application/json", "")
 	r.Body = io.NopCloser(errReader{})
