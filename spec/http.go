@@ -95,12 +95,20 @@ func (c *Contract) findRoute(r *http.Request) (*Route, error) {
 	if info == nil {
 		return nil, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path)
 	}
-	decoded := make(map[string]string, len(params))
-	for k, v := range params {
-		if d, err := url.PathUnescape(v); err == nil {
-			v = d
+	decoded := params // shared when no value is escaped: openapi3filter only reads it
+	for _, v := range params {
+		if strings.IndexByte(v, '%') >= 0 {
+			decoded = make(map[string]string, len(params))
+			break
 		}
-		decoded[k] = v
+	}
+	if len(params) > 0 && len(decoded) == 0 {
+		for k, v := range params {
+			if d, err := url.PathUnescape(v); err == nil {
+				v = d
+			}
+			decoded[k] = v
+		}
 	}
 	return &Route{OperationID: info.id, Method: r.Method, Path: info.path, PathParams: decoded, route: route, info: info, rawParams: params}, nil
 }
