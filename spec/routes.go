@@ -110,8 +110,9 @@ func compileTemplate(base, path string, item *openapi3.PathItem) (routeEntry, er
 		if !strings.ContainsAny(s, "{}") {
 			continue
 		}
-		name, ok := strings.CutPrefix(s, "{")
-		if name, ok = strings.CutSuffix(name, "}"); !ok || name == "" || strings.ContainsAny(name, "{}:") {
+		name, open := strings.CutPrefix(s, "{")
+		name, closed := strings.CutSuffix(name, "}")
+		if !open || !closed || name == "" || strings.ContainsAny(name, "{}:") {
 			return routeEntry{}, fmt.Errorf("%w: %s", errTemplate, path)
 		}
 		e.segs[i], e.param[i] = name, true

@@ -125,7 +125,7 @@ func TestRouteTableFallsBack(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, target := range append(routeTargets(c), "/api/v2/workbins/w/workitems.json", "/gws/api/v2/me") {
-				for _, m := range routeMethods {
+				for _, m := range []string{"GET", "POST", "PUT", "get"} {
 					sameRoute(t, c, gm, m, target)
 				}
 			}
