@@ -64,6 +64,10 @@ func (d Direction) MarshalText() ([]byte, error) {
 
 // Message is one Bayeux message. Fields absent on the wire stay zero and are omitted when
 // encoded. Fields Bayeux does not define are dropped: none of them has a meaning here.
+//
+// ID is a string in Bayeux, but some clients send a JSON number: it is accepted, ID holds
+// its text as written (e.g. "7"), and the message remembers the form, so a reply that
+// copies it with CopyID encodes it back as the same number.
 type Message struct {
 	Channel                  string          `json:"channel"`
 	ID                       string          `json:"id,omitempty"`
@@ -79,6 +83,55 @@ type Message struct {
 	SupportedConnectionTypes []string        `json:"supportedConnectionTypes,omitempty"`
 	ConnectionType           string          `json:"connectionType,omitempty"`
 	Timestamp                string          `json:"timestamp,omitempty"`
+
+	idNumber bool // ID was a JSON number on the wire and is encoded as one
+}
+
+// msgPlain is Message without its JSON methods, for encoding/json to do the work.
+type msgPlain Message
+
+// CopyID sets m's id to from's, in the same form (string or number).
+func (m *Message) CopyID(from *Message) { m.ID, m.idNumber = from.ID, from.idNumber }
+
+// MarshalJSON encodes the message; an ID read from a JSON number is written as that number.
+func (m Message) MarshalJSON() ([]byte, error) {
+	if !m.idNumber || m.ID == "" {
+		return json.Marshal(msgPlain(m))
+	}
+	// The outer ID shadows the embedded one (encoding/json prefers the shallower field).
+	return json.Marshal(struct {
+		msgPlain
+		ID json.RawMessage `json:"id"`
+	}{msgPlain(m), json.RawMessage(m.ID)})
+}
+
+// UnmarshalJSON decodes a message, accepting id as a string or a number (see Message).
+func (m *Message) UnmarshalJSON(b []byte) error {
+	m.idNumber = false
+	err := json.Unmarshal(b, (*msgPlain)(m))
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); !ok || te.Field != "id" {
+		return err
+	}
+	// The id is not a string. Decode again with the id kept raw: the first pass stopped
+	// reporting at its first type error, and another field may be wrong too.
+	w := struct {
+		*msgPlain
+		ID json.RawMessage `json:"id"`
+	}{msgPlain: (*msgPlain)(m)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if len(w.ID) == 0 {
+		return err
+	}
+	switch c := w.ID[0]; {
+	case c == '-' || c >= '0' && c <= '9':
+		m.ID, m.idNumber = string(w.ID), true
+		return nil
+	case c == '"':
+		return json.Unmarshal(w.ID, &m.ID) // a later duplicate key won
+	}
+	return fmt.Errorf("bayeux: message id %.20s: want a string or a number", w.ID)
 }
 
 // IsSuccessful reports whether the message carries successful:true.

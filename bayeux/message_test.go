@@ -2,6 +2,7 @@ package bayeux
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 )
 
@@ -68,6 +69,55 @@ func TestDecodeMessagesRejectsBadJSON(t *testing.T) {
 	for _, in := range []string{"", "null", "[", "42", `"x"`, `[1]`, `{"channel":5}`} {
 		if _, err := DecodeMessages([]byte(in)); err == nil {
 			t.Errorf("DecodeMessages(%q): no error", in)
+		}
+	}
+}
+
+func TestMessageIDStringOrNumber(t *testing.T) {
+	cases := []struct {
+		in, id string // in: a message; id: the ID read
+		out        string // the message encoded again
+	}{
+		{`{"channel":"/a","id":"7"}`, "7", `{"channel":"/a","id":"7"}`},
+		{`{"channel":"/a","id":7}`, "7", `{"channel":"/a","id":7}`},
+		{`{"channel":"/a","id":-1.5e3}`, "-1.5e3", `{"channel":"/a","id":-1.5e3}`},
+		{`{"id":12,"channel":"/a","data":{"id":"x"}}`, "12", `{"channel":"/a","data":{"id":"x"},"id":12}`},
+		{`{"channel":"/a","id":null}`, "", `{"channel":"/a"}`},
+		{`{"channel":"/a","id":1,"id":"s"}`, "s", `{"channel":"/a","id":"s"}`}, // the last key wins, as in encoding/json
+	}
+	for _, c := range cases {
+		ms, err := DecodeMessages([]byte(c.in))
+		if err != nil {
+			t.Errorf("DecodeMessages(%s): %v", c.in, err)
+			continue
+		}
+		if ms[0].ID != c.id {
+			t.Errorf("DecodeMessages(%s).ID = %q, want %q", c.in, ms[0].ID, c.id)
+		}
+		out, err := json.Marshal(ms[0])
+		if err != nil || string(out) != c.out {
+			t.Errorf("encode(%s) = %s, %v; want %s", c.in, out, err, c.out)
+		}
+	}
+	// A reply copies the form; a plain ID assignment is a string.
+	ms, err := DecodeMessages([]byte(`[{"channel":"/meta/connect","id":42}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reply Message
+	reply.Channel = MetaConnect
+	reply.CopyID(&ms[0])
+	if out, _ := json.Marshal(&reply); string(out) != `{"channel":"/meta/connect","id":42}` {
+		t.Errorf("reply = %s", out)
+	}
+	if out, _ := json.Marshal(Message{Channel: "/a", ID: "42"}); string(out) != `{"channel":"/a","id":"42"}` {
+		t.Errorf("string id = %s", out)
+	}
+	// Other id types, and other bad fields next to a numeric id, are still errors.
+	for _, in := range []string{`{"channel":"/a","id":true}`, `{"channel":"/a","id":{}}`, `{"channel":"/a","id":[1]}`,
+		`{"id":1,"channel":5}`, `{"channel":5,"id":1}`, `[{"id":1,"advice":{"timeout":"x"}}]`} {
+		if ms, err := DecodeMessages([]byte(in)); err == nil || !errors.Is(err, ErrBadJSON) {
+			t.Errorf("DecodeMessages(%s) = %+v, %v; want ErrBadJSON", in, ms, err)
 		}
 	}
 }

@@ -19,6 +19,7 @@ func FuzzDecodeMessages(f *testing.F) {
 		`[{"channel":"/a","data":{"x":[1,2,{"y":null}]},"ext":{"ack":true}}]`,
 		`[{"channel":"/a","successful":true,"advice":{"reconnect":"retry","interval":0,"multiple-clients":true}}]`,
 		`[]`, `null`, `[{"channel":5}]`, `{"subscription":"x"}`, ` [ {} ] `, `[{"data":"\u00e9\ud800"}]`,
+		`[{"channel":"/a","id":7},{"channel":"/b","id":-0.5e-3},{"channel":"/c","id":1,"id":"x"},{"id":true}]`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -67,6 +68,7 @@ func FuzzServeHTTP(f *testing.F) {
 		`[{"channel":"/meta/foo","clientId":"CLIENT"},{"channel":"/x/*","clientId":"CLIENT","data":1},{"clientId":"CLIENT"}]`,
 		`message=%5B%7B%22channel%22%3A%22%2Fa%22%2C%22clientId%22%3A%22CLIENT%22%2C%22data%22%3A1%7D%5D`,
 		`[{"channel":"/meta/handshake"},{"channel":"/meta/connect"}]`,
+		`[{"channel":"/meta/subscribe","clientId":"CLIENT","subscription":"/q","id":1},{"channel":"/meta/connect","clientId":"CLIENT","id":2e0}]`,
 		`[{"channel":`, `[]`, ``,
 	} {
 		f.Add(uint8(0), []byte(seed))

@@ -43,7 +43,13 @@ func srvBool(b bool) *bool    { return &b }
 func srvInt64(v int64) *int64 { return &v }
 
 func srvFailReply(m *Message, err string) *Message {
-	return &Message{Channel: m.Channel, ID: m.ID, Subscription: m.Subscription, Successful: srvBool(false), Error: err}
+	return srvReply(m, &Message{Channel: m.Channel, Subscription: m.Subscription, Successful: srvBool(false), Error: err})
+}
+
+// srvReply gives reply the id of the request m, in its form (string or number).
+func srvReply(m, reply *Message) *Message {
+	reply.CopyID(m)
+	return reply
 }
 
 func srvUnknownClient(m *Message) *Message {
@@ -103,10 +109,10 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request, msgs []M
 }
 
 func (s *Server) handshake(w http.ResponseWriter, r *http.Request, m *Message) (*Message, *serverSession) {
-	reply := &Message{
-		Channel: MetaHandshake, ID: m.ID, Version: Version, MinimumVersion: Version,
+	reply := srvReply(m, &Message{
+		Channel: MetaHandshake, Version: Version, MinimumVersion: Version,
 		SupportedConnectionTypes: []string{ConnectionTypeLongPolling},
-	}
+	})
 	fail := func(err, reconnect string) (*Message, *serverSession) {
 		reply.Successful, reply.Error = srvBool(false), err
 		reply.Advice = &Advice{Reconnect: reconnect, Interval: srvInt64(0)}
@@ -256,7 +262,7 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	}
 	switch m.Channel {
 	case MetaConnect:
-		reply := &Message{Channel: MetaConnect, ID: m.ID}
+		reply := srvReply(m, &Message{Channel: MetaConnect})
 		if b.connect != nil {
 			// One connect per request can be held; a second one is answered at once.
 			srvSetConnected(reply, s.timings.Load())
@@ -273,7 +279,7 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	case MetaDisconnect:
 		s.removeSession(sess, releaseDisconnect)
 		s.log.Info("bayeux: session disconnected", "session", sess.id)
-		return &Message{Channel: MetaDisconnect, ID: m.ID, Successful: srvBool(true)}
+		return srvReply(m, &Message{Channel: MetaDisconnect, Successful: srvBool(true)})
 	}
 	return s.publish(sess, m)
 }
@@ -336,7 +342,7 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 		}
 	}
 	sess.mu.Unlock()
-	return &Message{Channel: m.Channel, ID: m.ID, Subscription: m.Subscription, Successful: srvBool(true)}
+	return srvReply(m, &Message{Channel: m.Channel, Subscription: m.Subscription, Successful: srvBool(true)})
 }
 
 // publish handles a client's publish: checked, authorized, then delivered to the
@@ -359,7 +365,7 @@ func (s *Server) publish(sess *serverSession, m *Message) *Message {
 		// The publisher's clientId and id are not copied: the event is the server's now.
 		s.fanOut(&Message{Channel: m.Channel, Data: m.Data}, nil, s.snapshot())
 	}
-	return &Message{Channel: m.Channel, ID: m.ID, Successful: srvBool(true)}
+	return srvReply(m, &Message{Channel: m.Channel, Successful: srvBool(true)})
 }
 
 // piggyback takes the events of sess that are ready, for a reply that is not a connect.

@@ -1006,3 +1006,50 @@ func TestConcurrentPublishAndConnect(t *testing.T) {
 		}
 	}
 }
+
+// Some clients send numeric ids: they are accepted and echoed as numbers (Bayeux: a reply
+// carries the request's id), string ids stay strings, and the journal sees the id text.
+func TestNumericIDsEchoedAsNumbers(t *testing.T) {
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
+	status, r := srvPost(t, h.client, h.url+"/handshake",
+		`[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":1}]`)
+	if status != http.StatusOK || len(r) != 1 || r[0]["successful"] != true || r[0]["id"] != 1.0 {
+		t.Fatalf("handshake: status %d replies %v", status, r)
+	}
+	id := r[0]["clientId"].(string)
+	r = h.post(fmt.Sprintf(`[{"channel":"/meta/subscribe","clientId":%[1]q,"subscription":"/a","id":2},
+		{"channel":"/a","clientId":%[1]q,"data":"x","id":3},
+		{"channel":"/meta/subscribe","clientId":%[1]q,"subscription":"/meta/x","id":4},
+		{"channel":"/meta/unsubscribe","clientId":%[1]q,"subscription":"/a","id":"5"},
+		{"channel":"/x","clientId":"nobody","data":1,"id":6.5}]`, id))
+	want := []any{2.0, 3.0, 4.0, "5", 6.5}
+	if len(r) != len(want)+1 { // the event on /a rides along
+		t.Fatalf("replies %v", r)
+	}
+	for i, w := range want {
+		if r[i]["id"] != w {
+			t.Errorf("reply %d (%v): id %#v, want %#v", i, r[i]["channel"], r[i]["id"], w)
+		}
+	}
+	if r[2]["successful"] != false || r[4]["successful"] != false || r[5]["data"] != "x" {
+		t.Errorf("replies %v", r)
+	}
+	// The id keeps its written form, not a float's: the raw reply must say 7, not 7.0.
+	resp, err := h.client.Post(h.url+"/connect", "application/json",
+		strings.NewReader(fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%q,"advice":{"timeout":0},"id":7}]`, id)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !strings.Contains(string(body), `"id":7}`) && !strings.Contains(string(body), `"id":7,`) {
+		t.Errorf("connect reply %s, %v: want the id as the number 7", body, err)
+	}
+	var sawText bool
+	for _, ev := range h.events() {
+		sawText = sawText || ev.Direction == ToServer && ev.Message.Channel == MetaConnect && ev.Message.ID == "7"
+	}
+	if !sawText {
+		t.Error("journal: no connect with ID \"7\"")
+	}
+}
