@@ -76,7 +76,7 @@ func TestDecodeMessagesRejectsBadJSON(t *testing.T) {
 func TestMessageIDStringOrNumber(t *testing.T) {
 	cases := []struct {
 		in, id string // in: a message; id: the ID read
-		out        string // the message encoded again
+		out    string // the message encoded again
 	}{
 		{`{"channel":"/a","id":"7"}`, "7", `{"channel":"/a","id":"7"}`},
 		{`{"channel":"/a","id":7}`, "7", `{"channel":"/a","id":7}`},
