@@ -112,6 +112,10 @@ type Server struct {
 	mu       sync.RWMutex
 	sessions map[string]*serverSession
 	sweeper  Timer // armed only while sessions exist
+	// subs indexes every session's subscriptions, so a publish finds its subscribers
+	// without looking at every session. Guarded by mu, changed together with each
+	// session's own set (under both locks).
+	subs subIndex
 
 	browsers browserTable
 	holds    holdTracker
@@ -161,6 +165,7 @@ func NewServer(opts Options) *Server {
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		sessions: map[string]*serverSession{},
+		subs:     subIndex{plain: map[string]map[*serverSession]struct{}{}, patterns: map[string]map[*serverSession]struct{}{}},
 	}
 	s.timings.Store(&serverTimings{timeout: opts.Timeout, interval: opts.Interval, maxInterval: opts.MaxInterval})
 	return s

@@ -326,9 +326,11 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 			}
 		}
 	}
+	s.mu.Lock()
 	sess.mu.Lock()
 	if sess.removed {
 		sess.mu.Unlock()
+		s.mu.Unlock()
 		return srvUnknownClient(m)
 	}
 	for _, c := range chs {
@@ -337,11 +339,14 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 			// Not recorded (Bayeux §1.4): /service/** goes to the server only.
 		case sub:
 			sess.subs[c] = struct{}{}
+			s.subs.add(c, sess)
 		default:
 			delete(sess.subs, c)
+			s.subs.remove(c, sess)
 		}
 	}
 	sess.mu.Unlock()
+	s.mu.Unlock()
 	return srvReply(m, &Message{Channel: m.Channel, Subscription: m.Subscription, Successful: srvBool(true)})
 }
 
@@ -363,7 +368,7 @@ func (s *Server) publish(sess *serverSession, m *Message) *Message {
 	}
 	if !IsService(m.Channel) {
 		// The publisher's clientId and id are not copied: the event is the server's now.
-		s.fanOut(&Message{Channel: m.Channel, Data: m.Data}, nil, s.snapshot())
+		s.fanOut(&Message{Channel: m.Channel, Data: m.Data}, nil)
 	}
 	return srvReply(m, &Message{Channel: m.Channel, Successful: srvBool(true)})
 }

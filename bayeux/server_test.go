@@ -1053,3 +1053,65 @@ func TestNumericIDsEchoedAsNumbers(t *testing.T) {
 		t.Error("journal: no connect with ID \"7\"")
 	}
 }
+
+// srvIndexSize counts the subscription index's entries (sessions × channels).
+func srvIndexSize(s *Server) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, t := range []map[string]map[*serverSession]struct{}{s.subs.plain, s.subs.patterns} {
+		for _, set := range t {
+			n += len(set)
+		}
+	}
+	return n
+}
+
+// The subscription index: a session subscribed to a channel and to patterns that match it
+// gets each event once; unsubscribing, disconnecting and expiring take it out.
+func TestSubscriptionIndexDeliversOnceAndForgets(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	h := newSrvHarness(t, Options{Clock: clock, MaxInterval: time.Second})
+	a, b, c := h.handshake(), h.handshake(), h.handshake()
+	h.subscribe(a, "/x/y", "/x/*", "/x/**", "/service/q")
+	h.subscribe(b, "/x/**")
+	h.subscribe(c, "/x/y")
+	if n := srvIndexSize(h.srv); n != 5 {
+		t.Fatalf("index holds %d entries, want 5 (/service is not recorded)", n)
+	}
+	publish := func(channel string, want int, ids ...string) {
+		t.Helper()
+		if n, err := h.srv.Publish(channel, 1); err != nil || n != want {
+			t.Errorf("Publish(%s) = %d, %v; want %d", channel, n, err, want)
+		}
+		for _, id := range ids {
+			if r := h.post(srvConnect0JSON(id)); len(r) != 2 || r[1]["channel"] != channel {
+				t.Errorf("session subscribed to %v got %v for %s", srvMustSession(t, h.srv, id).Subscriptions, r, channel)
+			}
+		}
+	}
+	publish("/x/y", 3, a, b, c)
+	publish("/x/y/z", 2, a, b)
+	h.post(fmt.Sprintf(`[{"channel":"/meta/unsubscribe","clientId":%q,"subscription":["/x/y","/x/*"]}]`, a))
+	publish("/x/y", 3, a, b, c)
+	h.post(fmt.Sprintf(`[{"channel":"/meta/unsubscribe","clientId":%q,"subscription":"/x/**"}]`, a))
+	publish("/x/y", 2, b, c)
+	if n := srvIndexSize(h.srv); n != 2 {
+		t.Errorf("index holds %d entries after a unsubscribed, want 2", n)
+	}
+	h.post(fmt.Sprintf(`[{"channel":"/meta/disconnect","clientId":%q}]`, b))
+	if !h.srv.ExpireSession(c) {
+		t.Fatal("ExpireSession(c) = false")
+	}
+	publish("/x/y", 0)
+	// A swept session leaves the index too.
+	d := h.handshake()
+	h.subscribe(d, "/x/**", "/z")
+	clock.Advance(3 * time.Second)
+	if _, ok := h.srv.Session(d); ok {
+		t.Fatal("session d was not swept")
+	}
+	if n := srvIndexSize(h.srv); n != 0 {
+		t.Errorf("index holds %d entries with no session left", n)
+	}
+}

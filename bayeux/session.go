@@ -173,3 +173,72 @@ func (s *serverSession) releaseLocked(reason releaseReason) {
 	close(s.poll.release)
 	s.poll = nil
 }
+
+// subIndex maps channels and patterns to the sessions subscribed to them. Plain channels
+// and patterns are kept apart: a publish looks its channel up once, and walks only the
+// patterns (usually a handful, shared by many sessions).
+type subIndex struct {
+	plain    map[string]map[*serverSession]struct{}
+	patterns map[string]map[*serverSession]struct{}
+}
+
+func (x *subIndex) table(channel string) map[string]map[*serverSession]struct{} {
+	if IsWildcard(channel) {
+		return x.patterns
+	}
+	return x.plain
+}
+
+func (x *subIndex) add(channel string, sess *serverSession) {
+	t := x.table(channel)
+	set := t[channel]
+	if set == nil {
+		set = map[*serverSession]struct{}{}
+		t[channel] = set
+	}
+	set[sess] = struct{}{}
+}
+
+func (x *subIndex) remove(channel string, sess *serverSession) {
+	t := x.table(channel)
+	if set := t[channel]; set != nil {
+		delete(set, sess)
+		if len(set) == 0 {
+			delete(t, channel)
+		}
+	}
+}
+
+// subscribers returns each session subscribed to channel, directly or by a pattern, once.
+func (x *subIndex) subscribers(channel string) []*serverSession {
+	direct := x.plain[channel]
+	var matched []map[*serverSession]struct{}
+	n := len(direct)
+	for p, set := range x.patterns {
+		if Match(p, channel) {
+			matched = append(matched, set)
+			n += len(set)
+		}
+	}
+	out := make([]*serverSession, 0, n)
+	for sess := range direct {
+		out = append(out, sess)
+	}
+	if len(matched) == 0 {
+		return out
+	}
+	// A session may be subscribed both to the channel and to patterns that match it.
+	seen := make(map[*serverSession]struct{}, n)
+	for _, sess := range out {
+		seen[sess] = struct{}{}
+	}
+	for _, set := range matched {
+		for sess := range set {
+			if _, dup := seen[sess]; !dup {
+				seen[sess] = struct{}{}
+				out = append(out, sess)
+			}
+		}
+	}
+	return out
+}
