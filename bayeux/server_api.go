@@ -245,19 +245,35 @@ func (s *Server) armSweeperLocked() {
 
 // sweep removes the sessions that hold no connect and have been idle longer than
 // interval+maxInterval (CometD adds the interval too: the client waits that long anyway).
+//
+// It looks at the sessions without the server's lock and takes that lock only to remove
+// the stale ones: waiting for a busy session's lock while holding the server's write lock
+// would stall every request (each one looks its session up) for as long as that wait.
 func (s *Server) sweep() {
 	now := s.clock.Now()
 	t := s.timings.Load()
 	limit := t.interval + t.maxInterval
+	stale := func(sess *serverSession) bool { return sess.poll == nil && now.Sub(sess.idleSince) > limit }
+	var candidates []*serverSession
+	for _, sess := range s.snapshot() {
+		sess.mu.Lock()
+		if stale(sess) {
+			candidates = append(candidates, sess)
+		}
+		sess.mu.Unlock()
+	}
 	var expired []string
 	s.mu.Lock()
 	s.sweeper = nil
-	for id, sess := range s.sessions {
+	for _, sess := range candidates {
+		if s.sessions[sess.id] != sess {
+			continue
+		}
 		sess.mu.Lock()
-		if sess.poll == nil && now.Sub(sess.idleSince) > limit {
+		if stale(sess) { // it may have connected since
 			s.dropLocked(sess, releaseExpired)
-			delete(s.sessions, id)
-			expired = append(expired, id)
+			delete(s.sessions, sess.id)
+			expired = append(expired, sess.id)
 		}
 		sess.mu.Unlock()
 	}
