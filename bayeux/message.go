@@ -93,17 +93,9 @@ type msgPlain Message
 // CopyID sets m's id to from's, in the same form (string or number).
 func (m *Message) CopyID(from *Message) { m.ID, m.idNumber = from.ID, from.idNumber }
 
-// MarshalJSON encodes the message; an ID read from a JSON number is written as that number.
-func (m Message) MarshalJSON() ([]byte, error) {
-	if !m.idNumber || m.ID == "" {
-		return json.Marshal(msgPlain(m))
-	}
-	// The outer ID shadows the embedded one (encoding/json prefers the shallower field).
-	return json.Marshal(struct {
-		msgPlain
-		ID json.RawMessage `json:"id"`
-	}{msgPlain(m), json.RawMessage(m.ID)})
-}
+// MarshalJSON encodes the message as encoding/json would encode its fields, except that
+// an ID read from a JSON number is written as that number.
+func (m Message) MarshalJSON() ([]byte, error) { return appendMessage(nil, &m), nil }
 
 // UnmarshalJSON decodes a message, accepting id as a string or a number (see Message).
 func (m *Message) UnmarshalJSON(b []byte) error {
@@ -206,13 +198,23 @@ func DecodeMessages(b []byte) ([]Message, error) {
 	}
 	if b[0] == '{' {
 		var m Message
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+		if err := json.Unmarshal(b, (*msgPlain)(&m)); err != nil {
+			// Message.UnmarshalJSON knows numeric ids; it is not the first try because
+			// a method on the element type costs a second scan of every message.
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+			}
 		}
 		return []Message{m}, nil
 	}
 	var ms []Message
-	if err := json.Unmarshal(b, &ms); err != nil {
+	var plain []msgPlain
+	if err := json.Unmarshal(b, &plain); err == nil && plain != nil {
+		ms = make([]Message, len(plain))
+		for i := range plain {
+			ms[i] = Message(plain[i])
+		}
+	} else if err := json.Unmarshal(b, &ms); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
 	}
 	if ms == nil {
@@ -229,24 +231,28 @@ func ValidChannel(name string) bool {
 	if len(name) < 2 || name[0] != '/' {
 		return false
 	}
-	segs := strings.Split(name[1:], "/")
-	for i, seg := range segs {
-		if seg == "" {
+	// Segment by segment without splitting: every message and publish comes through here.
+	for rest := name[1:]; ; {
+		seg, more, found := strings.Cut(rest, "/")
+		switch {
+		case seg == "":
 			return false
-		}
-		if seg == "*" || seg == "**" {
-			if i != len(segs)-1 {
+		case seg == "*" || seg == "**":
+			if found {
 				return false
 			}
-			continue
-		}
-		for j := 0; j < len(seg); j++ {
-			if !validChannelByte(seg[j]) {
-				return false
+		default:
+			for j := 0; j < len(seg); j++ {
+				if !validChannelByte(seg[j]) {
+					return false
+				}
 			}
 		}
+		if !found {
+			return true
+		}
+		rest = more
 	}
-	return true
 }
 
 func validChannelByte(c byte) bool {

@@ -38,6 +38,25 @@ func FuzzDecodeMessages(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encoding decoded messages: %v", err)
 		}
+		// The reflection-free encoder (the server's) gives valid JSON, and what
+		// encoding/json gives for the struct once compacted the same way.
+		ptrs := make([]*Message, len(ms))
+		for i := range ms {
+			ptrs[i] = &ms[i]
+			if ms[i].idNumber {
+				continue
+			}
+			want, err := json.Marshal(msgPlain(ms[i]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := json.Marshal(ms[i]); !bytes.Equal(got, want) {
+				t.Fatalf("encoder differs from encoding/json:\n got %s\nwant %s", got, want)
+			}
+		}
+		if direct := appendMessages(nil, ptrs); !json.Valid(direct) {
+			t.Fatalf("appendMessages gave invalid JSON: %s", direct)
+		}
 		again, err := DecodeMessages(once)
 		if err != nil && len(ms) > 0 {
 			t.Fatalf("re-decoding %s: %v", once, err)
