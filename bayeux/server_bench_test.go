@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -98,6 +99,45 @@ func BenchmarkConnectWithEvent(b *testing.B) {
 		clear(w.h)
 		w.n = 0
 		srv.ServeHTTP(w, req)
+		if w.n < len(srvBenchData) {
+			b.Fatalf("reply of %d bytes", w.n)
+		}
+	}
+}
+
+// BenchmarkHeldConnectWokenByPublish: a /meta/connect held by the server until an event
+// is published for its session (the held connect's wait, wake-up and reply).
+func BenchmarkHeldConnectWokenByPublish(b *testing.B) {
+	srv := NewServer(Options{Timeout: time.Minute})
+	id := srvBenchSessions(b, srv, 1)[0]
+	sess := srv.lookup(id)
+	body := fmt.Appendf(nil, `[{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling"}]`, id)
+	req := httptest.NewRequest(http.MethodPost, "/cometd/connect", nil)
+	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength = int64(len(body))
+	w := &srvBenchWriter{h: http.Header{}}
+	held := func() bool {
+		sess.mu.Lock()
+		defer sess.mu.Unlock()
+		return sess.poll != nil
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		clear(w.h)
+		w.n = 0
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.ServeHTTP(w, req)
+		}()
+		for !held() {
+			runtime.Gosched()
+		}
+		if _, err := srv.Publish("/bench/0", srvBenchData); err != nil {
+			b.Fatal(err)
+		}
+		<-done
 		if w.n < len(srvBenchData) {
 			b.Fatalf("reply of %d bytes", w.n)
 		}

@@ -387,13 +387,6 @@ func (s *Server) piggyback(sess *serverSession) []*Message {
 	return evs
 }
 
-func srvSignal(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
-}
-
 // hold completes the batch's connect: at once if events are ready, the client asked for
 // timeout 0, another session of the same browser holds a connect (multiple-clients), or
 // the server is shutting down; otherwise when an event arrives, the timeout runs out,
@@ -458,82 +451,62 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *srvBatch) {
 	// timers on the clock.
 	s.holds.add()
 	defer s.holds.done()
-	timeoutC, delayC := make(chan struct{}, 1), make(chan struct{}, 1)
-	tm := s.clock.AfterFunc(timeout, func() { srvSignal(timeoutC) })
+	// The timers only wake the poll; whether it has timed out is read from the clock.
+	deadline := now.Add(timeout)
+	tm := s.clock.AfterFunc(timeout, p.signal)
 	defer tm.Stop()
-	var delay Timer
+	var delay Timer // armed while the head of the queue is a delayed event
 	var delayFor time.Time
-	armDelay := func(now time.Time) {
-		if next.IsZero() || next.Equal(delayFor) {
-			return
-		}
-		if delay != nil {
-			delay.Stop()
-		}
-		delayFor = next
-		delay = s.clock.AfterFunc(next.Sub(now), func() { srvSignal(delayC) })
-	}
 	defer func() {
 		if delay != nil {
 			delay.Stop()
 		}
 	}()
-	armDelay(now)
-	sess.mu.Unlock()
-
-	timedOut := false
 	for {
+		if !next.IsZero() && !next.Equal(delayFor) {
+			if delay != nil {
+				delay.Stop()
+			}
+			delayFor = next
+			delay = s.clock.AfterFunc(next.Sub(now), p.signal)
+		}
+		sess.mu.Unlock()
 		select {
 		case <-p.wake:
-		case <-delayC:
-		case <-timeoutC:
-			timedOut = true
-		case <-p.release:
-			releaseSlot()
-			s.answerReleased(w, b, p)
-			return
 		case <-r.Context().Done():
 			// The client went away: keep the events for its next connect.
-			s.detach(sess, p, false)
+			s.detach(sess, p)
 			return
 		}
-		now := s.clock.Now()
+		now = s.clock.Now()
 		sess.mu.Lock()
 		if sess.poll != p {
+			reason := p.reason
 			sess.mu.Unlock()
 			releaseSlot()
-			s.answerReleased(w, b, p)
+			s.answerReleased(w, b, reason)
 			return
 		}
 		evs, next = sess.takeReadyLocked(now)
-		if len(evs) == 0 && !timedOut {
-			armDelay(now)
-			sess.mu.Unlock()
-			continue
+		if len(evs) > 0 || !now.Before(deadline) {
+			break
 		}
-		sess.poll, sess.idleSince = nil, now
-		sess.mu.Unlock()
-		releaseSlot()
-		srvSetConnected(reply, s.timings.Load())
-		s.write(w, append(b.replies, evs...), sess)
-		return
 	}
+	sess.poll, sess.idleSince = nil, now
+	sess.mu.Unlock()
+	releaseSlot()
+	srvSetConnected(reply, s.timings.Load())
+	s.write(w, append(b.replies, evs...), sess)
 }
 
-// detach ends poll p if it is still the session's held connect, taking the ready events
-// if take is set. ok is false when someone else released p first.
-func (s *Server) detach(sess *serverSession, p *heldPoll, take bool) (evs []*Message, ok bool) {
+// detach ends poll p if it is still the session's held connect.
+func (s *Server) detach(sess *serverSession, p *heldPoll) {
 	now := s.clock.Now()
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
-	if sess.poll != p {
-		return nil, false
+	if sess.poll == p {
+		sess.poll, sess.idleSince = nil, now
 	}
-	sess.poll, sess.idleSince = nil, now
-	if take {
-		evs, _ = sess.takeReadyLocked(now)
-	}
-	return evs, true
 }
 
 func (s *Server) setMultipleClients(reply *Message, t *serverTimings) {
@@ -546,12 +519,10 @@ func (s *Server) setMultipleClients(reply *Message, t *serverTimings) {
 	reply.Advice = &Advice{Reconnect: ReconnectNone, MultipleClients: true}
 }
 
-// answerReleased answers a held connect that another goroutine released (p.release is
-// closed and p.reason set, both under the session's lock).
-func (s *Server) answerReleased(w http.ResponseWriter, b *srvBatch, p *heldPoll) {
-	<-p.release
+// answerReleased answers a held connect that another goroutine released for reason.
+func (s *Server) answerReleased(w http.ResponseWriter, b *srvBatch, reason releaseReason) {
 	reply, sess := b.connect.reply, b.connect.sess
-	switch p.reason {
+	switch reason {
 	case releaseReplaced:
 		// As CometD (duplicateMetaConnectHttpResponseCode): the client has already moved
 		// on to its newer connect, which will carry the events.

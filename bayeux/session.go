@@ -49,16 +49,25 @@ const (
 	releaseShutdown                            // Server.Shutdown
 )
 
-// poll is one held /meta/connect. wake gets a token when events are queued; release is
-// closed (with reason set first) when the poll must end without being its own choice.
+// heldPoll is one held /meta/connect. wake gets a token whenever the poll should look
+// again: events were queued, one of its timers fired, or it was released (then the
+// session's poll is no longer this one, and reason says why; both set under the
+// session's lock). One channel keeps a held connect cheap.
 type heldPoll struct {
-	wake    chan struct{}
-	release chan struct{}
-	reason  releaseReason
+	wake   chan struct{}
+	reason releaseReason
 }
 
 func newHeldPoll() *heldPoll {
-	return &heldPoll{wake: make(chan struct{}, 1), release: make(chan struct{})}
+	return &heldPoll{wake: make(chan struct{}, 1)}
+}
+
+// signal gives p a token unless it has one.
+func (p *heldPoll) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 // queued is one event waiting in a session's queue. due is zero unless a test control
@@ -130,10 +139,7 @@ func (s *serverSession) enqueueLocked(m *Message, due time.Time, maxQueue int) (
 	s.dropped += uint64(dropped)
 	s.queue = append(s.queue, queuedEvent{msg: m, due: due})
 	if s.poll != nil {
-		select {
-		case s.poll.wake <- struct{}{}:
-		default:
-		}
+		s.poll.signal()
 	}
 	return dropped
 }
@@ -170,7 +176,7 @@ func (s *serverSession) releaseLocked(reason releaseReason) {
 		return
 	}
 	s.poll.reason = reason
-	close(s.poll.release)
+	s.poll.signal()
 	s.poll = nil
 }
 
