@@ -171,7 +171,8 @@ func TestUnsustained(t *testing.T) {
 
 func TestReport(t *testing.T) {
 	ph := func(mode string, rate int, delivered float64, p99 time.Duration) phaseResult {
-		return phaseResult{mode: mode, rate: rate, offered: float64(rate), delivered: delivered, p50: p99 / 4, p99: p99}
+		return phaseResult{mode: mode, rate: rate, offered: float64(rate), delivered: delivered, p50: p99 / 4, p99: p99,
+			srvCPU: delivered / 40000}
 	}
 	results := []serverResult{
 		{name: serverBayeux, heapPerIdle: 16 << 10, phases: []phaseResult{ph("2000/s", 2000, 2000, time.Millisecond),
@@ -188,7 +189,8 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"2000/s       bayeux  2000",
 		"at faye max  bayeux  15000",
-		"ratio (bayeux/faye): 2000/s: delivered ×1.00, p99 ×0.25; max: delivered ×2.67, p99 ×2.00; heap/idle-session ×2.00",
+		"ratio (bayeux/faye): 2000/s: delivered ×1.00, p99 ×0.25, CPU/event ×1.00; max: delivered ×2.67, p99 ×2.00, CPU/event ×1.00; heap/idle-session ×2.00",
+		"25µs",
 		"): met (×2.67; p99 at 15000/s: 9.00ms vs 40.0ms)",
 		"bayeux ramp: 5000 ✓ (p99 –); 80000 ✗ (p99 120.0ms);",
 	} {

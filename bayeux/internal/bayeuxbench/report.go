@@ -23,12 +23,12 @@ func writeReport(out io.Writer, cfg config, results []serverResult) error {
 		}
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "mode\tserver\toffered/s\tdelivered/s\tp50\tp99\tserver CPU\tgen CPU\tother CPU\theap/idle-session")
+	fmt.Fprintln(tw, "mode\tserver\toffered/s\tdelivered/s\tp50\tp99\tserver CPU\tCPU/event\tgen CPU\tother CPU\theap/idle-session")
 	for _, mode := range modes {
 		for _, r := range results {
 			if p, ok := r.phase(mode); ok {
-				fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%s\t%s\t%.0f%%\t%.0f%%\t%.0f%%\t%s\n", p.mode, r.name, p.offered, p.delivered,
-					fmtDur(p.p50), fmtDur(p.p99), 100*p.srvCPU, 100*p.genCPU, 100*p.otherCPU, fmtBytes(r.heapPerIdle))
+				fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%s\t%s\t%.0f%%\t%s\t%.0f%%\t%.0f%%\t%s\n", p.mode, r.name, p.offered, p.delivered,
+					fmtDur(p.p50), fmtDur(p.p99), 100*p.srvCPU, fmtMicros(p.cpuPerEvent()), 100*p.genCPU, 100*p.otherCPU, fmtBytes(r.heapPerIdle))
 			}
 		}
 	}
@@ -42,8 +42,8 @@ func writeReport(out io.Writer, cfg config, results []serverResult) error {
 			pa, oka := a.phase(mode)
 			pb, okb := b.phase(mode)
 			if oka && okb {
-				fmt.Fprintf(out, " %s: delivered ×%s, p99 ×%s;", mode, ratio(pa.delivered, pb.delivered),
-					ratio(float64(pa.p99), float64(pb.p99)))
+				fmt.Fprintf(out, " %s: delivered ×%s, p99 ×%s, CPU/event ×%s;", mode, ratio(pa.delivered, pb.delivered),
+					ratio(float64(pa.p99), float64(pb.p99)), ratio(pa.cpuPerEvent(), pb.cpuPerEvent()))
 			}
 		}
 		fmt.Fprintf(out, " heap/idle-session ×%s\n", ratio(a.heapPerIdle, b.heapPerIdle))
@@ -101,6 +101,22 @@ func (r serverResult) phase(mode string) (phaseResult, bool) {
 		}
 	}
 	return phaseResult{}, false
+}
+
+// cpuPerEvent is the server's CPU time per delivered event, in µs: unlike the rates and
+// latencies, it changes little when other work shares the machine.
+func (p phaseResult) cpuPerEvent() float64 {
+	if p.delivered <= 0 {
+		return 0
+	}
+	return p.srvCPU * 1e6 / p.delivered
+}
+
+func fmtMicros(us float64) string {
+	if us <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0fµs", us)
 }
 
 func ratio(a, b float64) string {
