@@ -50,35 +50,41 @@ func TestParseFlags(t *testing.T) {
 func smallConfig(loadgen string) config {
 	return config{
 		sessions: 20, rates: []int{400}, warmup: 50 * time.Millisecond, duration: 300 * time.Millisecond,
-		drain: 3 * time.Second, publishers: 4, rampStart: 400, rampLimit: 400, rampWarmup: 50 * time.Millisecond,
+		drain: 20 * time.Second, publishers: 4, rampStart: 400, rampLimit: 400, rampWarmup: 50 * time.Millisecond,
 		rampFor: 200 * time.Millisecond, maxP99: 2 * time.Second, payload: 16, hold: 5 * time.Second,
 		servers: []string{serverBayeux}, loadgen: loadgen, fayeMode: "engine",
 	}
 }
 
-// checkResult checks what every run must give: events delivered at about the offered
-// rate, none lost, and a max mode that agrees with the ramp. (The heap per idle session
-// means something only with the server in a process of its own, as make bench-bayeux runs
-// it; here the tests share one heap.)
-func checkResult(t *testing.T, r serverResult, rate int) {
+// checkResult checks what every run must give, whatever the speed of the machine (no
+// rate or latency is asserted: speed is for make bench-bayeux): every mode ran, every
+// event offered in a window arrived, events did arrive, the figures are consistent, and
+// the max mode agrees with the ramp.
+func checkResult(t *testing.T, r serverResult, rate int, modes ...string) {
 	t.Helper()
-	steady, ok := r.phase("400/s")
-	if !ok {
-		t.Fatalf("no 400/s mode in %+v", r.phases)
+	samples := 0
+	for _, mode := range modes {
+		p, ok := r.phase(mode)
+		if !ok {
+			t.Errorf("no %s mode in %+v", mode, r.phases)
+			continue
+		}
+		samples += p.samples
+		if p.lost > 0 || p.p50 > p.p99 || p.samples > 0 && p.p50 <= 0 || p.delivered < 0 || p.srvCPU < 0 {
+			t.Errorf("%s: %+v", mode, p)
+		}
 	}
-	if steady.delivered < 0.8*float64(rate) || steady.lost > 0 || steady.samples == 0 || steady.p99 <= 0 {
-		t.Errorf("400/s: %+v", steady)
+	if samples == 0 {
+		t.Error("no event arrived in any mode")
 	}
-	// One ramp rate (ramp-limit = ramp-start), tried again if it failed; whether a window
-	// this short counts as sustained is chance, but the max mode must agree with the last
-	// try.
-	if len(r.ramp) == 0 {
-		t.Fatal("no ramp step")
+	// One ramp rate (ramp-limit = ramp-start), tried again if it failed: the max mode is
+	// that rate exactly when the last try passed.
+	if len(r.ramp) == 0 || len(r.ramp) > 2 {
+		t.Fatalf("ramp %+v: want 1 or 2 tries", r.ramp)
 	}
-	max, ok := r.phase("max")
 	last := r.ramp[len(r.ramp)-1]
-	if !ok || len(r.ramp) > 2 || last.rate != rate || last.delivered < 0.8*float64(rate) ||
-		(last.why == "") != (max.rate == rate) || len(r.ramp) == 2 && r.ramp[0].why == "" {
+	if max, _ := r.phase("max"); last.rate != rate || (last.why == "") != (max.rate == rate) ||
+		len(r.ramp) == 2 && r.ramp[0].why == "" {
 		t.Errorf("max %+v, ramp %+v", max, r.ramp)
 	}
 }
@@ -99,8 +105,8 @@ func TestBenchAgainstGoServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkResult(t, r, 400)
-			if at, ok := r.phase(atFayeMax); !ok || at.rate != 400 || at.delivered < 320 {
+			checkResult(t, r, 400, "400/s", "max", atFayeMax)
+			if at, _ := r.phase(atFayeMax); at.rate != 400 {
 				t.Errorf("%s: %+v", atFayeMax, at)
 			}
 			if n := len(srv.Sessions()); n != 0 {
@@ -139,7 +145,10 @@ func TestBenchAgainstFaye(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkResult(t, r, 400)
+	checkResult(t, r, 400, "400/s", "max")
+	if _, ok := r.phase(atFayeMax); ok {
+		t.Errorf("faye measured at its own max: %+v", r.phases)
+	}
 	g := newLoadgen(smallConfig(loadRaw), c.base)
 	var st serverStats
 	if err := g.getJSON(ctx, "/stats", &st); err != nil || st.Sessions != 0 || st.CPUMicros <= 0 {
