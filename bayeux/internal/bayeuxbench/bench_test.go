@@ -51,7 +51,7 @@ func smallConfig(loadgen string) config {
 	return config{
 		sessions: 20, rates: []int{400}, warmup: 50 * time.Millisecond, duration: 300 * time.Millisecond,
 		drain: 20 * time.Second, publishers: 4, rampStart: 400, rampLimit: 400, rampWarmup: 50 * time.Millisecond,
-		rampFor: 200 * time.Millisecond, maxP99: 2 * time.Second, payload: 16, hold: 5 * time.Second,
+		rampFor: 200 * time.Millisecond, rampBudget: time.Minute, maxP99: 2 * time.Second, payload: 16, hold: 5 * time.Second,
 		servers: []string{serverBayeux}, loadgen: loadgen, fayeMode: "engine",
 	}
 }
@@ -211,5 +211,16 @@ func TestReport(t *testing.T) {
 	out.Reset()
 	if err := writeReport(&out, cfg, results); err != nil || !strings.Contains(out.String(), "): missed (") {
 		t.Errorf("report with a worse p99 at faye's max:\n%s", out.String())
+	}
+}
+
+// The ramp starts no try once its time budget is spent.
+func TestRampBudget(t *testing.T) {
+	cfg := smallConfig(loadRaw)
+	cfg.rampBudget = -time.Second              // spent before the ramp starts
+	g := newLoadgen(cfg, "http://127.0.0.1:1") // never contacted
+	best, steps, cut, err := g.ramp(t.Context())
+	if err != nil || !cut || len(steps) != 0 || best.rate != 0 {
+		t.Errorf("ramp = %+v, %+v, cut %v, %v; want cut before any step", best, steps, cut, err)
 	}
 }

@@ -50,6 +50,7 @@ type config struct {
 	rampLimit  int
 	rampWarmup time.Duration
 	rampFor    time.Duration
+	rampBudget time.Duration
 	maxP99     time.Duration
 	payload    int
 	hold       time.Duration
@@ -75,13 +76,14 @@ func main() {
 	flag.IntVar(&cfg.sessions, "sessions", 1000, "long-polling sessions, one channel each")
 	flag.StringVar(&rates, "rates", "2000,10000", "steady offered rates, events/s in total, comma-separated")
 	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "warm-up before each measurement")
-	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "measurement window of each mode")
-	flag.DurationVar(&cfg.drain, "drain", 5*time.Second, "longest wait for in-flight events after a mode")
+	flag.DurationVar(&cfg.duration, "duration", 4*time.Second, "measurement window of each mode")
+	flag.DurationVar(&cfg.drain, "drain", 3*time.Second, "longest wait for in-flight events after a mode")
 	flag.IntVar(&cfg.publishers, "publishers", 32, "publish requests in flight at most (a batch that finds none free is not offered)")
 	flag.IntVar(&cfg.rampStart, "ramp-start", 5000, "max mode: first rate of the ramp, events/s")
 	flag.IntVar(&cfg.rampLimit, "ramp-limit", 160000, "max mode: the ramp stops doubling past this rate")
 	flag.DurationVar(&cfg.rampWarmup, "ramp-warmup", 500*time.Millisecond, "max mode: warm-up of each step")
 	flag.DurationVar(&cfg.rampFor, "ramp-duration", 2*time.Second, "max mode: measurement of each step")
+	flag.DurationVar(&cfg.rampBudget, "ramp-budget", 25*time.Second, "max mode: no ramp step starts after this long")
 	flag.DurationVar(&cfg.maxP99, "max-p99", 100*time.Millisecond, "max mode: the p99 latency a sustained rate may have")
 	flag.IntVar(&cfg.payload, "payload", 64, "bytes of filler in each event's data")
 	flag.DurationVar(&cfg.hold, "hold", 30*time.Second, "how long both servers hold a connect")
@@ -161,8 +163,8 @@ func (c config) check() error {
 		return fmt.Errorf("-sessions must be at least 1")
 	case c.duration <= 0 || c.warmup < 0 || c.drain < 0:
 		return fmt.Errorf("-duration must be positive, -warmup and -drain not negative")
-	case c.rampStart < 1 || c.rampLimit < c.rampStart || c.rampFor <= 0 || c.rampWarmup < 0 || c.maxP99 <= 0:
-		return fmt.Errorf("-ramp-start, -ramp-limit (≥ -ramp-start), -ramp-duration and -max-p99 must be positive")
+	case c.rampStart < 1 || c.rampLimit < c.rampStart || c.rampFor <= 0 || c.rampWarmup < 0 || c.maxP99 <= 0 || c.rampBudget <= 0:
+		return fmt.Errorf("-ramp-start, -ramp-limit (≥ -ramp-start), -ramp-duration, -ramp-budget and -max-p99 must be positive")
 	case c.publishers < 1:
 		return fmt.Errorf("-publishers must be at least 1")
 	case c.payload < 0:
@@ -265,7 +267,8 @@ type serverResult struct {
 	errors       int64
 	rehandshakes int64
 	ramp         []rampStep
-	maxRate      int // the highest rate sustained (0: none, or no ramp)
+	rampCut      bool // the ramp stopped because its time budget was spent
+	maxRate      int  // the highest rate sustained (0: none, or no ramp)
 }
 
 // atFayeMax labels the mode that offers faye's highest sustained rate to another server.
@@ -308,13 +311,13 @@ func benchServer(ctx context.Context, cfg config, name, base string, extraRate i
 		res.phases = append(res.phases, p)
 	}
 	if !cfg.noMax {
-		best, steps, err := g.ramp(ctx)
+		best, steps, cut, err := g.ramp(ctx)
 		if err != nil {
 			return res, err
 		}
 		best.mode = "max"
 		res.phases = append(res.phases, best)
-		res.ramp, res.maxRate = steps, best.rate
+		res.ramp, res.rampCut, res.maxRate = steps, cut, best.rate
 	}
 	if extraRate > 0 {
 		p, err := g.runPhase(ctx, extraRate, cfg.warmup, cfg.duration)
@@ -338,11 +341,17 @@ type rampStep struct {
 // ramp looks for the highest rate the server sustains: rates double from rampStart until
 // one is not sustained or rampLimit is passed, then two bisection steps narrow the gap.
 // best is the zero phaseResult if not even rampStart was sustained.
-func (g *loadgen) ramp(ctx context.Context) (best phaseResult, steps []rampStep, err error) {
+func (g *loadgen) ramp(ctx context.Context) (best phaseResult, steps []rampStep, cut bool, err error) {
 	// A rate that fails is tried once more: one stall of a shared machine (the other
-	// process, anything else running) should not end the ramp.
+	// process, anything else running) should not end the ramp. No try starts once the
+	// time budget is spent (cut), so a slow machine still finishes in bounded time.
+	deadline := time.Now().Add(g.cfg.rampBudget)
 	try := func(rate int) (bool, error) {
 		for range 2 {
+			if time.Now().After(deadline) {
+				cut = true
+				return false, nil
+			}
 			p, err := g.runPhase(ctx, rate, g.cfg.rampWarmup, g.cfg.rampFor)
 			if err != nil {
 				return false, err
@@ -361,8 +370,8 @@ func (g *loadgen) ramp(ctx context.Context) (best phaseResult, steps []rampStep,
 	good, bad := 0, 0
 	for rate := g.cfg.rampStart; rate <= g.cfg.rampLimit; rate *= 2 {
 		ok, err := try(rate)
-		if err != nil {
-			return best, steps, err
+		if err != nil || cut {
+			return best, steps, cut, err
 		}
 		if !ok {
 			bad = rate
@@ -376,8 +385,8 @@ func (g *loadgen) ramp(ctx context.Context) (best phaseResult, steps []rampStep,
 			break
 		}
 		ok, err := try(mid)
-		if err != nil {
-			return best, steps, err
+		if err != nil || cut {
+			return best, steps, cut, err
 		}
 		if ok {
 			good = mid
@@ -385,7 +394,7 @@ func (g *loadgen) ramp(ctx context.Context) (best phaseResult, steps []rampStep,
 			bad = mid
 		}
 	}
-	return best, steps, nil
+	return best, steps, false, nil
 }
 
 // unsustained says why rate was not sustained in p, or "" if it was: at least 97% of it

@@ -71,6 +71,9 @@ func writeReport(out io.Writer, cfg config, results []serverResult) error {
 					fmt.Fprintf(out, " %d ✗ (%s);", st.rate, st.why)
 				}
 			}
+			if r.rampCut {
+				fmt.Fprintf(out, " stopped: time budget (-ramp-budget %v) spent", cfg.rampBudget)
+			}
 			fmt.Fprintln(out)
 		}
 	}
