@@ -45,6 +45,10 @@ lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml, spec/asyncapi.yaml and spec/
 	$(GO) run ./cmd/workbinkit spec lint
 	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml spec/mock-admin.yaml
 
+.PHONY: bench-bayeux
+bench-bayeux: $(NODE_STAMP) ## benchmark the Bayeux server against faye 1.4.3 (1,000 sessions; BENCH_BAYEUX_FLAGS=-h lists options)
+	$(GO) run ./bayeux/internal/bayeuxbench $(BENCH_BAYEUX_FLAGS)
+
 .PHONY: mock
 mock: ## run the mock server with the built-in fixtures (more flags: make mock MOCK_ARGS="--help")
 	$(GO) run ./cmd/workbinkit mock $(MOCK_ARGS)
