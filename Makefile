@@ -41,9 +41,9 @@ gotest: $(NODE_STAMP)
 	$(GO) test -race -count=1 ./...
 
 .PHONY: lint-spec
-lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml and spec/asyncapi.yaml (kin-openapi + Redocly)
+lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml, spec/asyncapi.yaml and spec/mock-admin.yaml (kin-openapi + Redocly)
 	$(GO) run ./cmd/workbinkit spec lint
-	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml
+	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml spec/mock-admin.yaml
 
 .PHONY: mock
 mock: ## run the mock server with the built-in fixtures

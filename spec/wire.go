@@ -29,6 +29,10 @@ const (
 	ChannelEmails    = "/v2/me/emails"
 )
 
+// PrivateChannelRoot is the root of the user's private channels: every channel of the
+// contract is below it, and a user may subscribe to it or any pattern below it (D9).
+const PrivateChannelRoot = "/v2/me"
+
 // Channels lists the CometD channels of the contract.
 func Channels() []string {
 	return []string{ChannelWorkbins, ChannelWorkitems, ChannelChats, ChannelEmails}
@@ -268,6 +272,33 @@ var stateTable = map[Media][]string{
 // States lists the states the contract knows for a media.
 func States(m Media) []string { return slices.Clone(stateTable[m]) }
 
+// Chat participants (participant.json): the members a participant carries and its types.
+// Supervisor is a workbinkit decision (W12): a supervisor who pulled a chat joins it as one.
+const (
+	FieldParticipantID    = "participantId"
+	FieldParticipantType  = "type"
+	ParticipantCustomer   = "Customer"
+	ParticipantAgent      = "Agent"
+	ParticipantSupervisor = "Supervisor"
+)
+
+// ParticipantTypes lists the participant types.
+func ParticipantTypes() []string {
+	return []string{ParticipantCustomer, ParticipantAgent, ParticipantSupervisor}
+}
+
+// Interaction types: the values of a resource's type field (MediaInfo.TypeField).
+const (
+	InteractionInbound  = "Inbound"
+	InteractionOutbound = "Outbound"
+	InteractionInternal = "Internal"
+)
+
+// InteractionTypes lists the values of workitemType, chatType and emailType.
+func InteractionTypes() []string {
+	return []string{InteractionInbound, InteractionOutbound, InteractionInternal}
+}
+
 // Operation names (the body's operationName).
 const (
 	PullInteraction     = "PullInteraction"
@@ -323,6 +354,46 @@ func IsPull(operationName string) bool { return slices.Contains(PullOperations()
 
 // IsAdd reports whether operationName is one of the add names.
 func IsAdd(operationName string) bool { return slices.Contains(AddOperations(), operationName) }
+
+// RequestSchema returns the schema file of the request body that carries operationName
+// (pull.json for the pull names, add.json for the add names, …), for example to list the
+// members a body may have; false for a name no request body carries.
+func RequestSchema(operationName string) (string, bool) {
+	switch {
+	case IsPull(operationName):
+		return "pull.json", true
+	case IsAdd(operationName):
+		return "add.json", true
+	}
+	switch operationName {
+	case Subscribe:
+		return "subscribe.json", true
+	case Unsubscribe:
+		return "unsubscribe.json", true
+	case RequestAgentStats:
+		return "agent-stats.json", true
+	}
+	return "", false
+}
+
+// Members of the success envelopes of the GETs (D3): {"statusCode":0, "<member>": …}.
+const (
+	FieldUser     = "user"     // GET /me
+	FieldWorkbins = "workbins" // workbin lists with fields=*
+	FieldURIs     = "uris"     // workbin lists without fields=* (W8)
+	FieldWorkbin  = "workbin"  // one workbin, with its content arrays
+)
+
+// Members of each workbinStats entry of WorkbinStatsMessage.
+const (
+	FieldStatCount = "Count"
+	FieldStatOwner = "Owner"
+	FieldStatType  = "Type"
+)
+
+// BasicChallenge is the WWW-Authenticate value of a 401 reply (D8): Basic realm="<realm>".
+// A realm must not contain a double quote.
+func BasicChallenge(realm string) string { return `Basic realm="` + realm + `"` }
 
 // Workbin types.
 const (

@@ -227,6 +227,19 @@ func TestWireMediaStatesCapabilities(t *testing.T) {
 	if got, _ := Capabilities(MediaChat, StateChatting); len(got) != 13 {
 		t.Errorf("chat Chatting has %d capabilities, the docs list 13", len(got))
 	}
+	for _, m := range AllMedia() {
+		info, _ := MediaOf(m)
+		sameSet(t, info.Schema+" "+info.TypeField, enumOf(t, c, info.Schema, info.TypeField), InteractionTypes())
+	}
+	sameSet(t, "participant types", enumOf(t, c, "participant.json", FieldParticipantType), ParticipantTypes())
+	for _, f := range []string{FieldNickname, FieldParticipantID} {
+		if prop(c.schemas.docs["participant.json"], f) == nil {
+			t.Errorf("participant.json has no %s", f)
+		}
+	}
+	if items := prop(c.schemas.docs["chat.json"], FieldParticipants)["items"].(map[string]any); items["$ref"] != "participant.json" {
+		t.Errorf("chat.json participants hold %v", items["$ref"])
+	}
 	mediaType := c.doc.Components.Parameters["mediaType"].Value.Schema.Value.Enum
 	sameSet(t, "mediaType path parameter", strings_(mediaType), arrays)
 }
@@ -439,9 +452,50 @@ func TestWireFieldNamesExist(t *testing.T) {
 	for _, f := range []string{FieldOperationName, FieldID, FieldURI, FieldNickname, FieldSaveLAR, FieldWorkbinType,
 		FieldWorkbinOwner, FieldStatusCode, FieldStatusMessage, FieldReferenceID, FieldReferenceIDs, FieldMessageType,
 		FieldNotificationType, FieldAction, FieldStateResource, FieldAgentGroup, FieldPlaceGroup, FieldWorkbinUserID,
-		FieldWorkbinStats, FieldState, FieldCapabilities, FieldUserData, FieldReceivedDate, FieldParticipants} {
+		FieldWorkbinStats, FieldState, FieldCapabilities, FieldUserData, FieldReceivedDate, FieldParticipants,
+		FieldUser, FieldWorkbins, FieldURIs, FieldWorkbin, FieldStatCount, FieldStatOwner, FieldStatType} {
 		if !names[f] {
 			t.Errorf("field %q is in no schema", f)
 		}
+	}
+}
+
+// Each operation name's request schema lists it in its operationName enum.
+func TestWireRequestSchemas(t *testing.T) {
+	c := loadT(t)
+	names := append(append(PullOperations(), AddOperations()...), Subscribe, Unsubscribe, RequestAgentStats)
+	for _, op := range names {
+		schema, ok := RequestSchema(op)
+		if !ok {
+			t.Errorf("%s: no request schema", op)
+			continue
+		}
+		if !slices.Contains(enumOf(t, c, schema, FieldOperationName), op) {
+			t.Errorf("%s: %s does not list it in operationName", op, schema)
+		}
+	}
+	if _, ok := RequestSchema("NoSuchOperation"); ok {
+		t.Error("an unknown name has a request schema")
+	}
+}
+
+func TestWirePrivateChannelRoot(t *testing.T) {
+	for _, ch := range Channels() {
+		if !strings.HasPrefix(ch, PrivateChannelRoot+"/") {
+			t.Errorf("channel %s is not below %s", ch, PrivateChannelRoot)
+		}
+	}
+}
+
+// BasicChallenge matches the pattern openapi.yaml gives the WWW-Authenticate header.
+func TestWireBasicChallenge(t *testing.T) {
+	c := loadT(t)
+	h := c.OpenAPI().Components.Headers["WWW-Authenticate"]
+	if h == nil || h.Value == nil || h.Value.Schema == nil || h.Value.Schema.Value == nil {
+		t.Fatal("openapi.yaml has no WWW-Authenticate header schema")
+	}
+	re := regexp.MustCompile(h.Value.Schema.Value.Pattern)
+	if v := BasicChallenge("workbinkit mock"); !re.MatchString(v) {
+		t.Errorf("%q does not match %s", v, re)
 	}
 }

@@ -1,0 +1,332 @@
+package mockserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/workbinkit/workbinkit/mockserver/state"
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// apiCall is one REST request on its way through the pipeline of serveAPI.
+type apiCall struct {
+	r     *http.Request
+	route *spec.Route
+	sess  *httpSession
+	user  state.User
+	body  []byte
+	// op is the body's operationName (POST), "" for a GET.
+	op string
+}
+
+func (c *apiCall) actor() state.Actor { return state.Actor{User: c.user.Name} }
+
+// apiReply is what a handler answers: the HTTP reply, and the events to publish once it
+// is sent.
+type apiReply struct {
+	status int
+	body   []byte
+	ctype  string
+	events []state.Event
+	// refOf gives the referenceId the requester's copy of an event carries (nil: none).
+	refOf func(state.Event) int64
+	// pull marks events of a pull (the pull deviations alter only those).
+	pull bool
+	// unchecked: a deviation or an injected fault shaped this reply on purpose, so it is
+	// not self-checked.
+	unchecked bool
+	changed   bool
+}
+
+type apiHandler func(c *apiCall) apiReply
+
+// errorReply is the D3 error envelope with its HTTP status.
+func errorReply(code spec.StatusCode, format string, args ...any) apiReply {
+	status, ok := code.HTTPStatus()
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	return errorReplyStatus(status, code, fmt.Sprintf(format, args...))
+}
+
+func errorReplyStatus(status int, code spec.StatusCode, msg string) apiReply {
+	o := newObject()
+	o.int(spec.FieldStatusCode, int64(code))
+	o.str(spec.FieldStatusMessage, msg)
+	return apiReply{status: status, body: o.bytes(), ctype: contentJSON}
+}
+
+// stateError maps a refusal of the state to its reply.
+func stateError(err error) apiReply {
+	var se *state.Error
+	if errors.As(err, &se) {
+		return errorReply(se.Code, "%s", se.Message)
+	}
+	return errorReply(spec.StatusInternalError, "Internal error: %v", err)
+}
+
+// okReply is {"statusCode":0, <key>: <raw>}.
+func okReply(key string, raw []byte) apiReply {
+	o := newObject()
+	o.int(spec.FieldStatusCode, 0)
+	o.raw(key, raw)
+	return apiReply{status: http.StatusOK, body: o.bytes(), ctype: contentJSON}
+}
+
+const (
+	contentJSON = "application/json"
+	contentText = "text/plain; charset=utf-8"
+)
+
+// serveAPI is the path of every REST request: session/auth → CSRF → body limit → spec
+// validation → faults → api-multimedia → handler → self-checked reply → notifications.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	opts := s.opts.Load()
+	c := &apiCall{r: r}
+	reply := s.pipeline(w, c, opts)
+	s.finish(w, c, reply, start)
+}
+
+func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiReply {
+	r := c.r
+	sess, user, ok := s.authenticate(w, r)
+	if !ok {
+		return s.unauthorized(w)
+	}
+	c.sess, c.user = sess, user
+
+	if opts.EnableCsrfProtection && isModifying(r.Method) && !s.dev.has(DevCSRFNotEnforced) {
+		if tok := r.Header.Get(spec.HeaderCSRFToken); tok == "" || tok != sess.csrf {
+			return apiReply{status: http.StatusForbidden, body: []byte(spec.CSRFRejection), ctype: contentText}
+		}
+	}
+
+	if reply, ok := s.readBody(w, c); !ok {
+		return reply
+	}
+
+	route, err := s.contract.ValidateRequest(r.Context(), r)
+	c.route = route
+	switch {
+	case errors.Is(err, spec.ErrNoRoute):
+		return errorReply(spec.StatusNotFound, "No resource at %s", r.URL.Path)
+	case errors.Is(err, spec.ErrMethodNotAllowed):
+		rep := errorReplyStatus(http.StatusMethodNotAllowed, spec.StatusInvalidParameter, fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
+		return rep
+	case err != nil:
+		issues := spec.IssuesOf(err)
+		if issues == nil {
+			return errorReply(spec.StatusInvalidInput, "Invalid request: %v", err)
+		}
+		code, msg := requestFault(issues)
+		return errorReply(code, "%s", msg)
+	}
+	if len(c.body) > 0 {
+		c.op = decodeBody(c.body).str(spec.FieldOperationName)
+		if opts.Strict {
+			s.strictCheck(c)
+		}
+	}
+
+	if f, ok := s.faults.take(r.Method, r.URL.Path, faultOperation(c)); ok {
+		if f.Delay > 0 {
+			if err := sleepCtx(r.Context(), time.Duration(f.Delay)); err != nil {
+				return errorReply(spec.StatusInternalError, "Request cancelled while delayed by a fault")
+			}
+		}
+		if f.StatusCode != nil {
+			rep := errorReplyStatus(f.HTTPStatus, spec.StatusCode(*f.StatusCode), f.StatusMessage)
+			rep.unchecked = true
+			return rep
+		}
+	}
+
+	if route.OperationID != spec.OpGetMe && !user.HasFeature(spec.FeatureMultimedia) {
+		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
+	}
+
+	h, ok := s.api[route.OperationID]
+	if !ok {
+		return errorReply(spec.StatusInternalError, "Operation %s is not implemented by the mock", route.OperationID)
+	}
+	return h(c)
+}
+
+func isModifying(method string) bool {
+	return method == http.MethodPost || method == http.MethodPut || method == http.MethodDelete || method == http.MethodPatch
+}
+
+// readBody reads a modifying request's body within spec.MaxBodyBytes (else 413 /
+// statusCode 10, D3) and puts it back for validation; other requests' bodies are ignored.
+func (s *Server) readBody(w http.ResponseWriter, c *apiCall) (apiReply, bool) {
+	r := c.r
+	if !isModifying(r.Method) {
+		r.Body = http.NoBody // GETs carry no body in the contract; never read one
+		return apiReply{}, true
+	}
+	tooLarge := func() (apiReply, bool) {
+		rep := errorReplyStatus(http.StatusRequestEntityTooLarge, spec.StatusInvalidInput,
+			fmt.Sprintf("Request body is larger than %d bytes", spec.MaxBodyBytes))
+		return rep, false
+	}
+	if r.ContentLength > spec.MaxBodyBytes {
+		return tooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, spec.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge()
+		}
+		return errorReply(spec.StatusInvalidInput, "Cannot read the request body: %v", err), false
+	}
+	c.body = body
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return apiReply{}, true
+}
+
+func faultOperation(c *apiCall) string {
+	if c.op != "" {
+		return c.op
+	}
+	if c.route != nil {
+		return c.route.OperationID
+	}
+	return ""
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// strictCheck reports request body members the operation's schema does not declare
+// (D2: GWS ignores them; strict mode reports them, without refusing the request).
+func (s *Server) strictCheck(c *apiCall) {
+	schema, ok := spec.RequestSchema(c.op)
+	if !ok {
+		return
+	}
+	extra, err := s.contract.ExtraFields(schema, c.body)
+	if err != nil || len(extra) == 0 {
+		return
+	}
+	issues := make([]spec.Issue, len(extra))
+	for i, f := range extra {
+		issues[i] = spec.Issue{Where: "request body", Pointer: spec.Pointer(f), Rule: spec.RuleAdditionalProperties,
+			Message: fmt.Sprintf("member %q is not in %s (GWS ignores it)", f, schema)}
+	}
+	s.viol.report(Violation{Time: s.now(), Kind: ViolationRequestField, Subject: c.r.Method + " " + c.route.Path, Issues: issues})
+}
+
+// unauthorized is the 401 of D8.
+func (s *Server) unauthorized(w http.ResponseWriter) apiReply {
+	if !s.dev.has(DevMissingWWWAuthenticate) {
+		w.Header().Set(spec.HeaderWWWAuthenticate, spec.BasicChallenge(Realm))
+	}
+	rep := errorReply(spec.StatusNotAuthenticated, "User not authenticated")
+	rep.unchecked = s.dev.has(DevMissingWWWAuthenticate)
+	return rep
+}
+
+// finish self-checks the reply, applies the envelope deviations, writes it, publishes its
+// events and journals the exchange.
+func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start time.Time) {
+	r := c.r
+	h := w.Header()
+	opts := s.opts.Load()
+	if r.Method == http.MethodGet && c.sess != nil && opts.EnableCsrfProtection && !s.dev.has(DevMissingCSRFHeaders) {
+		h.Set(spec.HeaderCSRFHeader, spec.HeaderCSRFToken)
+		h.Set(spec.HeaderCSRFToken, c.sess.csrf)
+	}
+	h.Set("Content-Type", reply.ctype)
+	h.Set("Cache-Control", "no-store")
+	if c.route != nil && !reply.unchecked {
+		if err := s.contract.ValidateResponse(r.Context(), r, reply.status, h, reply.body); err != nil {
+			subject := fmt.Sprintf("%s %s %d", r.Method, c.route.Path, reply.status)
+			s.viol.report(Violation{Time: s.now(), Kind: ViolationResponse, Subject: subject, Issues: issuesOrError(err)})
+			// The mock never sends what its contract forbids; events of an applied change
+			// are still published (the change cannot be taken back).
+			events, refOf, pull := reply.events, reply.refOf, reply.pull
+			reply = errorReply(spec.StatusInternalError, "Internal error: the mock's reply broke its own contract (see GET /_mock/violations)")
+			reply.events, reply.refOf, reply.pull = events, refOf, pull
+			h.Set("Content-Type", reply.ctype)
+		}
+	}
+	status, body := s.deviateEnvelope(reply.status, reply.body, reply.ctype)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	if len(reply.events) > 0 {
+		_ = http.NewResponseController(w).Flush() // the reply first, then its notifications (D5)
+		s.publish(reply.events, reply.refOf, reply.pull)
+	}
+	if reply.changed {
+		s.changed()
+	}
+	s.journalHTTP(c, status, h, body, start)
+}
+
+func issuesOrError(err error) []spec.Issue {
+	if is := spec.IssuesOf(err); is != nil {
+		return is
+	}
+	return []spec.Issue{{Where: "response", Rule: spec.RuleSchema, Message: err.Error()}}
+}
+
+// deviateEnvelope applies the envelope deviations to a JSON reply.
+func (s *Server) deviateEnvelope(status int, body []byte, ctype string) (int, []byte) {
+	if ctype != contentJSON || len(body) == 0 {
+		return status, body
+	}
+	isError := status != http.StatusOK || !bytes.HasPrefix(body, []byte(`{"statusCode":0`))
+	if isError {
+		if s.dev.has(DevMissingErrorMessage) {
+			body = dropMember(body, spec.FieldStatusMessage)
+		}
+		if s.dev.has(DevExtraErrorField) {
+			body = addMember(body, "mockExtra", "true")
+		}
+		if s.dev.has(DevWrongErrorHTTPStatus) {
+			status = http.StatusOK
+		}
+		return status, body
+	}
+	if s.dev.has(DevExtraSuccessField) {
+		body = addMember(body, "mockExtra", "true")
+	}
+	return status, body
+}
+
+func (s *Server) journalHTTP(c *apiCall, status int, h http.Header, body []byte, start time.Time) {
+	r := c.r
+	e := JournalEntry{
+		Time: start, Kind: "http", Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+		Status: status, DurationMillis: float64(time.Since(start).Microseconds()) / 1000,
+		RequestHeaders: maskHeaders(r.Header), RequestBody: journalBody(c.body),
+		ResponseHeaders: maskHeaders(h), ResponseBody: journalBody(body),
+	}
+	if c.sess != nil {
+		e.User = c.user.Name
+	}
+	if c.route != nil {
+		e.Operation = c.route.OperationID
+		if c.op != "" {
+			e.Operation += " " + c.op
+		}
+	}
+	s.journal.add(e)
+}

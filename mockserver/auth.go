@@ -1,0 +1,82 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/workbinkit/workbinkit/bayeux"
+	"github.com/workbinkit/workbinkit/mockserver/state"
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// authenticate finds the caller of a REST request (D8): HTTP Basic credentials, or the
+// JSESSIONID cookie of an earlier authenticated call. Credentials, when given, must be
+// right even if a cookie comes along; they reuse the cookie's session when it is the same
+// user's, and start a new session (Set-Cookie) otherwise.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*httpSession, state.User, bool) {
+	var cookie *httpSession
+	if c, err := r.Cookie(spec.SessionCookie); err == nil {
+		cookie = s.sessions.get(c.Value)
+	}
+	if name, pass, ok := r.BasicAuth(); ok {
+		u, ok := s.store.Authenticate(name, pass)
+		if !ok {
+			return nil, state.User{}, false
+		}
+		if cookie != nil && cookie.user == u.Name {
+			return cookie, u, true
+		}
+		sess := s.sessions.create(u.Name)
+		http.SetCookie(w, &http.Cookie{Name: spec.SessionCookie, Value: sess.id, Path: "/", HttpOnly: true})
+		return sess, u, true
+	}
+	if cookie == nil {
+		return nil, state.User{}, false
+	}
+	u, ok := s.store.User(cookie.user)
+	if !ok {
+		return nil, state.User{}, false // the user left with a fixture change
+	}
+	return cookie, u, true
+}
+
+var errNotAuthenticated = errors.New("no authenticated HTTP session (JSESSIONID) and no valid Basic credentials")
+
+// authenticateHandshake admits a CometD handshake from an authenticated session: the
+// JSESSIONID cookie or Basic credentials (D9). The principal is the user name.
+func (s *Server) authenticateHandshake(r *http.Request, _ *bayeux.Message) (string, error) {
+	if c, err := r.Cookie(spec.SessionCookie); err == nil {
+		if sess := s.sessions.get(c.Value); sess != nil {
+			if _, ok := s.store.User(sess.user); ok {
+				return sess.user, nil
+			}
+		}
+	}
+	if name, pass, ok := r.BasicAuth(); ok {
+		if u, ok := s.store.Authenticate(name, pass); ok {
+			return u.Name, nil
+		}
+	}
+	if s.dev.has(DevHandshakeWithoutAuth) {
+		return "", nil // an anonymous session: it matches no user's events
+	}
+	return "", errNotAuthenticated
+}
+
+// authorizeSubscribe lets a user subscribe to /v2/me and anything below it, wildcards
+// included (/v2/me/*, /v2/me/**). Delivery stays private whatever the pattern: events are
+// published only to sessions whose principal is the recipient.
+func authorizeSubscribe(_ *bayeux.SessionInfo, channel string) error {
+	if channel == spec.PrivateChannelRoot || strings.HasPrefix(channel, spec.PrivateChannelRoot+"/") {
+		return nil
+	}
+	return errors.New("only the private /v2/me channels can be subscribed to")
+}
+
+// denyPublish refuses every client publish: the channels carry server events only, and a
+// client publish would reach other users' sessions subscribed to the same channel name.
+func denyPublish(*bayeux.SessionInfo, string, json.RawMessage) error {
+	return errors.New("clients do not publish on this server")
+}

@@ -1,0 +1,191 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+)
+
+// Deviation names one deliberate break of the contract. Deviations exist so that a
+// conformance suite can prove it catches each fault: they are off unless set
+// (Config.Deviations, --deviate, WORKBINKIT_DEVIATE, PUT /_mock/deviations), and each breaks
+// exactly one rule. What a deviation alters is not self-checked (it would be dropped);
+// everything else still is.
+type Deviation string
+
+// The deviation switches. Names are stable (kebab-case); the conformance suite enumerates
+// them through Deviations().
+const (
+	DevWrongReferenceID        Deviation = "wrong-reference-id"
+	DevRepeatedReferenceID     Deviation = "repeated-reference-id"
+	DevReferenceIDToOthers     Deviation = "reference-id-to-other-subscribers"
+	DevMissingCapability       Deviation = "missing-capability"
+	DevWrongStateAfterPull     Deviation = "wrong-state-after-pull"
+	DevWrongChannel            Deviation = "wrong-channel"
+	DevMissingMediaNotify      Deviation = "missing-media-notification"
+	DevMissingItemRemoved      Deviation = "missing-item-removed"
+	DevExtraSuccessField       Deviation = "extra-success-field"
+	DevExtraErrorField         Deviation = "extra-error-field"
+	DevWrongSecondPullCode     Deviation = "wrong-second-pull-status-code"
+	DevWrongErrorHTTPStatus    Deviation = "wrong-error-http-status"
+	DevPulledItemStillListed   Deviation = "pulled-item-still-listed"
+	DevEventLeaked             Deviation = "event-leaked-to-other-user"
+	DevCSRFNotEnforced         Deviation = "csrf-not-enforced"
+	DevMissingWWWAuthenticate  Deviation = "missing-www-authenticate"
+	DevSecondPullSucceeds      Deviation = "second-pull-succeeds"
+	DevWrongMessageType        Deviation = "wrong-message-type"
+	DevUserDataDropped         Deviation = "user-data-dropped"
+	DevHandshakeWithoutAuth    Deviation = "handshake-without-auth"
+	DevUnknownClientAccepted   Deviation = "unknown-client-accepted"
+	DevPullChatGateIgnored     Deviation = "pull-chat-gate-ignored"
+	DevMissingCSRFHeaders      Deviation = "missing-csrf-headers"
+	DevMissingErrorMessage     Deviation = "missing-status-message"
+	DevAgentStatsWrongCount    Deviation = "agent-stats-wrong-count"
+	DevMissingSubscriptionNote Deviation = "missing-subscription-notification"
+)
+
+// ErrUnknownDeviation: a deviation name that is not one of the switches.
+var ErrUnknownDeviation = errors.New("unknown deviation")
+
+// DeviationInfo describes one deviation switch.
+type DeviationInfo struct {
+	Name        Deviation `json:"name"`
+	Description string    `json:"description"`
+	// Breaks names the rule it breaks, e.g. "D4: notification referenceId equals the HTTP referenceId".
+	Breaks string `json:"breaks"`
+}
+
+// deviationTable is read-only.
+var deviationTable = []DeviationInfo{
+	{DevWrongReferenceID, "The requester's notifications carry the HTTP reply's referenceId plus 1000.",
+		"D4: a notification caused by a request carries that request's referenceId"},
+	{DevRepeatedReferenceID, "Every accepted request answers referenceId 1 (and its notifications carry 1), so ids repeat within a session.",
+		"D4: referenceIds are unique and increasing within the HTTP session"},
+	{DevReferenceIDToOthers, "The WorkbinStateChangeMessage copies sent to subscribers other than the requester carry the requester's referenceId.",
+		"D5: other subscribers' copies carry no referenceId"},
+	{DevMissingCapability, "The pulled interaction in the media notification lacks the last capability of its list (Complete for a workitem).",
+		"D5: a pulled workitem has Transfer, AttachUserData, UpdateUserData, DeleteUserData, SetInFocus, Complete"},
+	{DevWrongStateAfterPull, "The pulled interaction in the media notification keeps state InWorkbin (instead of Processing or Chatting).",
+		"D5: a pulled workitem or email is Processing, a pulled chat Chatting"},
+	{DevWrongChannel, "The media notification of a pull is published on /v2/me/workbins instead of its media channel.",
+		"D5: WorkitemStateChangeMessage goes on /v2/me/workitems (chats, emails alike)"},
+	{DevMissingMediaNotify, "No media notification (Workitem/Chat/EmailStateChangeMessage) is published after a pull.",
+		"D5.1: a pull publishes the StatusChange on the puller's media channel"},
+	{DevMissingItemRemoved, "No WorkbinStateChangeMessage ItemRemoved is published to the workbin's subscribers after a pull.",
+		"D5.2: every subscriber of the workbin receives ItemRemoved"},
+	{DevExtraSuccessField, `Success envelopes carry an extra member "mockExtra":true.`,
+		"D3: success is exactly {statusCode:0, referenceId} or {statusCode:0, <resource>}"},
+	{DevExtraErrorField, `Error envelopes carry an extra member "mockExtra":true.`,
+		"D3: an error is exactly {statusCode, statusMessage}"},
+	{DevWrongSecondPullCode, "A pull of an interaction that is no longer in the workbin answers HTTP 400 with statusCode 10 instead of 2.",
+		"D11: a second pull of the same interaction is 400 / statusCode 2"},
+	{DevWrongErrorHTTPStatus, "Every JSON error reply keeps its statusCode but is sent with HTTP 200.",
+		"D3: an error statusCode goes with its 4xx/5xx HTTP status"},
+	{DevPulledItemStillListed, "Workbin content GETs keep listing interactions pulled out of the workbin.",
+		"D11: a pulled interaction is no longer in the workbin"},
+	{DevEventLeaked, "Every notification is also delivered to other users' sessions subscribed to its channel.",
+		"D9: a user never receives another user's events"},
+	{DevCSRFNotEnforced, "POST/PUT/DELETE without the CSRF token are accepted although enableCsrfProtection is on.",
+		"D8: without the token, 403 text/plain Missing or invalid Csrf token"},
+	{DevMissingWWWAuthenticate, "401 replies lack the WWW-Authenticate header.",
+		`D8: 401 carries WWW-Authenticate: Basic realm="..."`},
+	{DevSecondPullSucceeds, "A pull of an interaction that is no longer in the workbin answers 200 with a new referenceId (and publishes nothing).",
+		"D11: a second pull of the same interaction fails with statusCode 2"},
+	{DevWrongMessageType, "The media notification's messageType loses its Message suffix (WorkitemStateChange).",
+		"D5: the media notification is a WorkitemStateChangeMessage / ChatStateChangeMessage / EmailStateChangeMessage"},
+	{DevUserDataDropped, "The pulled interaction in the media notification has no userData.",
+		"D5: a pulled workitem's userData keeps the routing keys"},
+	{DevHandshakeWithoutAuth, "A CometD handshake without session cookie or Basic credentials succeeds (anonymous session).",
+		"D9: a handshake must come from an authenticated session (403::Handshake denied)"},
+	{DevUnknownClientAccepted, "Bayeux messages naming an unknown clientId are answered successful:true instead of 402::Unknown client.",
+		`D9: unknown client is 402::Unknown client with advice reconnect:"handshake"`},
+	{DevPullChatGateIgnored, "PullChat succeeds although enableNotificationOnPullChat or enableJoinOnPullChat is false.",
+		"D6: PullChat with a gate off answers 403 / statusCode 3 and changes nothing"},
+	{DevMissingCSRFHeaders, "GET replies lack the X-CSRF-HEADER and X-CSRF-TOKEN headers although CSRF protection is on.",
+		"D8: GET /api/v2/me hands out X-CSRF-HEADER: X-CSRF-TOKEN and X-CSRF-TOKEN: <token>"},
+	{DevMissingErrorMessage, "Error envelopes carry statusCode only (no statusMessage).",
+		"D3: an error is exactly {statusCode, statusMessage}"},
+	{DevAgentStatsWrongCount, "WorkbinStatsMessage counts one item more than each workbin holds.",
+		"RequestAgentStats: Count is the number of interactions in the workbin"},
+	{DevMissingSubscriptionNote, "Subscribe and Unsubscribe publish no WorkbinSubscriptionStateChangeMessage.",
+		"Subscribe/Unsubscribe are confirmed by WorkbinSubscriptionStateChangeMessage on /v2/me/workbins"},
+}
+
+// Deviations lists every deviation switch with what it does and the rule it breaks, sorted
+// by name.
+func Deviations() []DeviationInfo {
+	out := slices.Clone(deviationTable)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ParseDeviations parses a comma-separated list of deviation names ("" is none).
+func ParseDeviations(list string) ([]Deviation, error) {
+	var out []Deviation
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		d := Deviation(f)
+		if !d.Known() {
+			return nil, fmt.Errorf("%w: %q (known: %s)", ErrUnknownDeviation, f, deviationNames())
+		}
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// Known reports whether d is one of the deviation switches.
+func (d Deviation) Known() bool {
+	return slices.ContainsFunc(deviationTable, func(i DeviationInfo) bool { return i.Name == d })
+}
+
+func deviationNames() string {
+	var names []string
+	for _, i := range Deviations() {
+		names = append(names, string(i.Name))
+	}
+	return strings.Join(names, ", ")
+}
+
+// deviationSet is the set of switches that are on; replaced as a whole, read per request.
+type deviationSet struct {
+	on atomic.Pointer[map[Deviation]bool]
+}
+
+func (s *deviationSet) set(list []Deviation) error {
+	m := map[Deviation]bool{}
+	for _, d := range list {
+		if !d.Known() {
+			return fmt.Errorf("%w: %q (known: %s)", ErrUnknownDeviation, d, deviationNames())
+		}
+		m[d] = true
+	}
+	s.on.Store(&m)
+	return nil
+}
+
+func (s *deviationSet) has(d Deviation) bool {
+	m := s.on.Load()
+	return m != nil && (*m)[d]
+}
+
+// list returns the switches that are on, sorted.
+func (s *deviationSet) list() []Deviation {
+	m := s.on.Load()
+	if m == nil {
+		return nil
+	}
+	out := make([]Deviation, 0, len(*m))
+	for d := range *m {
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return out
+}

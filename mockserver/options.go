@@ -1,0 +1,247 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	// go.yaml.in/yaml/v4 is already linked into the binary by kin-openapi (its YAML loader),
+	// so reading YAML option files adds no dependency to the build.
+	"go.yaml.in/yaml/v4"
+
+	"github.com/workbinkit/workbinkit/bayeux"
+)
+
+// Options are the mock's behaviour switches. They can be set from a file (YAML or JSON),
+// flags and environment variables, and changed while the mock runs (PUT/PATCH
+// /_mock/options). The JSON names are the documented option names where GWS has one.
+type Options struct {
+	// EnableCsrfProtection: POST/PUT/DELETE need the session's X-CSRF-TOKEN (D8). Default true.
+	EnableCsrfProtection bool `json:"enableCsrfProtection"`
+	// EnableNotificationOnPullChat and EnableJoinOnPullChat: when either is false, PullChat
+	// answers 403 / statusCode 3 naming the option (D6). Default true.
+	EnableNotificationOnPullChat bool `json:"enableNotificationOnPullChat"`
+	EnableJoinOnPullChat         bool `json:"enableJoinOnPullChat"`
+	// CometD holds the Bayeux timings.
+	CometD CometDOptions `json:"cometd"`
+	// CORSAllowedOrigins are the browser origins allowed to call the mock with credentials:
+	// an exact origin ("http://localhost:3000"), an origin with any port
+	// ("http://localhost:*"), or "*" for any origin. Default: localhost and 127.0.0.1 on any
+	// port, http and https.
+	CORSAllowedOrigins []string `json:"corsAllowedOrigins"`
+	// Strict reports unknown request body fields as violations (GWS ignores them, D2).
+	Strict bool `json:"strict"`
+}
+
+// CometDOptions are the Bayeux timings (CometD 3 defaults, D9). In files and the admin API
+// they are milliseconds (a number) or a Go duration string ("30s").
+type CometDOptions struct {
+	Timeout     Millis `json:"timeout"`
+	Interval    Millis `json:"interval"`
+	MaxInterval Millis `json:"maxInterval"`
+}
+
+// Millis is a duration written as integer milliseconds in JSON (as CometD writes its
+// timings); a duration string such as "30s" is accepted too.
+type Millis time.Duration
+
+// MarshalJSON writes whole milliseconds.
+func (m Millis) MarshalJSON() ([]byte, error) {
+	return strconv.AppendInt(nil, time.Duration(m).Milliseconds(), 10), nil
+}
+
+// UnmarshalJSON reads milliseconds or a duration string.
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		d, err := ParseMillis(s)
+		if err != nil {
+			return err
+		}
+		*m = d
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("a duration is milliseconds or a string such as \"30s\": %w", err)
+	}
+	v, err := n.Int64()
+	if err != nil || v < 0 {
+		return fmt.Errorf("a duration in milliseconds must be a non-negative integer, got %s", n)
+	}
+	*m = Millis(time.Duration(v) * time.Millisecond)
+	return nil
+}
+
+// ParseMillis reads "30s", "1m30s" or a bare number of milliseconds ("30000").
+func ParseMillis(s string) (Millis, error) {
+	s = strings.TrimSpace(s)
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if v < 0 {
+			return 0, fmt.Errorf("duration %q is negative", s)
+		}
+		return Millis(time.Duration(v) * time.Millisecond), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want milliseconds or a Go duration such as 30s", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q is negative", s)
+	}
+	return Millis(d), nil
+}
+
+func (m Millis) String() string { return time.Duration(m).String() }
+
+// DefaultCORSOrigins are the origins allowed by default: any port on the loopback names.
+func DefaultCORSOrigins() []string {
+	return []string{
+		"http://localhost:*", "https://localhost:*",
+		"http://127.0.0.1:*", "https://127.0.0.1:*",
+		"http://[::1]:*", "https://[::1]:*",
+	}
+}
+
+// DefaultOptions are production-like: CSRF on, both PullChat gates on, CometD 3 timings.
+func DefaultOptions() Options {
+	return Options{
+		EnableCsrfProtection:         true,
+		EnableNotificationOnPullChat: true,
+		EnableJoinOnPullChat:         true,
+		CometD: CometDOptions{
+			Timeout:     Millis(bayeux.DefaultTimeout),
+			Interval:    Millis(bayeux.DefaultInterval),
+			MaxInterval: Millis(bayeux.DefaultMaxInterval),
+		},
+		CORSAllowedOrigins: DefaultCORSOrigins(),
+	}
+}
+
+// ErrBadOptions: an options document or value that cannot be used.
+var ErrBadOptions = errors.New("bad options")
+
+// Validate checks the values.
+func (o Options) Validate() error {
+	if o.CometD.Timeout <= 0 {
+		return fmt.Errorf("%w: cometd.timeout must be positive", ErrBadOptions)
+	}
+	if o.CometD.MaxInterval <= 0 {
+		return fmt.Errorf("%w: cometd.maxInterval must be positive", ErrBadOptions)
+	}
+	for _, p := range o.CORSAllowedOrigins {
+		if err := checkOriginPattern(p); err != nil {
+			return fmt.Errorf("%w: corsAllowedOrigins: %v", ErrBadOptions, err)
+		}
+	}
+	return nil
+}
+
+// ApplyJSON decodes a JSON options document onto o: members it names replace those of o,
+// the others stay. Unknown members are errors (a misspelt option must not pass silently).
+func (o Options) ApplyJSON(doc []byte) (Options, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.DisallowUnknownFields()
+	out := o
+	out.CORSAllowedOrigins = slices.Clone(o.CORSAllowedOrigins)
+	if err := dec.Decode(&out); err != nil {
+		return o, fmt.Errorf("%w: %v", ErrBadOptions, err)
+	}
+	if dec.More() {
+		return o, fmt.Errorf("%w: data after the options object", ErrBadOptions)
+	}
+	if err := out.Validate(); err != nil {
+		return o, err
+	}
+	return out, nil
+}
+
+// ApplyYAML is ApplyJSON for a YAML document (JSON is YAML too).
+func (o Options) ApplyYAML(doc []byte) (Options, error) {
+	var v any
+	if err := yaml.Unmarshal(doc, &v); err != nil {
+		return o, fmt.Errorf("%w: %v", ErrBadOptions, err)
+	}
+	if v == nil {
+		return o, nil // an empty file changes nothing
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return o, fmt.Errorf("%w: %v", ErrBadOptions, err)
+	}
+	return o.ApplyJSON(j)
+}
+
+// LoadOptionsFile applies an options file (.json as JSON, anything else as YAML) onto o.
+func (o Options) LoadOptionsFile(path string) (Options, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return o, fmt.Errorf("options file: %w", err)
+	}
+	var out Options
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		out, err = o.ApplyJSON(data)
+	} else {
+		out, err = o.ApplyYAML(data)
+	}
+	if err != nil {
+		return o, fmt.Errorf("options file %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// checkOriginPattern accepts "*", "scheme://host" and "scheme://host:port" with port "*".
+func checkOriginPattern(p string) error {
+	if p == "*" {
+		return nil
+	}
+	u, err := url.Parse(strings.Replace(p, ":*", ":0", 1))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("origin %q: want scheme://host[:port], port may be *", p)
+	}
+	return nil
+}
+
+// originAllowed matches an Origin header against the patterns.
+func originAllowed(origin string, patterns []string) bool {
+	if origin == "" || origin == "null" {
+		return false
+	}
+	for _, p := range patterns {
+		switch {
+		case p == "*", strings.EqualFold(p, origin):
+			return true
+		case strings.HasSuffix(p, ":*"):
+			base := p[:len(p)-2]
+			if strings.EqualFold(origin, base) {
+				return true
+			}
+			if len(origin) > len(base)+1 && strings.EqualFold(origin[:len(base)], base) && origin[len(base)] == ':' {
+				if port := origin[len(base)+1:]; port != "" && allDigits(port) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
