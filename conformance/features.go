@@ -48,6 +48,8 @@ const (
 	FeatureConfigurableOptions Feature = "configurable-options"
 	// FeatureMultimediaGate: a user without api-multimedia gets 404 on every workbin URL (D7).
 	FeatureMultimediaGate Feature = "multimedia-gate"
+	// FeatureAgentStats: RequestAgentStats and its WorkbinStatsMessage (N1). Serial.
+	FeatureAgentStats Feature = "agent-stats"
 )
 
 // featureInfo describes a feature for flags, reports and the README. Read-only.
@@ -67,6 +69,7 @@ var featureInfo = map[Feature]struct {
 	FeatureBadInput:             {false, "errors for missing/bad fields, unknown ids, wrong media, another agent's workbin, no credentials; nothing changes"},
 	FeatureConfigurableOptions:  {false, "options switched at run time through the mock's admin API: the PullChat gates (D6), CSRF off"},
 	FeatureMultimediaGate:       {false, "a user without api-multimedia gets 404 / statusCode 6 on workbin URLs (D7)"},
+	FeatureAgentStats:           {false, "RequestAgentStats: the WorkbinStatsMessage with the request's referenceId counts what each workbin holds"},
 }
 
 // AllFeatures lists every feature, core first, then by name.

@@ -253,6 +253,9 @@ type Duration time.Duration
 // D returns the time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
+// String writes "30s".
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // MarshalText writes "30s".
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 

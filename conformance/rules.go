@@ -64,6 +64,8 @@ const (
 	RuleSupervisor Rule = "D10.supervisor"
 	// RuleSubscription: Subscribe/Unsubscribe and WorkbinSubscriptionStateChangeMessage.
 	RuleSubscription Rule = "S.subscription"
+	// RuleAgentStats: RequestAgentStats answers a WorkbinStatsMessage counting each workbin.
+	RuleAgentStats Rule = "S.agent-stats"
 	// RuleSetup: the suite could not log in or prepare what a spec needs (a target fault
 	// when the feature is claimed: credentials, workbins, the provisioning path).
 	RuleSetup Rule = "setup"

@@ -28,8 +28,18 @@ type T struct {
 
 	mu        sync.Mutex
 	listeners []*Listener
-	raw       []*bayeux.Recorder
 	users     map[Role]*Session
+	// owned are provisioned interactions the suite pulled (their new owner), handed back to
+	// the provisioner when the spec ends (the api mode adds them again).
+	owned map[string]ownedBy
+	// accepted are the referenceIds of the spec's accepted requests, by role: events that
+	// carry one of them are accounted for.
+	accepted map[Role]map[int64]bool
+}
+
+type ownedBy struct {
+	role  Role
+	media spec.Media
 }
 
 func (s *Suite) newT(ctx context.Context, id string) *T {
@@ -37,11 +47,65 @@ func (s *Suite) newT(ctx context.Context, id string) *T {
 		ctx: ctx, s: s, id: id,
 		ua:    fmt.Sprintf("workbinkit-conformance/%s %s", SuiteVersion, id),
 		log:   &exchangeLog{},
-		users: map[Role]*Session{},
+		users:    map[Role]*Session{},
+		owned:    map[string]ownedBy{},
+		accepted: map[Role]map[int64]bool{},
 	}
 	// On failure, before any cleanup: the masked HTTP exchanges and CometD transcripts.
 	ginkgo.DeferOnFailure(t.attachEvidence)
+	ginkgo.DeferCleanup(func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for id, o := range t.owned {
+			s.prov.Reclaim(id, o.role, o.media)
+		}
+	})
 	return t
+}
+
+// setOwned records who owns a provisioned interaction now ("" role: nobody of the suite).
+func (t *T) setOwned(id string, role Role, m spec.Media) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if role == "" {
+		delete(t.owned, id)
+		return
+	}
+	t.owned[id] = ownedBy{role, m}
+}
+
+// noteAccepted records a referenceId of an accepted request of role.
+func (t *T) noteAccepted(role Role, ref int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.accepted[role] == nil {
+		t.accepted[role] = map[int64]bool{}
+	}
+	t.accepted[role][ref] = true
+}
+
+// isAccounted reports whether an event of role's listener carries the referenceId of one
+// of the spec's accepted requests.
+func (t *T) isAccounted(role Role, n Notification) bool {
+	ref, ok := intOf(n.Data[spec.FieldReferenceID])
+	if !ok {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.accepted[role][ref]
+}
+
+// admin is a session for the mock's control plane.
+func (t *T) admin() *Session { return t.s.tg.newSession("admin", Credentials{}, t.ua, t.log) }
+
+// wb returns a discovered workbin by name (an empty ID when the target has none).
+func (t *T) wb(name string) WorkbinRef {
+	w := t.s.info.workbin(name)
+	if w.Label == "" {
+		w.Label = name + " workbin (not configured)"
+	}
+	return w
 }
 
 func (t *T) attachEvidence() {
@@ -50,15 +114,10 @@ func (t *T) attachEvidence() {
 		ginkgo.AddReportEntry("HTTP exchanges (masked)", d, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 	}
 	t.mu.Lock()
-	ls, raws := append([]*Listener(nil), t.listeners...), append([]*bayeux.Recorder(nil), t.raw...)
+	ls := append([]*Listener(nil), t.listeners...)
 	t.mu.Unlock()
-	for _, l := range ls {
-		ginkgo.AddReportEntry("CometD transcript of "+string(l.role)+" (masked)", l.transcript(m), ginkgo.ReportEntryVisibilityFailureOrVerbose)
-	}
-	for i, r := range raws {
-		var b strings.Builder
-		_ = r.WriteTranscript(&b)
-		ginkgo.AddReportEntry(fmt.Sprintf("raw Bayeux exchanges #%d (masked)", i+1), m.String(b.String()), ginkgo.ReportEntryVisibilityFailureOrVerbose)
+	for i, l := range ls {
+		ginkgo.AddReportEntry(fmt.Sprintf("CometD transcript #%d of %s (masked)", i+1, l.role), l.transcript(m), ginkgo.ReportEntryVisibilityFailureOrVerbose)
 	}
 }
 
@@ -219,7 +278,7 @@ func (t *T) listen(sess *Session, channels ...string) *Listener {
 	t.mu.Lock()
 	t.listeners = append(t.listeners, l)
 	t.mu.Unlock()
-	ctx, cancel := context.WithTimeout(t.ctx, t.s.opts.Timeouts.Request.D())
+	ctx, cancel := context.WithTimeout(t.ctx, 2*t.s.opts.Timeouts.Request.D())
 	defer cancel()
 	if err := c.Handshake(ctx); err != nil {
 		t.failf(RuleBayeux, "CometD handshake ("+string(sess.role)+")", "", "the handshake of an authenticated session failed: %v", err)
@@ -271,15 +330,18 @@ func (t *T) checkEvents(l *Listener) {
 	}
 }
 
-// rawBayeux is a Bayeux client for protocol checks (Send/SendAsIs), recorded for failure
-// output; it runs no connect loop.
-func (t *T) rawBayeux(sess *Session) (*bayeux.Client, *bayeux.Recorder) {
+// rawBayeux is a Bayeux client for protocol checks (Send/SendAsIs) on sess's cookies; it
+// runs no connect loop. Its listener records every exchange for failure output, and the
+// events that came in replies are checked against the contract when the spec ends.
+func (t *T) rawBayeux(sess *Session) (*bayeux.Client, *Listener) {
 	rec := newRecorder()
 	c := t.s.tg.newBayeuxClient(sess, rec, t.ua)
+	l := &Listener{role: sess.role, client: c, rec: rec}
 	t.mu.Lock()
-	t.raw = append(t.raw, rec)
+	t.listeners = append(t.listeners, l)
 	t.mu.Unlock()
-	return c, rec
+	ginkgo.DeferCleanup(func() { t.checkEvents(l) })
+	return c, l
 }
 
 // ---- provisioning ----
