@@ -18,15 +18,17 @@ import (
 func bayeuxSpecs() []specDef {
 	b := feats(FeatureBayeux)
 	const v = "Bayeux " + spec.CometDPath
+	// The specs that hold a connect are Serial: any event of the agent (another spec's
+	// pull, in a parallel run) would release it, and events go to every session of a user.
 	return []specDef{
 		{id: "bayeux.handshake", text: "a handshake of an authenticated session: successful, clientId, version, long-polling, id echoed", features: b, variant: v, body: bayeuxHandshake},
 		{id: "bayeux.handshake-negotiation", text: "a handshake offering no common connection type fails", features: b, variant: v, body: bayeuxNegotiation},
 		{id: "bayeux.handshake-unauthenticated", text: "a handshake without session or credentials is denied", features: b, variant: v, body: bayeuxUnauthenticated},
 		{id: "bayeux.first-connect", text: "the first connect (advice.timeout 0) is answered at once", features: b, variant: v, body: bayeuxFirstConnect},
-		{id: "bayeux.held-connect", text: "a connect is held while nothing happens and released by an event", features: b, variant: v, body: bayeuxHeldConnect},
+		{id: "bayeux.held-connect", text: "a connect is held while nothing happens and released by an event", features: b, variant: v, serial: true, body: bayeuxHeldConnect},
 		{id: "bayeux.unknown-client", text: "a connect of an unknown client gets 402 with reconnect handshake", features: b, variant: v, body: bayeuxUnknownClient},
-		{id: "bayeux.disconnect", text: "a disconnect succeeds, releases the held connect, and the client is unknown afterwards", features: b, variant: v, body: bayeuxDisconnect},
-		{id: "bayeux.rehandshake", text: "after a 402 a new handshake gets a new session that receives events", features: b, variant: v, body: bayeuxRehandshake},
+		{id: "bayeux.disconnect", text: "a disconnect succeeds, releases the held connect, and the client is unknown afterwards", features: b, variant: v, serial: true, body: bayeuxDisconnect},
+		{id: "bayeux.rehandshake", text: "after a 402 a new handshake gets a new session that receives events", features: b, variant: v, serial: true, body: bayeuxRehandshake},
 	}
 }
 
