@@ -4,6 +4,10 @@ import (
 	"flag"
 	"testing"
 
+	// The ginkgo CLI runs a package as a Ginkgo suite (parallel processes, its reports,
+	// the arguments after --) only if one of its _test.go files imports Ginkgo.
+	_ "github.com/onsi/ginkgo/v2"
+
 	"github.com/workbinkit/workbinkit/conformance"
 )
 

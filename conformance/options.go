@@ -82,7 +82,10 @@ type Credentials struct {
 // Workbins names the workbins the specs use. Empty ids are discovered: the first workbin
 // of type Agent that GET /api/v2/me/workbins?fields=* lists for the user.
 type Workbins struct {
-	Agent      string       `json:"agent" yaml:"agent"`
+	Agent string `json:"agent" yaml:"agent"`
+	// AgentPlace is a second workbin of the agent (the first of type Place by default),
+	// used where a spec needs an interaction outside the agent's workbin.
+	AgentPlace string       `json:"agentPlace" yaml:"agentPlace"`
 	Agent2     string       `json:"agent2" yaml:"agent2"`
 	AgentGroup GroupWorkbin `json:"agentGroup" yaml:"agentGroup"`
 	PlaceGroup GroupWorkbin `json:"placeGroup" yaml:"placeGroup"`

@@ -44,8 +44,11 @@ func refusedSpec(fs []Feature, c refusedCase) specDef {
 	return specDef{id: c.id, text: c.text, features: fs, variant: c.variant, body: func(t *T) {
 		sess := t.user(RoleAgent)
 		wb := c.workbin
-		if wb == "" {
+		switch {
+		case wb == "":
 			wb = wbAgent
+		case wb == wbAgentPlace && t.wb(wbAgentPlace).ID == "":
+			wb = wbAgent2 // a target without a Place workbin: another agent's is elsewhere too
 		}
 		w := t.wb(wb)
 		// The owner's listener, on the media channels only: workbin events of the

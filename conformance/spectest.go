@@ -45,8 +45,8 @@ type ownedBy struct {
 func (s *Suite) newT(ctx context.Context, id string) *T {
 	t := &T{
 		ctx: ctx, s: s, id: id,
-		ua:    fmt.Sprintf("workbinkit-conformance/%s %s", SuiteVersion, id),
-		log:   &exchangeLog{},
+		ua:       fmt.Sprintf("workbinkit-conformance/%s %s", SuiteVersion, id),
+		log:      &exchangeLog{},
 		users:    map[Role]*Session{},
 		owned:    map[string]ownedBy{},
 		accepted: map[Role]map[int64]bool{},
@@ -102,8 +102,12 @@ func (t *T) admin() *Session { return t.s.tg.newSession("admin", Credentials{}, 
 // wb returns a discovered workbin by name (an empty ID when the target has none).
 func (t *T) wb(name string) WorkbinRef {
 	w := t.s.info.workbin(name)
-	if w.Label == "" {
-		w.Label = name + " workbin (not configured)"
+	if w.ID == "" {
+		w.Owner = RoleAgent
+		if name == wbAgent2 {
+			w.Owner = RoleAgent2
+		}
+		w.Label = name + " workbin (not configured, not found)"
 	}
 	return w
 }
@@ -350,7 +354,10 @@ func (t *T) rawBayeux(sess *Session) (*bayeux.Client, *Listener) {
 // spec that cannot provision is skipped with the reason.
 func (t *T) provision(w WorkbinRef, m spec.Media) Placed {
 	if w.ID == "" {
-		ginkgo.Skip(fmt.Sprintf("cannot provision: %s is not configured or was not found", w.Label))
+		if p := t.s.info.Problems[w.Owner]; p != "" {
+			t.failf(RuleSetup, "login as "+string(w.Owner), "", "%s", p) // the user is broken, not the workbin missing
+		}
+		ginkgo.Skip(fmt.Sprintf("cannot provision: the %s", w.Label))
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, t.s.opts.Timeouts.Provision.D())
 	defer cancel()

@@ -278,8 +278,13 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 			return info, fmt.Errorf("conformance: GET /api/v2/me/workbins?fields=* lists no workbin of type Agent for %s; set workbins.agent", o.role)
 		}
 		info.Workbins[o.agent] = WorkbinRef{ID: id, Owner: o.role, Label: o.label + " " + id}
-		if o.discoverPlace && placeWB != "" {
-			info.Workbins[o.place] = WorkbinRef{ID: placeWB, Owner: o.role, Label: string(o.role) + "'s place workbin " + placeWB}
+		if o.discoverPlace {
+			if s.opts.Workbins.AgentPlace != "" {
+				placeWB = s.opts.Workbins.AgentPlace
+			}
+			if placeWB != "" {
+				info.Workbins[o.place] = WorkbinRef{ID: placeWB, Owner: o.role, Label: string(o.role) + "'s place workbin " + placeWB}
+			}
 		}
 	}
 	if g := s.opts.Workbins.AgentGroup; g.Workbin != "" {

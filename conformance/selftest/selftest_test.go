@@ -34,9 +34,9 @@ import (
 var suiteFlags = conformance.RegisterFlags(flag.CommandLine)
 
 // fastTimeouts suit the in-process mock on loopback: a missing notification is given up
-// after 3 s instead of 10 s, so deviation runs end quickly. Nothing waits for them when the
+// after 4 s instead of 10 s, so deviation runs end quickly. Nothing waits for them when the
 // mock behaves.
-const fastTimeouts = "request=5s,notification=3s,consistency=2s,provision=5s,immediate=2s,spec=30s"
+const fastTimeouts = "request=5s,notification=4s,consistency=3s,provision=5s,immediate=5s,spec=30s"
 
 // runTimeout bounds one run of the suite binary.
 const runTimeout = 2 * time.Minute
