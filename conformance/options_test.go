@@ -279,3 +279,38 @@ func TestValidate(t *testing.T) {
 		t.Errorf("optional parts: %v", err)
 	}
 }
+
+// TestREADMEConfigExample keeps the README's vendor config example valid.
+func TestREADMEConfigExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\n# vendor.yaml\n")
+	if !ok {
+		t.Fatal("README has no ```yaml block starting with # vendor.yaml")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	caFile := filepath.Join(t.TempDir(), "lab-ca.pem")
+	if err := os.WriteFile(caFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	example = strings.Replace(example, "caFile: lab-ca.pem", "caFile: "+caFile, 1)
+	o, err := DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.loadConfig("README example", []byte(example)); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CF_AGENT1_PW": "a", "CF_AGENT2_PW": "b", "CF_SUPER_PW": "c"}
+	if err := o.Resolve(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if o.Provisioning.Mode != ProvisionList || len(o.Provisioning.Interactions) != 2 || o.Supports(FeatureAgentStats) {
+		t.Errorf("parsed %+v", o.Provisioning)
+	}
+}
