@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"errors"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -283,6 +285,9 @@ func TestValidate(t *testing.T) {
 // TestREADMEConfigExample keeps the README's vendor config example valid.
 func TestREADMEConfigExample(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("no README.md next to the test binary (a run of the built suite, away from the sources)")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
