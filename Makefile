@@ -46,9 +46,12 @@ lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml, spec/asyncapi.yaml and spec/
 	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml spec/mock-admin.yaml
 
 .PHONY: mock
-mock: ## run the mock server with the built-in fixtures
-	@echo "make mock: the mock server is not built yet (issue 4); nothing is started." >&2
-	@exit 2
+mock: ## run the mock server with the built-in fixtures (more flags: make mock MOCK_ARGS="--help")
+	$(GO) run ./cmd/workbinkit mock $(MOCK_ARGS)
+
+.PHONY: bench-mock
+bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, start-up, idle CometD heap
+	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkMockServer$$' -benchtime 1x -count 1
 
 # The conformance suite (conformance/): make conform TARGET=https://host:port [CONFORM_ARGS="--config my.yaml --strict"].
 # Reports (JUnit, Ginkgo JSON, conformance report JSON + Markdown) go to reports/.
@@ -73,6 +76,8 @@ conformance-binary: ## build bin/conformance.test, the suite as one binary takin
 FUZZTIME     ?= 30s
 FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply \
                 ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
+FUZZ_TARGETS += ./mockserver/state:FuzzCommands
+FUZZ_TARGETS += ./mockserver:FuzzRequest
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)

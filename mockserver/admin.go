@@ -302,7 +302,7 @@ func (s *Server) adminSetOptions(replace bool) http.HandlerFunc {
 			adminError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		adminJSON(w, http.StatusOK, next)
+		adminJSON(w, http.StatusOK, s.Options())
 	}
 }
 
@@ -406,6 +406,9 @@ func (s *Server) adminEventFault(drop bool) http.HandlerFunc {
 			return
 		case !drop && f.Delay <= 0:
 			adminError(w, http.StatusBadRequest, "delay is required (milliseconds or \"2s\")")
+			return
+		case time.Duration(f.Delay) > MaxFaultDelay:
+			adminError(w, http.StatusBadRequest, fmt.Sprintf("delay %s is over %s", f.Delay, MaxFaultDelay))
 			return
 		}
 		if drop {

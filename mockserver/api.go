@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,8 +22,9 @@ type apiCall struct {
 	sess  *httpSession
 	user  state.User
 	body  []byte
-	// op is the body's operationName (POST), "" for a GET.
-	op string
+	// fields are the body's members and op its operationName (POST), "" for a GET.
+	fields body
+	op     string
 }
 
 func (c *apiCall) actor() state.Actor { return state.Actor{User: c.user.Name} }
@@ -129,7 +131,8 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 		return errorReply(code, "%s", msg)
 	}
 	if len(c.body) > 0 {
-		c.op = decodeBody(c.body).str(spec.FieldOperationName)
+		c.fields = decodeBody(c.body)
+		c.op = c.fields.str(spec.FieldOperationName)
 		if opts.Strict {
 			s.strictCheck(c)
 		}
@@ -254,9 +257,18 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 	}
 	h.Set("Content-Type", reply.ctype)
 	h.Set("Cache-Control", "no-store")
-	if c.route != nil && !reply.unchecked {
-		if err := s.contract.ValidateResponse(r.Context(), r, reply.status, h, reply.body); err != nil {
-			subject := fmt.Sprintf("%s %s %d", r.Method, c.route.Path, reply.status)
+	if !reply.unchecked {
+		// Replies given before validation (401, the CSRF 403, 413) are checked against the
+		// operation the path and method name; a path the contract lacks has nothing to check.
+		err := s.contract.ValidateResponseFor(r.Context(), c.route, r, reply.status, h, reply.body)
+		if errors.Is(err, spec.ErrNoRoute) || errors.Is(err, spec.ErrMethodNotAllowed) {
+			err = nil
+		}
+		if err != nil {
+			subject := fmt.Sprintf("%s %s %d", r.Method, r.URL.Path, reply.status)
+			if c.route != nil {
+				subject = fmt.Sprintf("%s %s %d", r.Method, c.route.Path, reply.status)
+			}
 			s.viol.report(Violation{Time: s.now(), Kind: ViolationResponse, Subject: subject, Issues: issuesOrError(err)})
 			// The mock never sends what its contract forbids; events of an applied change
 			// are still published (the change cannot be taken back).
@@ -266,6 +278,9 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 			h.Set("Content-Type", reply.ctype)
 		}
 	}
+	if reply.changed {
+		s.changed() // before the reply: a client that saw it may count on the change being noted
+	}
 	status, body := s.deviateEnvelope(reply.status, reply.body, reply.ctype)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
@@ -274,10 +289,11 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 		_ = http.NewResponseController(w).Flush() // the reply first, then its notifications (D5)
 		s.publish(reply.events, reply.refOf, reply.pull)
 	}
-	if reply.changed {
-		s.changed()
-	}
 	s.journalHTTP(c, status, h, body, start)
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("mock: request", "method", r.Method, "path", r.URL.Path, "status", status,
+			"user", c.user.Name, "operation", c.op, "duration", time.Since(start))
+	}
 }
 
 func issuesOrError(err error) []spec.Issue {
@@ -313,20 +329,18 @@ func (s *Server) deviateEnvelope(status int, body []byte, ctype string) (int, []
 
 func (s *Server) journalHTTP(c *apiCall, status int, h http.Header, body []byte, start time.Time) {
 	r := c.r
-	e := JournalEntry{
-		Time: start, Kind: "http", Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Status: status, DurationMillis: float64(time.Since(start).Microseconds()) / 1000,
-		RequestHeaders: maskHeaders(r.Header), RequestBody: journalBody(c.body),
-		ResponseHeaders: maskHeaders(h), ResponseBody: journalBody(body),
+	rec := httpRecord{
+		time: start, method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, status: status,
+		duration: time.Since(start), reqHeader: r.Header, reqBody: c.body, respHeader: h.Clone(), respBody: body,
 	}
 	if c.sess != nil {
-		e.User = c.user.Name
+		rec.user = c.user.Name
 	}
 	if c.route != nil {
-		e.Operation = c.route.OperationID
+		rec.operation = c.route.OperationID
 		if c.op != "" {
-			e.Operation += " " + c.op
+			rec.operation += " " + c.op
 		}
 	}
-	s.journal.add(e)
+	s.journal.add(journalRecord{http: rec})
 }

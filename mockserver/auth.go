@@ -28,18 +28,18 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*httpSess
 		if cookie != nil && cookie.user == u.Name {
 			return cookie, u, true
 		}
-		sess := s.sessions.create(u.Name)
+		sess := s.sessions.create(u)
 		http.SetCookie(w, &http.Cookie{Name: spec.SessionCookie, Value: sess.id, Path: "/", HttpOnly: true})
 		return sess, u, true
 	}
 	if cookie == nil {
 		return nil, state.User{}, false
 	}
-	u, ok := s.store.User(cookie.user)
-	if !ok {
-		return nil, state.User{}, false // the user left with a fixture change
+	u := cookie.rec.Load()
+	if u == nil {
+		return nil, state.User{}, false
 	}
-	return cookie, u, true
+	return cookie, *u, true
 }
 
 var errNotAuthenticated = errors.New("no authenticated HTTP session (JSESSIONID) and no valid Basic credentials")
@@ -49,9 +49,7 @@ var errNotAuthenticated = errors.New("no authenticated HTTP session (JSESSIONID)
 func (s *Server) authenticateHandshake(r *http.Request, _ *bayeux.Message) (string, error) {
 	if c, err := r.Cookie(spec.SessionCookie); err == nil {
 		if sess := s.sessions.get(c.Value); sess != nil {
-			if _, ok := s.store.User(sess.user); ok {
-				return sess.user, nil
-			}
+			return sess.user, nil
 		}
 	}
 	if name, pass, ok := r.BasicAuth(); ok {

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/workbinkit/workbinkit/spec"
 )
@@ -39,6 +40,10 @@ type Fault struct {
 // ErrBadFault: a fault rule that cannot be used.
 var ErrBadFault = errors.New("bad fault")
 
+// MaxFaultDelay bounds an injected delay (HTTP and CometD), so that a typo cannot park
+// requests for hours.
+const MaxFaultDelay = 10 * time.Minute
+
 func (f *Fault) check() error {
 	if f.Count == 0 {
 		f.Count = 1
@@ -48,6 +53,9 @@ func (f *Fault) check() error {
 	}
 	if f.StatusCode == nil && f.Delay <= 0 {
 		return fmt.Errorf("%w: give statusCode, delay or both", ErrBadFault)
+	}
+	if time.Duration(f.Delay) > MaxFaultDelay {
+		return fmt.Errorf("%w: delay %s is over %s", ErrBadFault, f.Delay, MaxFaultDelay)
 	}
 	if f.Path != "" && !strings.HasSuffix(f.Path, "/**") {
 		if _, err := path.Match(f.Path, "/"); err != nil {
@@ -152,10 +160,4 @@ func (t *faultTable) clear() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.rules = nil
-}
-
-func (t *faultTable) empty() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.rules) == 0
 }

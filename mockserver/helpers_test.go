@@ -222,14 +222,41 @@ func expect(t testing.TB, r reply, status, code int) {
 // listener is a Bayeux client of the mock in the user's session, subscribed to channels.
 type listener struct {
 	c      *bayeux.Client
+	rec    *bayeux.Recorder
 	events <-chan bayeux.Message
+}
+
+// waitSubscribed waits until the client has had n successful /meta/subscribe replies in
+// all (a re-handshake subscribes again).
+func (l *listener) waitSubscribed(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		changed := l.rec.Changed()
+		got := 0
+		for _, m := range l.rec.Messages() {
+			if m.Direction == bayeux.FromServer && m.Message.Channel == bayeux.MetaSubscribe && m.Message.Successful != nil && *m.Message.Successful {
+				got++
+			}
+		}
+		if got >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("%d successful subscriptions within %s, want %d", got, waitLimit, n)
+		}
+	}
 }
 
 // cometd handshakes in the user's HTTP session, subscribes and runs the connect loop
 // until the test ends.
 func (u *user) cometd(channels ...string) *listener {
 	u.m.t.Helper()
-	c := bayeux.NewClient(u.m.url(spec.CometDPath), bayeux.ClientOptions{HTTPClient: u.http})
+	rec := bayeux.NewRecorder(bayeux.Redaction{})
+	c := bayeux.NewClient(u.m.url(spec.CometDPath), bayeux.ClientOptions{HTTPClient: u.http, Recorder: rec})
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	if err := c.Handshake(ctx); err != nil {
@@ -252,7 +279,7 @@ func (u *user) cometd(channels ...string) *listener {
 		stopRun()
 		<-done
 	})
-	return &listener{c: c, events: events}
+	return &listener{c: c, rec: rec, events: events}
 }
 
 // next returns the next event that satisfies pred, or fails after waitLimit.

@@ -42,28 +42,46 @@ type JournalEntry struct {
 	Message   json.RawMessage `json:"message,omitempty"`
 }
 
-// journal is a bounded ring of entries, newest last.
+// journal is a bounded ring of records, newest last. A record keeps what the request path
+// already holds (headers, bodies, the Bayeux message) and is turned into a masked
+// JournalEntry only when read, so that journaling costs the request path almost nothing.
 type journal struct {
 	mu   sync.Mutex
-	ring []JournalEntry
-	next int // where the next entry goes
+	ring []journalRecord
+	next int // where the next record goes
 	full bool
 	seq  uint64
+}
+
+// journalRecord is an HTTP exchange (wire nil) or a CometD message.
+type journalRecord struct {
+	seq  uint64
+	http httpRecord
+	wire *bayeux.WireEvent
+}
+
+type httpRecord struct {
+	time                                 time.Time
+	method, path, query, user, operation string
+	status                               int
+	duration                             time.Duration
+	reqHeader, respHeader                http.Header
+	reqBody, respBody                    []byte
 }
 
 func newJournal(size int) *journal {
 	if size <= 0 {
 		size = DefaultJournalSize
 	}
-	return &journal{ring: make([]JournalEntry, size)}
+	return &journal{ring: make([]journalRecord, size)}
 }
 
-func (j *journal) add(e JournalEntry) {
+func (j *journal) add(r journalRecord) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++
-	e.Seq = j.seq
-	j.ring[j.next] = e
+	r.seq = j.seq
+	j.ring[j.next] = r
 	j.next++
 	if j.next == len(j.ring) {
 		j.next, j.full = 0, true
@@ -73,17 +91,21 @@ func (j *journal) add(e JournalEntry) {
 // entries returns up to limit entries (limit <= 0: all), oldest first, newest last.
 func (j *journal) entries(limit int) []JournalEntry {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	var all []JournalEntry
+	var recs []journalRecord
 	if j.full {
-		all = append(append(all, j.ring[j.next:]...), j.ring[:j.next]...)
+		recs = append(append(recs, j.ring[j.next:]...), j.ring[:j.next]...)
 	} else {
-		all = append(all, j.ring[:j.next]...)
+		recs = append(recs, j.ring[:j.next]...)
 	}
-	if limit > 0 && len(all) > limit {
-		all = all[len(all)-limit:]
+	j.mu.Unlock()
+	if limit > 0 && len(recs) > limit {
+		recs = recs[len(recs)-limit:]
 	}
-	return all
+	out := make([]JournalEntry, len(recs))
+	for i, r := range recs {
+		out[i] = r.entry()
+	}
+	return out
 }
 
 func (j *journal) clear() {
@@ -91,6 +113,23 @@ func (j *journal) clear() {
 	defer j.mu.Unlock()
 	clear(j.ring)
 	j.next, j.full = 0, false
+}
+
+// entry renders a record, masking its secrets.
+func (r journalRecord) entry() JournalEntry {
+	if r.wire != nil {
+		e := cometdEntry(*r.wire)
+		e.Seq = r.seq
+		return e
+	}
+	h := r.http
+	return JournalEntry{
+		Seq: r.seq, Time: h.time, Kind: "http", Method: h.method, Path: h.path, Query: h.query,
+		User: h.user, Operation: h.operation, Status: h.status,
+		DurationMillis: float64(h.duration.Microseconds()) / 1000,
+		RequestHeaders: maskHeaders(h.reqHeader), RequestBody: journalBody(h.reqBody),
+		ResponseHeaders: maskHeaders(h.respHeader), ResponseBody: journalBody(h.respBody),
+	}
 }
 
 // maxJournalBody bounds a stored body; longer ones are cut and stored as a JSON string.
@@ -160,7 +199,8 @@ func maskSetCookie(v string) string {
 }
 
 // journalBody returns body as it goes into the journal: JSON as JSON with secret members
-// masked, anything else (or anything too long) as a JSON string.
+// masked, anything else (or anything too long) as a JSON string. A JSON body without secrets
+// is kept as sent (encoding/json compacts it when the journal is read).
 func journalBody(body []byte) json.RawMessage {
 	if len(body) == 0 {
 		return nil
@@ -174,10 +214,7 @@ func journalBody(body []byte) json.RawMessage {
 		return s
 	}
 	if !mayHoldSecret(body) {
-		var b bytes.Buffer
-		if json.Compact(&b, body) == nil {
-			return b.Bytes()
-		}
+		return bytes.Clone(body)
 	}
 	return maskJSON(body)
 }
@@ -185,11 +222,26 @@ func journalBody(body []byte) json.RawMessage {
 // secretWords are looked for in member names (lower case).
 var secretWords = []string{"password", "passwd", "secret", "token", "authorization"}
 
-// mayHoldSecret is a cheap pre-check: only documents mentioning a secret word are decoded.
+// mayHoldSecret is a cheap pre-check: only documents mentioning a secret word (in any case)
+// are decoded.
 func mayHoldSecret(b []byte) bool {
-	lower := bytes.ToLower(b)
 	for _, w := range secretWords {
-		if bytes.Contains(lower, []byte(w)) {
+		if containsFold(b, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether b contains the lower-case ASCII word w, ignoring case,
+// without allocating.
+func containsFold(b []byte, w string) bool {
+	for i := 0; i+len(w) <= len(b); i++ {
+		j := 0
+		for j < len(w) && (b[i+j]|0x20) == w[j] {
+			j++
+		}
+		if j == len(w) {
 			return true
 		}
 	}

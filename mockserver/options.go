@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,6 +152,9 @@ func (o Options) Validate() error {
 // ApplyJSON decodes a JSON options document onto o: members it names replace those of o,
 // the others stay. Unknown members are errors (a misspelt option must not pass silently).
 func (o Options) ApplyJSON(doc []byte) (Options, error) {
+	if err := exactKeys(doc, reflect.TypeFor[Options](), ""); err != nil {
+		return o, fmt.Errorf("%w: %v", ErrBadOptions, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.DisallowUnknownFields()
 	out := o
@@ -164,7 +168,38 @@ func (o Options) ApplyJSON(doc []byte) (Options, error) {
 	if err := out.Validate(); err != nil {
 		return o, err
 	}
+	if out.CORSAllowedOrigins == nil {
+		out.CORSAllowedOrigins = []string{}
+	}
 	return out, nil
+}
+
+// exactKeys refuses members that are not json tags of t, compared exactly (encoding/json
+// alone matches names case-insensitively, so "enablecsrfprotection" would pass). Nested
+// structs are checked too.
+func exactKeys(doc []byte, t reflect.Type, at string) error {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(doc, &m) != nil {
+		return nil // not an object: the decoder reports it
+	}
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		fields[name] = f.Type
+	}
+	for k, v := range m {
+		ft, ok := fields[k]
+		if !ok {
+			return fmt.Errorf("unknown option %q", at+k)
+		}
+		if ft.Kind() == reflect.Struct {
+			if err := exactKeys(v, ft, at+k+"."); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ApplyYAML is ApplyJSON for a YAML document (JSON is YAML too).

@@ -76,6 +76,7 @@ type Server struct {
 	faults   faultTable
 	viol     violationLog
 	pulled   pulledMemory
+	online   onlineIndex
 
 	api     map[string]apiHandler // by operationId
 	handler http.Handler
@@ -104,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.fixtures.Store(set)
-	if s.store, err = state.New(set, state.Options{Now: s.now}); err != nil {
+	if s.store, err = state.New(set, state.Options{Now: s.now, Contract: s.contract}); err != nil {
 		return nil, fmt.Errorf("mockserver: building the state: %w", err)
 	}
 	opts := DefaultOptions()
@@ -113,6 +114,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
+	}
+	if opts.CORSAllowedOrigins == nil {
+		opts.CORSAllowedOrigins = []string{}
 	}
 	s.opts.Store(&opts)
 	if err := s.dev.set(cfg.Deviations); err != nil {
@@ -130,7 +134,10 @@ func New(cfg Config) (*Server, error) {
 		Authenticate:       s.authenticateHandshake,
 		AuthorizeSubscribe: authorizeSubscribe,
 		AuthorizePublish:   denyPublish,
-		OnMessage:          func(ev bayeux.WireEvent) { s.journal.add(cometdEntry(ev)) },
+		OnMessage: func(ev bayeux.WireEvent) {
+			s.online.observe(ev)
+			s.journal.add(journalRecord{wire: &ev})
+		},
 	})
 	s.api = s.apiRoutes()
 	s.handler = s.routes()
@@ -157,7 +164,7 @@ func (s *Server) Restore(snap state.Snapshot) error {
 	if err := s.store.Restore(snap); err != nil {
 		return err
 	}
-	s.pulled.clear()
+	s.stateReplaced()
 	s.changed()
 	return nil
 }
@@ -168,7 +175,7 @@ func (s *Server) Reset() error {
 	if err := s.store.Reset(s.fixtures.Load()); err != nil {
 		return err
 	}
-	s.pulled.clear()
+	s.stateReplaced()
 	s.faults.clear()
 	s.cometd.ClearFaults()
 	s.changed()
@@ -181,7 +188,7 @@ func (s *Server) LoadFixtures(set *fixtures.Set) error {
 		return err
 	}
 	s.fixtures.Store(set)
-	s.pulled.clear()
+	s.stateReplaced()
 	s.faults.clear()
 	s.cometd.ClearFaults()
 	s.changed()
@@ -199,6 +206,9 @@ func (s *Server) SetOptions(o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	if o.CORSAllowedOrigins == nil {
+		o.CORSAllowedOrigins = []string{} // none allowed; a list, also in JSON
+	}
 	s.opts.Store(&o)
 	s.cometd.SetTimings(time.Duration(o.CometD.Timeout), time.Duration(o.CometD.Interval), time.Duration(o.CometD.MaxInterval))
 	return nil
@@ -215,6 +225,12 @@ func (s *Server) Violations() (uint64, []Violation) { return s.viol.snapshot() }
 
 // Journal returns up to limit journal entries (0: all kept), newest last.
 func (s *Server) Journal(limit int) []JournalEntry { return s.journal.entries(limit) }
+
+// stateReplaced follows a Reset, a fixture load or a Restore: users may have changed.
+func (s *Server) stateReplaced() {
+	s.pulled.clear()
+	s.sessions.refresh(s.store.User)
+}
 
 func (s *Server) changed() {
 	if s.cfg.OnChange != nil {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/workbinkit/workbinkit/mockserver/state"
 )
 
 // Session limits: an HTTP session idle this long is forgotten (a servlet container's
@@ -26,6 +28,10 @@ type httpSession struct {
 	csrf string
 	refs atomic.Int64
 	used atomic.Int64 // unix nanoseconds of the last request
+	// rec is the user's record, kept so that a request does not read the store for it;
+	// refreshed (or the session dropped) whenever the state is replaced (users change only
+	// then).
+	rec atomic.Pointer[state.User]
 }
 
 // nextRef returns the session's next referenceId: 1, 2, 3… (D4).
@@ -74,8 +80,9 @@ func (t *sessionTable) get(id string) *httpSession {
 }
 
 // create starts a session for user.
-func (t *sessionTable) create(user string) *httpSession {
-	s := &httpSession{id: rand.Text(), user: user, csrf: newUUID()}
+func (t *sessionTable) create(u state.User) *httpSession {
+	s := &httpSession{id: rand.Text(), user: u.Name, csrf: newUUID()}
+	s.rec.Store(&u)
 	now := t.now()
 	s.used.Store(now.UnixNano())
 	t.mu.Lock()
@@ -124,6 +131,21 @@ func (t *sessionTable) drop(user string) int {
 		}
 	}
 	return n
+}
+
+// refresh re-reads every session's user after the state was replaced, and drops the
+// sessions whose user is gone.
+func (t *sessionTable) refresh(lookup func(name string) (state.User, bool)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, s := range t.m {
+		u, ok := lookup(s.user)
+		if !ok {
+			delete(t.m, id)
+			continue
+		}
+		s.rec.Store(&u)
+	}
 }
 
 func (t *sessionTable) len() int {

@@ -156,7 +156,7 @@ func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spe
 // Unsubscribe, by operationName (D1, D2).
 func (s *Server) handlePostWorkbin() apiHandler {
 	return func(c *apiCall) apiReply {
-		b := decodeBody(c.body)
+		b := c.fields
 		ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
 		switch {
 		case spec.IsPull(c.op):
@@ -313,7 +313,7 @@ func (s *Server) handlePostWorkbins() apiHandler {
 			if c.op != spec.RequestAgentStats {
 				return errorReply(spec.StatusMissingParameter, "Required parameter %s is missing: %s on %s needs it", spec.ParamWorkbinIDs, c.op, c.route.Path)
 			}
-			b := decodeBody(c.body)
+			b := c.fields
 			ev, err := s.store.AgentStats(c.actor(), b.str(spec.FieldWorkbinType), b.str(spec.FieldWorkbinOwner))
 			if err != nil {
 				return stateError(err)

@@ -100,6 +100,18 @@ func (c *Contract) ValidateResponse(ctx context.Context, r *http.Request, status
 	return invalid(responseIssues(openapi3filter.ValidateResponse(ctx, out)))
 }
 
+// ValidateResponseFor is ValidateResponse for a request whose Route ValidateRequest already
+// found: it skips matching the route again (the mock validates every reply it sends).
+func (c *Contract) ValidateResponseFor(ctx context.Context, rt *Route, r *http.Request, status int, h http.Header, body []byte) error {
+	if rt == nil || rt.route == nil {
+		return c.ValidateResponse(ctx, r, status, h, body)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: h, Options: c.opts}
+	out.SetBodyBytes(body)
+	return invalid(responseIssues(openapi3filter.ValidateResponse(ctx, out)))
+}
+
 func bufferBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil

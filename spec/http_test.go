@@ -219,6 +219,14 @@ func TestValidateResponse(t *testing.T) {
 				h.Set(k, v)
 			}
 			err := c.ValidateResponse(context.Background(), tc.r, tc.status, h, []byte(tc.body))
+			// ValidateResponseFor, given the route ValidateRequest found, says the same.
+			rt, _ := c.ValidateRequest(context.Background(), tc.r)
+			if rt == nil {
+				t.Fatal("no route")
+			}
+			if errFor := c.ValidateResponseFor(context.Background(), rt, tc.r, tc.status, h, []byte(tc.body)); fmt.Sprint(errFor) != fmt.Sprint(err) {
+				t.Errorf("ValidateResponseFor: %v; ValidateResponse: %v", errFor, err)
+			}
 			if tc.rule == "" {
 				if err != nil {
 					t.Fatalf("valid response rejected: %v", err)

@@ -33,6 +33,7 @@ var errUsage = errors.New("usage")
 func commands() map[string]command {
 	return map[string]command{
 		"fixtures": {summary: "fixture tools: import Python-repr samples as JSON", run: runFixtures},
+		"mock":     {summary: "run the stateful GWS Workbins mock server (REST, CometD, control plane)", run: runMock},
 		"spec":     {summary: "lint the contract; validate a CometD message against it", run: runSpec},
 		"version":  {summary: "print the version", run: runVersion},
 	}

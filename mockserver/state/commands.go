@@ -145,7 +145,8 @@ func (s *Store) joinChat(res []byte, u User, nickname string) ([]json.RawMessage
 			return err
 		}
 		ids[id] = true
-		raw, err := encode(participant{Nickname: nick, Type: typ, ParticipantID: id})
+		// A map, so that the members are sorted like the rest of the resource.
+		raw, err := encode(map[string]string{spec.FieldNickname: nick, spec.FieldParticipantType: typ, spec.FieldParticipantID: id})
 		if err != nil {
 			return fail(spec.StatusInternalError, ErrInternal, "participant: %v", err)
 		}

@@ -184,6 +184,9 @@ func invariant(snap Snapshot) error {
 		if r.ID != x.ID || r.State != x.State || !slices.Equal(r.Capabilities, x.Capabilities) {
 			return fmt.Errorf("interaction %s: record (%s %v) and resource (%s %s %v) disagree", x.ID, x.State, x.Capabilities, r.ID, r.State, r.Capabilities)
 		}
+		if c, err := canonical(x.Resource); err != nil || string(c) != string(x.Resource) {
+			return fmt.Errorf("interaction %s: resource not canonical: %s", x.ID, x.Resource)
+		}
 		switch {
 		case x.Workbin != "" && x.Owner != "":
 			return fmt.Errorf("interaction %s is in workbin %s and owned by %s", x.ID, x.Workbin, x.Owner)
@@ -246,3 +249,5 @@ func must(t testing.TB) func([]Event, error) []Event {
 		return events
 	}
 }
+
+func equalSnapshots(a, b Snapshot) bool { return reflect.DeepEqual(a, b) }

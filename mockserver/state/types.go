@@ -154,7 +154,9 @@ const (
 )
 
 // Event is one notification to render, with everything the notifier needs: it never has to
-// read the store again. Events are copies; the caller may keep and change them.
+// read the store again. Events are copies; the caller may keep and change them. Fields
+// describe the change; the renderer takes those its message has (a subscription message,
+// for instance, has no agentGroup member).
 type Event struct {
 	Kind EventKind
 	// Recipients are the user names that receive it, sorted. It may be empty (an ItemRemoved of

@@ -1,0 +1,55 @@
+// Package mockserver is the stateful GWS Workbins mock: the REST API of spec/openapi.yaml
+// under /api/v2, CometD (Bayeux long-polling, package bayeux) at /api/v2/notifications, and a
+// control plane under /_mock/ described by spec/mock-admin.yaml. The domain state (users,
+// workbins, interactions, subscriptions) is package state; this package is everything around
+// it: sessions, security, validation, the notifier, the control plane.
+//
+// # The path of one request
+//
+// serveAPI runs every REST request through the same steps; the first that refuses answers:
+//
+//  1. authentication (D8): HTTP Basic or the JSESSIONID cookie; else 401, WWW-Authenticate,
+//     statusCode 20. Basic credentials are always checked; without the cookie of the same
+//     user they open a new session (Set-Cookie). Sessions idle 30 minutes are forgotten.
+//  2. CSRF (D8, on by default): POST/PUT/PATCH/DELETE without the session's X-CSRF-TOKEN get
+//     403 text/plain "Missing or invalid Csrf token". Every GET of a session carries
+//     X-CSRF-HEADER and X-CSRF-TOKEN.
+//  3. body limit: over 1 MiB is 413 / statusCode 10.
+//  4. validation against the contract (spec.ValidateRequest): a path the contract lacks is
+//     404 / 6, a method the path lacks 405 / 2; otherwise the issues map to statusCodes
+//     (requestFault): malformed JSON or a wrong Content-Type 10; a missing member or
+//     parameter, both group parameters (W3), an Add without id and uri 1; an unknown
+//     operationName, or one the URL does not take, 2; a wrong type, pattern, length or
+//     enum, 10. The statusMessage names the field and the rule.
+//  5. faults injected through the control plane (delay, or a given statusCode / HTTP status).
+//  6. api-multimedia (D7): without it every workbin URL is 404 / 6.
+//  7. the handler decodes the operation; PullChat gates (D6): with enableNotificationOnPullChat
+//     or enableJoinOnPullChat off, PullChat (and PullInteraction of a chat) is 403 / 3
+//     naming the option.
+//  8. the state command, atomic: it applies entirely and returns events, or changes nothing
+//     and returns the statusCode of its refusal (see package state).
+//  9. the reply {statusCode:0, referenceId:N} (N counts from 1 per session, D4;
+//     {referenceIds:{…}} for several workbins), self-checked against the contract
+//     (spec.ValidateResponse): a reply the contract rejects is a violation and is replaced by
+//     500 / statusCode 4.
+//  10. the notifier renders each event as its GWS payload (D5; the requester's copy carries
+//     the referenceId), checks it (spec.ValidateNotification) when a session would receive
+//     it, and publishes it through bayeux to the sessions whose principal is the recipient
+//     (D9: a user never receives another user's events, whatever pattern he subscribed to).
+//     A payload the contract rejects is a violation and is dropped.
+//
+// Violations are logged (with JSON pointer and rule), counted, listed by GET
+// /_mock/violations and passed to Config.OnViolation; tests make that hook fail.
+//
+// # CometD
+//
+// The handshake must come from an authenticated session (JSESSIONID or Basic), else
+// 403::Handshake denied. Users may subscribe to /v2/me and any channel or pattern below it;
+// clients may not publish (a publish would reach every session subscribed to the channel).
+//
+// # Deviations
+//
+// Deviations() lists switches that each break the contract in one precise way, for a
+// conformance suite's self-test. They are off unless set, and GET /_mock/state and the banner
+// warn when one is on. What a deviation alters is not self-checked; the rest still is.
+package mockserver
