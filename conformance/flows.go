@@ -402,7 +402,7 @@ func (t *T) checkCapabilities(where, base string, m spec.Media, state string, re
 			parts = append(parts, "unexpected "+strings.Join(extra, ", "))
 		}
 		t.violate(Violation{Rule: RuleCapabilities, Where: where, Pointer: base + "/" + spec.FieldCapabilities,
-			Message: fmt.Sprintf("a %s %s has %s; got %s", state, m, strings.Join(want, ", "), strings.Join(parts, "; "))}, raw)
+			Message: fmt.Sprintf("a %s %s has %s; this one: %s", state, m, strings.Join(want, ", "), strings.Join(parts, "; "))}, raw)
 	case t.s.opts.Strict && !slices.Equal(got, want):
 		t.violate(Violation{Rule: RuleCapabilities, Where: where, Pointer: base + "/" + spec.FieldCapabilities,
 			Message: fmt.Sprintf("order %s; want %s (--strict)", strings.Join(got, ", "), strings.Join(want, ", "))}, raw)
