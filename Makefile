@@ -45,6 +45,10 @@ lint-spec: $(NODE_STAMP) ## lint spec/openapi.yaml, spec/asyncapi.yaml and spec/
 	$(GO) run ./cmd/workbinkit spec lint
 	$(REDOCLY) lint --config spec/redocly.yaml spec/openapi.yaml spec/asyncapi.yaml spec/mock-admin.yaml
 
+.PHONY: bench-bayeux
+bench-bayeux: $(NODE_STAMP) ## benchmark the Bayeux server against faye 1.4.3 (1,000 sessions; BENCH_BAYEUX_FLAGS=-h lists options)
+	$(GO) run ./bayeux/internal/bayeuxbench $(BENCH_BAYEUX_FLAGS)
+
 .PHONY: mock
 mock: ## run the mock server with the built-in fixtures (more flags: make mock MOCK_ARGS="--help")
 	$(GO) run ./cmd/workbinkit mock $(MOCK_ARGS)
@@ -52,6 +56,24 @@ mock: ## run the mock server with the built-in fixtures (more flags: make mock M
 .PHONY: bench-mock
 bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, start-up, idle CometD heap
 	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkMockServer$$' -benchtime 1x -count 1
+
+# The conformance suite (conformance/): make conform TARGET=https://host:port [CONFORM_ARGS="--config my.yaml --strict"].
+# Reports (JUnit, Ginkgo JSON, conformance report JSON + Markdown) go to reports/.
+CONFORM_PROCS ?= 2
+REPORTS       := $(CURDIR)/reports
+
+.PHONY: conform
+conform: ## run the conformance suite against TARGET (e.g. make conform TARGET=http://127.0.0.1:8090); reports in reports/
+	@test -n "$(TARGET)" || { echo "usage: make conform TARGET=http://127.0.0.1:8090 [CONFORM_ARGS='--config my.yaml --strict']" >&2; exit 2; }
+	@mkdir -p $(REPORTS)
+	$(GINKGO) --procs=$(CONFORM_PROCS) --junit-report=$(REPORTS)/conformance-junit.xml --json-report=$(REPORTS)/conformance-ginkgo.json \
+		./conformance -- --target=$(TARGET) --report-json=$(REPORTS)/conformance-report.json \
+		--report-markdown=$(REPORTS)/conformance-report.md $(CONFORM_ARGS)
+
+.PHONY: conformance-binary
+conformance-binary: ## build bin/conformance.test, the suite as one binary taking the same flags
+	@mkdir -p bin
+	$(GINKGO) build -o $(CURDIR)/bin/conformance.test ./conformance
 
 # FUZZ_TARGETS lists the fuzz targets `make fuzz` runs, as PACKAGE:FUNC words
 # (e.g. ./fixtures:FuzzConvertPyRepr); add yours with `FUZZ_TARGETS += ./pkg:FuzzXxx`.

@@ -48,7 +48,8 @@
 //     same request is answered at once.
 //   - No extension (e.g. ack) is implemented; ext is passed to the hooks and the journal
 //     and never rejected. Publishing without a handshake is refused (402).
-//   - connectionType is not required on /meta/connect. Message ids must be JSON strings.
+//   - connectionType is not required on /meta/connect. A message id may be a JSON number
+//     as well as a string (some clients send numbers); the reply echoes it in its form.
 //   - Error strings are CometD's where CometD has one. Where it has none: unknown meta
 //     channel or publish to a pattern "405:<channel>:channel_invalid"; handshake
 //     "400::version_missing", "400:<version>:version_unsupported",

@@ -64,6 +64,10 @@ func (d Direction) MarshalText() ([]byte, error) {
 
 // Message is one Bayeux message. Fields absent on the wire stay zero and are omitted when
 // encoded. Fields Bayeux does not define are dropped: none of them has a meaning here.
+//
+// ID is a string in Bayeux, but some clients send a JSON number: it is accepted, ID holds
+// its text as written (e.g. "7"), and the message remembers the form, so a reply that
+// copies it with CopyID encodes it back as the same number.
 type Message struct {
 	Channel                  string          `json:"channel"`
 	ID                       string          `json:"id,omitempty"`
@@ -79,6 +83,47 @@ type Message struct {
 	SupportedConnectionTypes []string        `json:"supportedConnectionTypes,omitempty"`
 	ConnectionType           string          `json:"connectionType,omitempty"`
 	Timestamp                string          `json:"timestamp,omitempty"`
+
+	idNumber bool // ID was a JSON number on the wire and is encoded as one
+}
+
+// msgPlain is Message without its JSON methods, for encoding/json to do the work.
+type msgPlain Message
+
+// CopyID sets m's id to from's, in the same form (string or number).
+func (m *Message) CopyID(from *Message) { m.ID, m.idNumber = from.ID, from.idNumber }
+
+// MarshalJSON encodes the message as encoding/json would encode its fields, except that
+// an ID read from a JSON number is written as that number.
+func (m Message) MarshalJSON() ([]byte, error) { return appendMessage(nil, &m), nil }
+
+// UnmarshalJSON decodes a message, accepting id as a string or a number (see Message).
+func (m *Message) UnmarshalJSON(b []byte) error {
+	m.idNumber = false
+	err := json.Unmarshal(b, (*msgPlain)(m))
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); !ok || te.Field != "id" {
+		return err
+	}
+	// The id is not a string. Decode again with the id kept raw: the first pass stopped
+	// reporting at its first type error, and another field may be wrong too.
+	w := struct {
+		*msgPlain
+		ID json.RawMessage `json:"id"`
+	}{msgPlain: (*msgPlain)(m)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if len(w.ID) == 0 {
+		return err
+	}
+	switch c := w.ID[0]; {
+	case c == '-' || c >= '0' && c <= '9':
+		m.ID, m.idNumber = string(w.ID), true
+		return nil
+	case c == '"':
+		return json.Unmarshal(w.ID, &m.ID) // a later duplicate key won
+	}
+	return fmt.Errorf("bayeux: message id %.20s: want a string or a number", w.ID)
 }
 
 // IsSuccessful reports whether the message carries successful:true.
@@ -153,13 +198,23 @@ func DecodeMessages(b []byte) ([]Message, error) {
 	}
 	if b[0] == '{' {
 		var m Message
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+		if err := json.Unmarshal(b, (*msgPlain)(&m)); err != nil {
+			// Message.UnmarshalJSON knows numeric ids; it is not the first try because
+			// a method on the element type costs a second scan of every message.
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+			}
 		}
 		return []Message{m}, nil
 	}
 	var ms []Message
-	if err := json.Unmarshal(b, &ms); err != nil {
+	var plain []msgPlain
+	if err := json.Unmarshal(b, &plain); err == nil && plain != nil {
+		ms = make([]Message, len(plain))
+		for i := range plain {
+			ms[i] = Message(plain[i])
+		}
+	} else if err := json.Unmarshal(b, &ms); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
 	}
 	if ms == nil {
@@ -176,24 +231,28 @@ func ValidChannel(name string) bool {
 	if len(name) < 2 || name[0] != '/' {
 		return false
 	}
-	segs := strings.Split(name[1:], "/")
-	for i, seg := range segs {
-		if seg == "" {
+	// Segment by segment without splitting: every message and publish comes through here.
+	for rest := name[1:]; ; {
+		seg, more, found := strings.Cut(rest, "/")
+		switch {
+		case seg == "":
 			return false
-		}
-		if seg == "*" || seg == "**" {
-			if i != len(segs)-1 {
+		case seg == "*" || seg == "**":
+			if found {
 				return false
 			}
-			continue
-		}
-		for j := 0; j < len(seg); j++ {
-			if !validChannelByte(seg[j]) {
-				return false
+		default:
+			for j := 0; j < len(seg); j++ {
+				if !validChannelByte(seg[j]) {
+					return false
+				}
 			}
 		}
+		if !found {
+			return true
+		}
+		rest = more
 	}
-	return true
 }
 
 func validChannelByte(c byte) bool {

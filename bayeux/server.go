@@ -112,6 +112,10 @@ type Server struct {
 	mu       sync.RWMutex
 	sessions map[string]*serverSession
 	sweeper  Timer // armed only while sessions exist
+	// subs indexes every session's subscriptions, so a publish finds its subscribers
+	// without looking at every session. Guarded by mu, changed together with each
+	// session's own set (under both locks).
+	subs subIndex
 
 	browsers browserTable
 	holds    holdTracker
@@ -161,6 +165,7 @@ func NewServer(opts Options) *Server {
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		sessions: map[string]*serverSession{},
+		subs:     subIndex{plain: map[string]map[*serverSession]struct{}{}, patterns: map[string]map[*serverSession]struct{}{}},
 	}
 	s.timings.Store(&serverTimings{timeout: opts.Timeout, interval: opts.Interval, maxInterval: opts.MaxInterval})
 	return s
@@ -203,25 +208,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // application/json and text/plain (as CometD, for clients that avoid CORS preflights)
 // carry a JSON body; application/x-www-form-urlencoded carries message= parameters.
 func (s *Server) readMessages(w http.ResponseWriter, r *http.Request) ([]Message, int, error) {
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: content type %q: %w", r.Header.Get("Content-Type"), err)
-	}
 	form := false
-	switch mt {
-	case "application/json", "text/plain":
-	case "application/x-www-form-urlencoded":
-		form = true
+	switch ct := r.Header.Get("Content-Type"); ct {
+	case "application/json", "application/json;charset=UTF-8", "application/json; charset=UTF-8":
+		// What clients send (the CometD JavaScript client the second): no parsing.
 	default:
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: content type %q: want application/json", mt)
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: charset %q: want UTF-8", cs)
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: content type %q: %w", ct, err)
+		}
+		switch mt {
+		case "application/json", "text/plain":
+		case "application/x-www-form-urlencoded":
+			form = true
+		default:
+			return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: content type %q: want application/json", mt)
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+			return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: charset %q: want UTF-8", cs)
+		}
 	}
 	if r.ContentLength > s.opts.MaxBodyBytes {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("bayeux: body of %d bytes exceeds %d", r.ContentLength, s.opts.MaxBodyBytes)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		// The usual case: the length is known (and net/http holds the body to it), so
+		// one buffer of the right size.
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	}
 	if err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("bayeux: body exceeds %d bytes: %w", mbe.Limit, err)
@@ -252,13 +271,8 @@ func (s *Server) readMessages(w http.ResponseWriter, r *http.Request) ([]Message
 
 // write journals msgs and sends them as the JSON array reply.
 func (s *Server) write(w http.ResponseWriter, msgs []*Message, sess *serverSession) {
-	body, err := json.Marshal(msgs)
-	if err != nil {
-		// Only a broken json.RawMessage could get here; our own messages always encode.
-		s.log.Error("bayeux: encoding reply", "err", err)
-		http.Error(w, "bayeux: cannot encode reply", http.StatusInternalServerError)
-		return
-	}
+	// Without reflection: the data of every event was checked when it was published.
+	body := appendMessages(make([]byte, 0, 512), msgs)
 	for _, m := range msgs {
 		s.journal(FromServer, sess, m)
 	}

@@ -63,7 +63,7 @@ func (s *Server) PublishTo(match func(SessionInfo) bool, channel string, data an
 	if err != nil {
 		return 0, err
 	}
-	return s.fanOut(&Message{Channel: channel, Data: raw}, match, s.snapshot()), nil
+	return s.fanOut(&Message{Channel: channel, Data: raw}, match), nil
 }
 
 // Deliver queues an event for one session whatever its subscriptions, e.g. the answer to
@@ -83,9 +83,11 @@ func (s *Server) Deliver(sessionID, channel string, data any) error {
 	return nil
 }
 
-// fanOut queues msg for every session in list that is subscribed to its channel and
-// accepted by match.
-func (s *Server) fanOut(msg *Message, match func(SessionInfo) bool, list []*serverSession) int {
+// fanOut queues msg for every session subscribed to its channel and accepted by match.
+func (s *Server) fanOut(msg *Message, match func(SessionInfo) bool) int {
+	s.mu.RLock()
+	list := s.subs.subscribers(msg.Channel)
+	s.mu.RUnlock()
 	n := 0
 	for _, sess := range list {
 		n += s.deliver(sess, msg, match, true)
@@ -94,9 +96,22 @@ func (s *Server) fanOut(msg *Message, match func(SessionInfo) bool, list []*serv
 }
 
 // deliver queues msg for sess (if subscribed, when needSub) and reports 1 if it did.
-// User code (match, fault matches) runs with no lock held.
+// User code (match, fault matches) runs with no lock held. The subscription is checked
+// again here: the session may have unsubscribed since the index was read.
 func (s *Server) deliver(sess *serverSession, msg *Message, match func(SessionInfo) bool, needSub bool) int {
 	needInfo := match != nil || s.faults.hasDeliveryRules()
+	if !needInfo {
+		// The common case: one lock, no snapshot.
+		sess.mu.Lock()
+		if sess.removed || (needSub && !sess.subscribedLocked(msg.Channel)) {
+			sess.mu.Unlock()
+			return 0
+		}
+		dropped := sess.enqueueLocked(msg, time.Time{}, s.opts.MaxQueue)
+		sess.mu.Unlock()
+		s.countDropped(sess, dropped)
+		return 1
+	}
 	var info SessionInfo
 	sess.mu.Lock()
 	if sess.removed || (needSub && !sess.subscribedLocked(msg.Channel)) {
@@ -128,11 +143,15 @@ func (s *Server) deliver(sess *serverSession, msg *Message, match func(SessionIn
 	}
 	dropped := sess.enqueueLocked(msg, due, s.opts.MaxQueue)
 	sess.mu.Unlock()
+	s.countDropped(sess, dropped)
+	return 1
+}
+
+func (s *Server) countDropped(sess *serverSession, dropped int) {
 	if dropped > 0 {
 		s.dropped.Add(uint64(dropped))
 		s.log.Warn("bayeux: queue full, oldest events dropped", "session", sess.id, "dropped", dropped)
 	}
-	return 1
 }
 
 // Sessions returns a snapshot of every session, oldest first.
@@ -170,17 +189,21 @@ func (s *Server) removeSession(sess *serverSession, reason releaseReason) bool {
 	}
 	delete(s.sessions, sess.id)
 	sess.mu.Lock()
-	sess.dropLocked(reason)
+	s.dropLocked(sess, reason)
 	sess.mu.Unlock()
 	return true
 }
 
-// dropLocked marks a removed session and frees what it holds.
-func (s *serverSession) dropLocked(reason releaseReason) {
-	s.removed = true
-	s.releaseLocked(reason)
-	s.queue = nil
-	s.subs = nil
+// dropLocked marks a removed session, takes it out of the subscription index and frees
+// what it holds. Caller holds s.mu and sess.mu.
+func (s *Server) dropLocked(sess *serverSession, reason releaseReason) {
+	for c := range sess.subs {
+		s.subs.remove(c, sess)
+	}
+	sess.removed = true
+	sess.releaseLocked(reason)
+	sess.queue = nil
+	sess.subs = nil
 }
 
 // ExpireSession removes a session now, as if it had expired: a held connect is answered
@@ -222,19 +245,35 @@ func (s *Server) armSweeperLocked() {
 
 // sweep removes the sessions that hold no connect and have been idle longer than
 // interval+maxInterval (CometD adds the interval too: the client waits that long anyway).
+//
+// It looks at the sessions without the server's lock and takes that lock only to remove
+// the stale ones: waiting for a busy session's lock while holding the server's write lock
+// would stall every request (each one looks its session up) for as long as that wait.
 func (s *Server) sweep() {
 	now := s.clock.Now()
 	t := s.timings.Load()
 	limit := t.interval + t.maxInterval
+	stale := func(sess *serverSession) bool { return sess.poll == nil && now.Sub(sess.idleSince) > limit }
+	var candidates []*serverSession
+	for _, sess := range s.snapshot() {
+		sess.mu.Lock()
+		if stale(sess) {
+			candidates = append(candidates, sess)
+		}
+		sess.mu.Unlock()
+	}
 	var expired []string
 	s.mu.Lock()
 	s.sweeper = nil
-	for id, sess := range s.sessions {
+	for _, sess := range candidates {
+		if s.sessions[sess.id] != sess {
+			continue
+		}
 		sess.mu.Lock()
-		if sess.poll == nil && now.Sub(sess.idleSince) > limit {
-			sess.dropLocked(releaseExpired)
-			delete(s.sessions, id)
-			expired = append(expired, id)
+		if stale(sess) { // it may have connected since
+			s.dropLocked(sess, releaseExpired)
+			delete(s.sessions, sess.id)
+			expired = append(expired, sess.id)
 		}
 		sess.mu.Unlock()
 	}

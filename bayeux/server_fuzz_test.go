@@ -19,6 +19,7 @@ func FuzzDecodeMessages(f *testing.F) {
 		`[{"channel":"/a","data":{"x":[1,2,{"y":null}]},"ext":{"ack":true}}]`,
 		`[{"channel":"/a","successful":true,"advice":{"reconnect":"retry","interval":0,"multiple-clients":true}}]`,
 		`[]`, `null`, `[{"channel":5}]`, `{"subscription":"x"}`, ` [ {} ] `, `[{"data":"\u00e9\ud800"}]`,
+		`[{"channel":"/a","id":7},{"channel":"/b","id":-0.5e-3},{"channel":"/c","id":1,"id":"x"},{"id":true}]`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -36,6 +37,25 @@ func FuzzDecodeMessages(f *testing.F) {
 		once, err := json.Marshal(ms)
 		if err != nil {
 			t.Fatalf("encoding decoded messages: %v", err)
+		}
+		// The reflection-free encoder (the server's) gives valid JSON, and what
+		// encoding/json gives for the struct once compacted the same way.
+		ptrs := make([]*Message, len(ms))
+		for i := range ms {
+			ptrs[i] = &ms[i]
+			if ms[i].idNumber {
+				continue
+			}
+			want, err := json.Marshal(msgPlain(ms[i]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := json.Marshal(ms[i]); !bytes.Equal(got, want) {
+				t.Fatalf("encoder differs from encoding/json:\n got %s\nwant %s", got, want)
+			}
+		}
+		if direct := appendMessages(nil, ptrs); !json.Valid(direct) {
+			t.Fatalf("appendMessages gave invalid JSON: %s", direct)
 		}
 		again, err := DecodeMessages(once)
 		if err != nil && len(ms) > 0 {
@@ -67,6 +87,7 @@ func FuzzServeHTTP(f *testing.F) {
 		`[{"channel":"/meta/foo","clientId":"CLIENT"},{"channel":"/x/*","clientId":"CLIENT","data":1},{"clientId":"CLIENT"}]`,
 		`message=%5B%7B%22channel%22%3A%22%2Fa%22%2C%22clientId%22%3A%22CLIENT%22%2C%22data%22%3A1%7D%5D`,
 		`[{"channel":"/meta/handshake"},{"channel":"/meta/connect"}]`,
+		`[{"channel":"/meta/subscribe","clientId":"CLIENT","subscription":"/q","id":1},{"channel":"/meta/connect","clientId":"CLIENT","id":2e0}]`,
 		`[{"channel":`, `[]`, ``,
 	} {
 		f.Add(uint8(0), []byte(seed))

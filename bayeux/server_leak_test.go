@@ -82,6 +82,9 @@ func TestNothingLeaksWhenClientsVanish(t *testing.T) {
 	}
 
 	clock.Advance(12 * time.Second) // > interval + maxInterval, several sweeps
+	if n := srvIndexSize(srv); n != 0 {
+		t.Errorf("subscription index still holds %d entries", n)
+	}
 	if left := len(srv.Sessions()); left != 0 {
 		t.Fatalf("%d sessions left after the sweep", left)
 	}

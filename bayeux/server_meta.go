@@ -43,7 +43,13 @@ func srvBool(b bool) *bool    { return &b }
 func srvInt64(v int64) *int64 { return &v }
 
 func srvFailReply(m *Message, err string) *Message {
-	return &Message{Channel: m.Channel, ID: m.ID, Subscription: m.Subscription, Successful: srvBool(false), Error: err}
+	return srvReply(m, &Message{Channel: m.Channel, Subscription: m.Subscription, Successful: srvBool(false), Error: err})
+}
+
+// srvReply gives reply the id of the request m, in its form (string or number).
+func srvReply(m, reply *Message) *Message {
+	reply.CopyID(m)
+	return reply
 }
 
 func srvUnknownClient(m *Message) *Message {
@@ -103,10 +109,10 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request, msgs []M
 }
 
 func (s *Server) handshake(w http.ResponseWriter, r *http.Request, m *Message) (*Message, *serverSession) {
-	reply := &Message{
-		Channel: MetaHandshake, ID: m.ID, Version: Version, MinimumVersion: Version,
+	reply := srvReply(m, &Message{
+		Channel: MetaHandshake, Version: Version, MinimumVersion: Version,
 		SupportedConnectionTypes: []string{ConnectionTypeLongPolling},
-	}
+	})
 	fail := func(err, reconnect string) (*Message, *serverSession) {
 		reply.Successful, reply.Error = srvBool(false), err
 		reply.Advice = &Advice{Reconnect: reconnect, Interval: srvInt64(0)}
@@ -256,7 +262,7 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	}
 	switch m.Channel {
 	case MetaConnect:
-		reply := &Message{Channel: MetaConnect, ID: m.ID}
+		reply := srvReply(m, &Message{Channel: MetaConnect})
 		if b.connect != nil {
 			// One connect per request can be held; a second one is answered at once.
 			srvSetConnected(reply, s.timings.Load())
@@ -273,7 +279,7 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	case MetaDisconnect:
 		s.removeSession(sess, releaseDisconnect)
 		s.log.Info("bayeux: session disconnected", "session", sess.id)
-		return &Message{Channel: MetaDisconnect, ID: m.ID, Successful: srvBool(true)}
+		return srvReply(m, &Message{Channel: MetaDisconnect, Successful: srvBool(true)})
 	}
 	return s.publish(sess, m)
 }
@@ -320,9 +326,11 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 			}
 		}
 	}
+	s.mu.Lock()
 	sess.mu.Lock()
 	if sess.removed {
 		sess.mu.Unlock()
+		s.mu.Unlock()
 		return srvUnknownClient(m)
 	}
 	for _, c := range chs {
@@ -331,12 +339,15 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 			// Not recorded (Bayeux §1.4): /service/** goes to the server only.
 		case sub:
 			sess.subs[c] = struct{}{}
+			s.subs.add(c, sess)
 		default:
 			delete(sess.subs, c)
+			s.subs.remove(c, sess)
 		}
 	}
 	sess.mu.Unlock()
-	return &Message{Channel: m.Channel, ID: m.ID, Subscription: m.Subscription, Successful: srvBool(true)}
+	s.mu.Unlock()
+	return srvReply(m, &Message{Channel: m.Channel, Subscription: m.Subscription, Successful: srvBool(true)})
 }
 
 // publish handles a client's publish: checked, authorized, then delivered to the
@@ -357,9 +368,9 @@ func (s *Server) publish(sess *serverSession, m *Message) *Message {
 	}
 	if !IsService(m.Channel) {
 		// The publisher's clientId and id are not copied: the event is the server's now.
-		s.fanOut(&Message{Channel: m.Channel, Data: m.Data}, nil, s.snapshot())
+		s.fanOut(&Message{Channel: m.Channel, Data: m.Data}, nil)
 	}
-	return &Message{Channel: m.Channel, ID: m.ID, Successful: srvBool(true)}
+	return srvReply(m, &Message{Channel: m.Channel, Successful: srvBool(true)})
 }
 
 // piggyback takes the events of sess that are ready, for a reply that is not a connect.
@@ -374,13 +385,6 @@ func (s *Server) piggyback(sess *serverSession) []*Message {
 	}
 	evs, _ := sess.takeReadyLocked(s.clock.Now())
 	return evs
-}
-
-func srvSignal(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
 }
 
 // hold completes the batch's connect: at once if events are ready, the client asked for
@@ -447,82 +451,62 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *srvBatch) {
 	// timers on the clock.
 	s.holds.add()
 	defer s.holds.done()
-	timeoutC, delayC := make(chan struct{}, 1), make(chan struct{}, 1)
-	tm := s.clock.AfterFunc(timeout, func() { srvSignal(timeoutC) })
+	// The timers only wake the poll; whether it has timed out is read from the clock.
+	deadline := now.Add(timeout)
+	tm := s.clock.AfterFunc(timeout, p.signal)
 	defer tm.Stop()
-	var delay Timer
+	var delay Timer // armed while the head of the queue is a delayed event
 	var delayFor time.Time
-	armDelay := func(now time.Time) {
-		if next.IsZero() || next.Equal(delayFor) {
-			return
-		}
-		if delay != nil {
-			delay.Stop()
-		}
-		delayFor = next
-		delay = s.clock.AfterFunc(next.Sub(now), func() { srvSignal(delayC) })
-	}
 	defer func() {
 		if delay != nil {
 			delay.Stop()
 		}
 	}()
-	armDelay(now)
-	sess.mu.Unlock()
-
-	timedOut := false
 	for {
+		if !next.IsZero() && !next.Equal(delayFor) {
+			if delay != nil {
+				delay.Stop()
+			}
+			delayFor = next
+			delay = s.clock.AfterFunc(next.Sub(now), p.signal)
+		}
+		sess.mu.Unlock()
 		select {
 		case <-p.wake:
-		case <-delayC:
-		case <-timeoutC:
-			timedOut = true
-		case <-p.release:
-			releaseSlot()
-			s.answerReleased(w, b, p)
-			return
 		case <-r.Context().Done():
 			// The client went away: keep the events for its next connect.
-			s.detach(sess, p, false)
+			s.detach(sess, p)
 			return
 		}
-		now := s.clock.Now()
+		now = s.clock.Now()
 		sess.mu.Lock()
 		if sess.poll != p {
+			reason := p.reason
 			sess.mu.Unlock()
 			releaseSlot()
-			s.answerReleased(w, b, p)
+			s.answerReleased(w, b, reason)
 			return
 		}
 		evs, next = sess.takeReadyLocked(now)
-		if len(evs) == 0 && !timedOut {
-			armDelay(now)
-			sess.mu.Unlock()
-			continue
+		if len(evs) > 0 || !now.Before(deadline) {
+			break
 		}
-		sess.poll, sess.idleSince = nil, now
-		sess.mu.Unlock()
-		releaseSlot()
-		srvSetConnected(reply, s.timings.Load())
-		s.write(w, append(b.replies, evs...), sess)
-		return
 	}
+	sess.poll, sess.idleSince = nil, now
+	sess.mu.Unlock()
+	releaseSlot()
+	srvSetConnected(reply, s.timings.Load())
+	s.write(w, append(b.replies, evs...), sess)
 }
 
-// detach ends poll p if it is still the session's held connect, taking the ready events
-// if take is set. ok is false when someone else released p first.
-func (s *Server) detach(sess *serverSession, p *heldPoll, take bool) (evs []*Message, ok bool) {
+// detach ends poll p if it is still the session's held connect.
+func (s *Server) detach(sess *serverSession, p *heldPoll) {
 	now := s.clock.Now()
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
-	if sess.poll != p {
-		return nil, false
+	if sess.poll == p {
+		sess.poll, sess.idleSince = nil, now
 	}
-	sess.poll, sess.idleSince = nil, now
-	if take {
-		evs, _ = sess.takeReadyLocked(now)
-	}
-	return evs, true
 }
 
 func (s *Server) setMultipleClients(reply *Message, t *serverTimings) {
@@ -535,12 +519,10 @@ func (s *Server) setMultipleClients(reply *Message, t *serverTimings) {
 	reply.Advice = &Advice{Reconnect: ReconnectNone, MultipleClients: true}
 }
 
-// answerReleased answers a held connect that another goroutine released (p.release is
-// closed and p.reason set, both under the session's lock).
-func (s *Server) answerReleased(w http.ResponseWriter, b *srvBatch, p *heldPoll) {
-	<-p.release
+// answerReleased answers a held connect that another goroutine released for reason.
+func (s *Server) answerReleased(w http.ResponseWriter, b *srvBatch, reason releaseReason) {
 	reply, sess := b.connect.reply, b.connect.sess
-	switch p.reason {
+	switch reason {
 	case releaseReplaced:
 		// As CometD (duplicateMetaConnectHttpResponseCode): the client has already moved
 		// on to its newer connect, which will carry the events.

@@ -1006,3 +1006,112 @@ func TestConcurrentPublishAndConnect(t *testing.T) {
 		}
 	}
 }
+
+// Some clients send numeric ids: they are accepted and echoed as numbers (Bayeux: a reply
+// carries the request's id), string ids stay strings, and the journal sees the id text.
+func TestNumericIDsEchoedAsNumbers(t *testing.T) {
+	h := newSrvHarness(t, Options{Timeout: time.Hour})
+	status, r := srvPost(t, h.client, h.url+"/handshake",
+		`[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"id":1}]`)
+	if status != http.StatusOK || len(r) != 1 || r[0]["successful"] != true || r[0]["id"] != 1.0 {
+		t.Fatalf("handshake: status %d replies %v", status, r)
+	}
+	id := r[0]["clientId"].(string)
+	r = h.post(fmt.Sprintf(`[{"channel":"/meta/subscribe","clientId":%[1]q,"subscription":"/a","id":2},
+		{"channel":"/a","clientId":%[1]q,"data":"x","id":3},
+		{"channel":"/meta/subscribe","clientId":%[1]q,"subscription":"/meta/x","id":4},
+		{"channel":"/meta/unsubscribe","clientId":%[1]q,"subscription":"/a","id":"5"},
+		{"channel":"/x","clientId":"nobody","data":1,"id":6.5}]`, id))
+	want := []any{2.0, 3.0, 4.0, "5", 6.5}
+	if len(r) != len(want)+1 { // the event on /a rides along
+		t.Fatalf("replies %v", r)
+	}
+	for i, w := range want {
+		if r[i]["id"] != w {
+			t.Errorf("reply %d (%v): id %#v, want %#v", i, r[i]["channel"], r[i]["id"], w)
+		}
+	}
+	if r[2]["successful"] != false || r[4]["successful"] != false || r[5]["data"] != "x" {
+		t.Errorf("replies %v", r)
+	}
+	// The id keeps its written form, not a float's: the raw reply must say 7, not 7.0.
+	resp, err := h.client.Post(h.url+"/connect", "application/json",
+		strings.NewReader(fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%q,"advice":{"timeout":0},"id":7}]`, id)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !strings.Contains(string(body), `"id":7}`) && !strings.Contains(string(body), `"id":7,`) {
+		t.Errorf("connect reply %s, %v: want the id as the number 7", body, err)
+	}
+	var sawText bool
+	for _, ev := range h.events() {
+		sawText = sawText || ev.Direction == ToServer && ev.Message.Channel == MetaConnect && ev.Message.ID == "7"
+	}
+	if !sawText {
+		t.Error("journal: no connect with ID \"7\"")
+	}
+}
+
+// srvIndexSize counts the subscription index's entries (sessions × channels).
+func srvIndexSize(s *Server) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, t := range []map[string]map[*serverSession]struct{}{s.subs.plain, s.subs.patterns} {
+		for _, set := range t {
+			n += len(set)
+		}
+	}
+	return n
+}
+
+// The subscription index: a session subscribed to a channel and to patterns that match it
+// gets each event once; unsubscribing, disconnecting and expiring take it out.
+func TestSubscriptionIndexDeliversOnceAndForgets(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	h := newSrvHarness(t, Options{Clock: clock, MaxInterval: time.Second})
+	a, b, c := h.handshake(), h.handshake(), h.handshake()
+	h.subscribe(a, "/x/y", "/x/*", "/x/**", "/service/q")
+	h.subscribe(b, "/x/**")
+	h.subscribe(c, "/x/y")
+	if n := srvIndexSize(h.srv); n != 5 {
+		t.Fatalf("index holds %d entries, want 5 (/service is not recorded)", n)
+	}
+	publish := func(channel string, want int, ids ...string) {
+		t.Helper()
+		if n, err := h.srv.Publish(channel, 1); err != nil || n != want {
+			t.Errorf("Publish(%s) = %d, %v; want %d", channel, n, err, want)
+		}
+		for _, id := range ids {
+			if r := h.post(srvConnect0JSON(id)); len(r) != 2 || r[1]["channel"] != channel {
+				t.Errorf("session subscribed to %v got %v for %s", srvMustSession(t, h.srv, id).Subscriptions, r, channel)
+			}
+		}
+	}
+	publish("/x/y", 3, a, b, c)
+	publish("/x/y/z", 2, a, b)
+	h.post(fmt.Sprintf(`[{"channel":"/meta/unsubscribe","clientId":%q,"subscription":["/x/y","/x/*"]}]`, a))
+	publish("/x/y", 3, a, b, c)
+	h.post(fmt.Sprintf(`[{"channel":"/meta/unsubscribe","clientId":%q,"subscription":"/x/**"}]`, a))
+	publish("/x/y", 2, b, c)
+	if n := srvIndexSize(h.srv); n != 2 {
+		t.Errorf("index holds %d entries after a unsubscribed, want 2", n)
+	}
+	h.post(fmt.Sprintf(`[{"channel":"/meta/disconnect","clientId":%q}]`, b))
+	if !h.srv.ExpireSession(c) {
+		t.Fatal("ExpireSession(c) = false")
+	}
+	publish("/x/y", 0)
+	// A swept session leaves the index too.
+	d := h.handshake()
+	h.subscribe(d, "/x/**", "/z")
+	clock.Advance(3 * time.Second)
+	if _, ok := h.srv.Session(d); ok {
+		t.Fatal("session d was not swept")
+	}
+	if n := srvIndexSize(h.srv); n != 0 {
+		t.Errorf("index holds %d entries with no session left", n)
+	}
+}

@@ -49,16 +49,25 @@ const (
 	releaseShutdown                            // Server.Shutdown
 )
 
-// poll is one held /meta/connect. wake gets a token when events are queued; release is
-// closed (with reason set first) when the poll must end without being its own choice.
+// heldPoll is one held /meta/connect. wake gets a token whenever the poll should look
+// again: events were queued, one of its timers fired, or it was released (then the
+// session's poll is no longer this one, and reason says why; both set under the
+// session's lock). One channel keeps a held connect cheap.
 type heldPoll struct {
-	wake    chan struct{}
-	release chan struct{}
-	reason  releaseReason
+	wake   chan struct{}
+	reason releaseReason
 }
 
 func newHeldPoll() *heldPoll {
-	return &heldPoll{wake: make(chan struct{}, 1), release: make(chan struct{})}
+	return &heldPoll{wake: make(chan struct{}, 1)}
+}
+
+// signal gives p a token unless it has one.
+func (p *heldPoll) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 // queued is one event waiting in a session's queue. due is zero unless a test control
@@ -130,10 +139,7 @@ func (s *serverSession) enqueueLocked(m *Message, due time.Time, maxQueue int) (
 	s.dropped += uint64(dropped)
 	s.queue = append(s.queue, queuedEvent{msg: m, due: due})
 	if s.poll != nil {
-		select {
-		case s.poll.wake <- struct{}{}:
-		default:
-		}
+		s.poll.signal()
 	}
 	return dropped
 }
@@ -170,6 +176,75 @@ func (s *serverSession) releaseLocked(reason releaseReason) {
 		return
 	}
 	s.poll.reason = reason
-	close(s.poll.release)
+	s.poll.signal()
 	s.poll = nil
+}
+
+// subIndex maps channels and patterns to the sessions subscribed to them. Plain channels
+// and patterns are kept apart: a publish looks its channel up once, and walks only the
+// patterns (usually a handful, shared by many sessions).
+type subIndex struct {
+	plain    map[string]map[*serverSession]struct{}
+	patterns map[string]map[*serverSession]struct{}
+}
+
+func (x *subIndex) table(channel string) map[string]map[*serverSession]struct{} {
+	if IsWildcard(channel) {
+		return x.patterns
+	}
+	return x.plain
+}
+
+func (x *subIndex) add(channel string, sess *serverSession) {
+	t := x.table(channel)
+	set := t[channel]
+	if set == nil {
+		set = map[*serverSession]struct{}{}
+		t[channel] = set
+	}
+	set[sess] = struct{}{}
+}
+
+func (x *subIndex) remove(channel string, sess *serverSession) {
+	t := x.table(channel)
+	if set := t[channel]; set != nil {
+		delete(set, sess)
+		if len(set) == 0 {
+			delete(t, channel)
+		}
+	}
+}
+
+// subscribers returns each session subscribed to channel, directly or by a pattern, once.
+func (x *subIndex) subscribers(channel string) []*serverSession {
+	direct := x.plain[channel]
+	var matched []map[*serverSession]struct{}
+	n := len(direct)
+	for p, set := range x.patterns {
+		if Match(p, channel) {
+			matched = append(matched, set)
+			n += len(set)
+		}
+	}
+	out := make([]*serverSession, 0, n)
+	for sess := range direct {
+		out = append(out, sess)
+	}
+	if len(matched) == 0 {
+		return out
+	}
+	// A session may be subscribed both to the channel and to patterns that match it.
+	seen := make(map[*serverSession]struct{}, n)
+	for _, sess := range out {
+		seen[sess] = struct{}{}
+	}
+	for _, set := range matched {
+		for sess := range set {
+			if _, dup := seen[sess]; !dup {
+				seen[sess] = struct{}{}
+				out = append(out, sess)
+			}
+		}
+	}
+	return out
 }

@@ -44,6 +44,9 @@ type apiReply struct {
 	// not self-checked.
 	unchecked bool
 	changed   bool
+	// failed marks the D3 error envelope (whatever its HTTP status: a fault may send it
+	// with 200), for the envelope deviations.
+	failed bool
 }
 
 type apiHandler func(c *apiCall) apiReply
@@ -61,7 +64,7 @@ func errorReplyStatus(status int, code spec.StatusCode, msg string) apiReply {
 	o := newObject()
 	o.int(spec.FieldStatusCode, int64(code))
 	o.str(spec.FieldStatusMessage, msg)
-	return apiReply{status: status, body: o.bytes(), ctype: contentJSON}
+	return apiReply{status: status, body: o.bytes(), ctype: contentJSON, failed: true}
 }
 
 // stateError maps a refusal of the state to its reply.
@@ -302,7 +305,7 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 	if reply.changed {
 		s.changed() // before the reply: a client that saw it may count on the change being noted
 	}
-	status, body := s.deviateEnvelope(reply.status, reply.body, reply.ctype)
+	status, body := s.deviateEnvelope(reply)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
@@ -325,12 +328,12 @@ func issuesOrError(err error) []spec.Issue {
 }
 
 // deviateEnvelope applies the envelope deviations to a JSON reply.
-func (s *Server) deviateEnvelope(status int, body []byte, ctype string) (int, []byte) {
-	if ctype != contentJSON || len(body) == 0 {
+func (s *Server) deviateEnvelope(reply apiReply) (int, []byte) {
+	status, body := reply.status, reply.body
+	if reply.ctype != contentJSON || len(body) == 0 {
 		return status, body
 	}
-	isError := status != http.StatusOK || !bytes.HasPrefix(body, []byte(`{"statusCode":0`))
-	if isError {
+	if reply.failed {
 		if s.dev.has(DevMissingErrorMessage) {
 			body = dropMember(body, spec.FieldStatusMessage)
 		}

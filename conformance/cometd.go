@@ -1,0 +1,115 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/workbinkit/workbinkit/bayeux"
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// Listener is one user's CometD session: a bayeux.Client sharing the user's cookie jar,
+// subscribed to channels, its connect loop running, every exchange recorded (masked).
+// Specs poll its snapshots; nothing reads a shared Go channel.
+type Listener struct {
+	role   Role
+	client *bayeux.Client
+	rec    *bayeux.Recorder
+
+	stop context.CancelFunc
+	done chan error
+
+	mu        sync.Mutex
+	validated int // events already checked against the contract
+}
+
+// Notification is a delivered event with its GWS payload decoded.
+type Notification struct {
+	// Index is its position among the listener's events (0-based), for ordering checks.
+	Index   int
+	Channel string
+	Data    map[string]any
+	Raw     json.RawMessage
+}
+
+// MessageType is data.messageType.
+func (n Notification) MessageType() string { s, _ := n.Data[spec.FieldMessageType].(string); return s }
+
+// Describe names the notification in failure messages.
+func (n Notification) Describe() string {
+	return "CometD " + n.Channel + " " + n.MessageType()
+}
+
+// newRecorder is the recorder every CometD client of the suite uses: clientIds aliased,
+// the CSRF token masked along with the built-in secrets.
+func newRecorder() *bayeux.Recorder {
+	return bayeux.NewRecorder(bayeux.Redaction{ClientID: true, Headers: []string{spec.HeaderCSRFToken}})
+}
+
+// newBayeuxClient makes a client on the target's CometD endpoint sharing sess's cookies.
+func (t *target) newBayeuxClient(sess *Session, rec *bayeux.Recorder, userAgent string) *bayeux.Client {
+	return bayeux.NewClient(t.cometd, bayeux.ClientOptions{
+		HTTPClient:   sess.HTTPClient(),
+		Header:       http.Header{"User-Agent": {userAgent}},
+		Recorder:     rec,
+		Name:         string(sess.role),
+		NetworkDelay: t.timeouts.Request.D(),
+		// A failed connect is retried soon: a spec's wait is seconds, not a minute.
+		BackoffIncrement: 100 * time.Millisecond,
+		MaxBackoff:       time.Second,
+	})
+}
+
+// events returns the delivered events so far.
+func (l *Listener) events() []Notification {
+	var out []Notification
+	for i, m := range l.rec.Events() {
+		n := Notification{Index: i, Channel: m.Message.Channel, Raw: m.Raw}
+		if err := decodeNumber(m.Message.Data, &n.Data); err != nil {
+			n.Data = nil
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// about returns the events whose payload mentions id (as a JSON string value).
+func (l *Listener) about(id string) []Notification {
+	var out []Notification
+	needle := `"` + id + `"`
+	for _, n := range l.events() {
+		if strings.Contains(string(n.Raw), needle) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// transcript is the masked Bayeux transcript.
+func (l *Listener) transcript(m *Masker) string {
+	var b strings.Builder
+	_ = l.rec.WriteTranscript(&b)
+	return m.String(b.String())
+}
+
+// unvalidated returns the events not yet checked against the contract and marks them checked.
+func (l *Listener) unvalidated() []Notification {
+	evs := l.events()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.validated >= len(evs) {
+		return nil
+	}
+	out := evs[l.validated:]
+	l.validated = len(evs)
+	return out
+}
+
+// isContractChannel reports whether the contract describes channel (a real GWS also
+// publishes /v2/me/devices and others, which this suite does not check).
+func isContractChannel(channel string) bool { return slices.Contains(spec.Channels(), channel) }

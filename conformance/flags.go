@@ -1,0 +1,153 @@
+package conformance
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+)
+
+// Flags are the command-line flags of the suite. Precedence, as in the Gateway API suite:
+// the defaults (DefaultOptions), then the YAML file of --config, then only the flags the
+// user actually set (flag.Visit), so a flag's default never overrides the file.
+type Flags struct {
+	fs     *flag.FlagSet
+	config string
+	// values holds every flag's parsed value; apply maps a flag name to how it changes Options.
+	values map[string]*string
+	bools  map[string]*bool
+	apply  map[string]func(o *Options) error
+}
+
+// stringFlag describes one string flag: its name, usage and how it sets the options.
+type stringFlag struct {
+	name, usage string
+	set         func(o *Options, v string) error
+}
+
+func str(p func(o *Options) *string) func(o *Options, v string) error {
+	return func(o *Options, v string) error { *p(o) = v; return nil }
+}
+
+// stringFlags is a constant table of the string flags.
+func stringFlags() []stringFlag {
+	return []stringFlag{
+		{"target", "base URL of the implementation under test, e.g. https://gws.example:8443 (required)", str(func(o *Options) *string { return &o.Target })},
+		{"cometd-path", "path of the Bayeux (CometD) endpoint (default /api/v2/notifications)", str(func(o *Options) *string { return &o.CometDPath })},
+		{"features", "comma-separated features the target claims, or all; core features are always on (default all)", func(o *Options, v string) error {
+			fs, err := ParseFeatures(v)
+			if err != nil {
+				return err
+			}
+			o.Features = fs
+			return nil
+		}},
+		{"agent", "user name of the main agent", str(func(o *Options) *string { return &o.Users.Agent.User })},
+		{"agent-password", "password of the main agent (prefer users.agent.passwordEnv in the config file)", str(func(o *Options) *string { return &o.Users.Agent.Password })},
+		{"agent2", "user name of the second agent", str(func(o *Options) *string { return &o.Users.Agent2.User })},
+		{"agent2-password", "password of the second agent", str(func(o *Options) *string { return &o.Users.Agent2.Password })},
+		{"supervisor", "user name of the supervisor", str(func(o *Options) *string { return &o.Users.Supervisor.User })},
+		{"supervisor-password", "password of the supervisor", str(func(o *Options) *string { return &o.Users.Supervisor.Password })},
+		{"no-multimedia-user", "user name of a user without api-multimedia (feature multimedia-gate)", str(func(o *Options) *string { return &o.Users.NoMultimedia.User })},
+		{"no-multimedia-password", "password of that user", str(func(o *Options) *string { return &o.Users.NoMultimedia.Password })},
+		{"provisioning", "how interactions get into workbins: admin (the mock's admin API), list (ids placed beforehand, config file), api (Add of owned interactions, config file)", func(o *Options, v string) error {
+			o.Provisioning.Mode = ProvisioningMode(v)
+			return nil
+		}},
+		{"admin-path", "path prefix of the mock's admin API (default /_mock)", str(func(o *Options) *string { return &o.Provisioning.AdminPath })},
+		{"admin-token", "bearer token for the mock's admin API", str(func(o *Options) *string { return &o.Provisioning.AdminToken })},
+		{"ca-file", "PEM file of extra root certificates for an HTTPS target", str(func(o *Options) *string { return &o.TLS.CAFile })},
+		{"timeouts", "timeout overrides, name=duration[,…]: request, notification, consistency, quiet, immediate, provision, spec, poll", func(o *Options, v string) error {
+			return o.Timeouts.ApplyOverrides(v)
+		}},
+		{"report-json", "where to write the conformance report as JSON (empty: not written)", str(func(o *Options) *string { return &o.Reports.JSON })},
+		{"report-markdown", "where to write the conformance report as Markdown (empty: not written)", str(func(o *Options) *string { return &o.Reports.Markdown })},
+		{"implementation-organization", "organization of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Organization })},
+		{"implementation-project", "project name of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Project })},
+		{"implementation-version", "version of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Version })},
+		{"implementation-url", "URL of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.URL })},
+	}
+}
+
+// boolFlags is a constant table of the boolean flags.
+func boolFlags() []struct {
+	name, usage string
+	field       func(o *Options) *bool
+} {
+	return []struct {
+		name, usage string
+		field       func(o *Options) *bool
+	}{
+		{"strict", "hold the target to the mock's choices where the docs are silent (exact D3 statusCodes, capability order, error texts)", func(o *Options) *bool { return &o.Strict }},
+		{"insecure-skip-verify", "accept any TLS certificate (test labs only)", func(o *Options) *bool { return &o.TLS.InsecureSkipVerify }},
+	}
+}
+
+// RegisterFlags defines the suite's flags on fs (flag.CommandLine in a test binary).
+func RegisterFlags(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs, values: map[string]*string{}, bools: map[string]*bool{}, apply: map[string]func(*Options) error{}}
+	fs.StringVar(&f.config, "config", "", "YAML config file (see the README's vendor section); flags given explicitly override it")
+	for _, sf := range stringFlags() {
+		v := fs.String(sf.name, "", sf.usage)
+		f.values[sf.name] = v
+		set := sf.set
+		name := sf.name
+		f.apply[sf.name] = func(o *Options) error {
+			if err := set(o, *v); err != nil {
+				return fmt.Errorf("--%s: %w", name, err)
+			}
+			return nil
+		}
+	}
+	for _, bf := range boolFlags() {
+		v := fs.Bool(bf.name, false, bf.usage)
+		f.bools[bf.name] = v
+		field := bf.field
+		f.apply[bf.name] = func(o *Options) error { *field(o) = *v; return nil }
+	}
+	return f
+}
+
+// Target returns the --target flag's value (after parsing); "" when it was not given.
+func (f *Flags) Target() string { return *f.values["target"] }
+
+// Configured reports whether the suite was told where to run: --target or --config.
+func (f *Flags) Configured() bool {
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "target" || fl.Name == "config" {
+			set = true
+		}
+	})
+	return set
+}
+
+// Options builds the options: defaults, then the --config file, then the flags that were
+// set, then the *Env fields from the environment. It does not validate (Validate does).
+func (f *Flags) Options() (Options, error) {
+	o, err := DefaultOptions()
+	if err != nil {
+		return Options{}, err
+	}
+	if f.config != "" {
+		if err := o.LoadConfigFile(f.config); err != nil {
+			return Options{}, err
+		}
+	}
+	var set []string
+	f.fs.Visit(func(fl *flag.Flag) {
+		if _, ok := f.apply[fl.Name]; ok {
+			set = append(set, fl.Name)
+		}
+	})
+	sort.Strings(set)
+	for _, name := range set {
+		if err := f.apply[name](&o); err != nil {
+			return Options{}, fmt.Errorf("conformance: %w", err)
+		}
+	}
+	if err := o.Resolve(os.Getenv); err != nil {
+		return Options{}, err
+	}
+	return o, nil
+}

@@ -1,0 +1,321 @@
+package conformance
+
+import (
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/workbinkit/workbinkit/fixtures"
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+func TestDefaultOptionsFitTheMock(t *testing.T) {
+	o, err := DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := fixtures.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.Features, normalizeFeatures(AllFeatures())) {
+		t.Errorf("features %v: the mock claims every feature", o.Features)
+	}
+	for _, r := range []Role{RoleAgent, RoleAgent2, RoleSupervisor, RoleNoMultimedia} {
+		c := o.Users.Credentials(r)
+		u, ok := set.User(c.User)
+		if !ok || u.Password != c.Password {
+			t.Errorf("users.%s = %q: not a fixture user with its password", r, c.User)
+			continue
+		}
+		switch r {
+		case RoleSupervisor:
+			if !u.IsSupervisor() {
+				t.Errorf("users.supervisor %s is no supervisor", u.Name)
+			}
+		case RoleNoMultimedia:
+			if u.HasFeature(spec.FeatureMultimedia) {
+				t.Errorf("users.noMultimedia %s has api-multimedia", u.Name)
+			}
+		default:
+			if !u.HasFeature(spec.FeatureMultimedia) || u.IsSupervisor() {
+				t.Errorf("users.%s %s is not a multimedia agent", r, u.Name)
+			}
+		}
+	}
+	for _, g := range []struct {
+		w   GroupWorkbin
+		typ string
+	}{{o.Workbins.AgentGroup, spec.WorkbinAgentGroup}, {o.Workbins.PlaceGroup, spec.WorkbinPlaceGroup}} {
+		w, ok := set.Workbin(g.w.Workbin)
+		if !ok || w.Type != g.typ || w.Owner != g.w.Group {
+			t.Errorf("group workbin %+v is not a %s workbin of that group in the fixtures", g.w, g.typ)
+		}
+	}
+	if o.Provisioning.Mode != ProvisionAdmin || o.Provisioning.AdminPath != spec.AdminBasePath || o.CometDPath != spec.CometDPath {
+		t.Errorf("provisioning %+v, cometdPath %q", o.Provisioning, o.CometDPath)
+	}
+	o.Target = "http://127.0.0.1:8090"
+	if err := o.Validate(); err != nil {
+		t.Errorf("defaults with only a target: %v", err)
+	}
+}
+
+// parse registers the flags on a fresh set and parses args, as a test binary does.
+func parse(t *testing.T, args ...string) *Flags {
+	t.Helper()
+	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
+	f := RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "conformance.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPrecedence: defaults, then the YAML file, then only the flags actually set.
+func TestPrecedence(t *testing.T) {
+	cfg := writeConfig(t, `
+target: https://from-file.example
+strict: true
+features: [pull-chat, csrf]
+users:
+  agent: {user: alice, password: alice-secret}
+timeouts:
+  notification: 20s
+  quiet: 2s
+tls:
+  insecureSkipVerify: true
+implementation:
+  organization: Example Corp
+  project: gws-clone
+  version: "1.2"
+`)
+	f := parse(t, "--config", cfg, "--target", "https://from-flag.example", "--timeouts", "quiet=750ms")
+	o, err := f.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultTimeouts()
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"target (flag over file)", o.Target, "https://from-flag.example"},
+		{"strict (file; the unset flag's default must not win)", o.Strict, true},
+		{"insecureSkipVerify (file)", o.TLS.InsecureSkipVerify, true},
+		{"features (file, core added)", o.Features, []Feature{FeatureCSRF, FeaturePullChat, FeaturePullWorkitem}},
+		{"agent user (file)", o.Users.Agent.User, "alice"},
+		{"agent2 (default kept)", o.Users.Agent2.User, "agent2"},
+		{"notification (file)", o.Timeouts.Notification.D(), 20 * time.Second},
+		{"quiet (flag over file)", o.Timeouts.Quiet.D(), 750 * time.Millisecond},
+		{"request (default)", o.Timeouts.Request, def.Request},
+		{"implementation (file)", o.Implementation.Project, "gws-clone"},
+		{"cometdPath (default)", o.CometDPath, spec.CometDPath},
+	} {
+		if !equalAny(c.got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	// An explicitly set boolean flag overrides the file in both directions.
+	o, err = parse(t, "--config", cfg, "--strict=false").Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Strict {
+		t.Error("--strict=false did not override strict: true of the file")
+	}
+}
+
+func equalAny(a, b any) bool {
+	if fa, ok := a.([]Feature); ok {
+		fb, _ := b.([]Feature)
+		return slices.Equal(fa, fb)
+	}
+	return a == b
+}
+
+// TestNoSilentDrops: unknown keys, features and timeouts are errors.
+func TestNoSilentDrops(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		yaml string
+		args []string
+		want string
+	}{
+		{"unknown top-level key", "targt: http://x\n", nil, "targt"},
+		{"unknown nested key", "timeouts:\n  notifcation: 3s\n", nil, "notifcation"},
+		{"unknown feature in file", "features: [pull-chats]\n", nil, `unknown feature "pull-chats"`},
+		{"malformed duration", "timeouts:\n  quiet: soon\n", nil, "not a duration"},
+		{"negative duration", "timeouts:\n  quiet: -1s\n", nil, "must be positive"},
+		{"unknown feature flag", "", []string{"--features", "pull-chat,grouping"}, `unknown feature "grouping"`},
+		{"unknown timeout flag", "", []string{"--timeouts", "notification=2s,nap=1s"}, `unknown timeout "nap"`},
+		{"timeout flag without =", "", []string{"--timeouts", "notification"}, "want name=duration"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := c.args
+			if c.yaml != "" {
+				args = append([]string{"--config", writeConfig(t, c.yaml)}, args...)
+			}
+			_, err := parse(t, args...).Options()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestEmptyConfigFileKeepsDefaults(t *testing.T) {
+	o, err := parse(t, "--config", writeConfig(t, "# nothing yet\n"), "--target", "http://127.0.0.1:1").Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFeaturesAllAndCore(t *testing.T) {
+	fs, err := ParseFeatures("all")
+	if err != nil || len(fs) != len(AllFeatures()) {
+		t.Fatalf("all: %v %v", fs, err)
+	}
+	fs, err = ParseFeatures(" bayeux , csrf,bayeux ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Feature{FeatureBayeux, FeatureCSRF, FeaturePullWorkitem}; !slices.Equal(fs, want) {
+		t.Errorf("got %v, want %v (sorted, deduplicated, core added)", fs, want)
+	}
+	if _, err := ParseFeatures("pull-workitem,nope"); err == nil || !strings.Contains(err.Error(), "known: all, pull-workitem") {
+		t.Errorf("unknown feature: %v", err)
+	}
+}
+
+func TestPasswordEnv(t *testing.T) {
+	o, err := DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Users.Agent.PasswordEnv = "AGENT_PW"
+	o.Provisioning.AdminTokenEnv = "ADMIN_TOKEN"
+	env := map[string]string{"AGENT_PW": "s3cret-pw", "ADMIN_TOKEN": "tok-123"}
+	if err := o.Resolve(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if o.Users.Agent.Password != "s3cret-pw" || o.Provisioning.AdminToken != "tok-123" {
+		t.Errorf("got %q %q", o.Users.Agent.Password, o.Provisioning.AdminToken)
+	}
+	o.Users.Agent.PasswordEnv = ""
+	o.Users.Agent2.PasswordEnv = "UNSET_PW"
+	if err := o.Resolve(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "UNSET_PW") {
+		t.Errorf("unset variable: %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	base, err := DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.Target = "http://127.0.0.1:8090"
+	for _, c := range []struct {
+		name   string
+		change func(o *Options)
+		want   string
+	}{
+		{"no target", func(o *Options) { o.Target = "" }, "target: not set"},
+		{"not http", func(o *Options) { o.Target = "ftp://x" }, "want an http(s) base URL"},
+		{"query in target", func(o *Options) { o.Target = "http://x/?a=1" }, "want an http(s) base URL"},
+		{"cometd path", func(o *Options) { o.CometDPath = "api/v2/notifications" }, "cometdPath"},
+		{"same agents", func(o *Options) { o.Users.Agent2 = o.Users.Agent }, "another user"},
+		{"no supervisor", func(o *Options) { o.Users.Supervisor = Credentials{} }, "users.supervisor"},
+		{"mode", func(o *Options) { o.Provisioning.Mode = "magic" }, "want admin, list or api"},
+		{"empty list", func(o *Options) { o.Provisioning.Mode = ProvisionList }, "list mode needs"},
+		{"list media", func(o *Options) {
+			o.Provisioning.Mode = ProvisionList
+			o.Provisioning.Interactions = []PlacedInteraction{{ID: "x", Media: "fax", Workbin: "w"}}
+		}, `unknown media "fax"`},
+		{"api without add", func(o *Options) {
+			o.Provisioning.Mode = ProvisionAPI
+			o.Features = normalizeFeatures([]Feature{FeaturePullChat})
+			o.Provisioning.Owned = []OwnedInteraction{{ID: "x", Media: spec.MediaWorkitem, Owner: RoleAgent}}
+		}, "declare feature add-to-workbin"},
+		{"api owner", func(o *Options) {
+			o.Provisioning.Mode = ProvisionAPI
+			o.Provisioning.Owned = []OwnedInteraction{{ID: "x", Media: spec.MediaWorkitem, Owner: "boss"}}
+		}, `owner "boss"`},
+		{"group workbin", func(o *Options) { o.Workbins.PlaceGroup = GroupWorkbin{} }, "workbins.placeGroup"},
+		{"timeout", func(o *Options) { o.Timeouts.Poll = 0 }, "timeouts.poll"},
+		{"ca file", func(o *Options) { o.TLS.CAFile = filepath.Join(t.TempDir(), "none.pem") }, "tls.caFile"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := base
+			o.Features = slices.Clone(base.Features)
+			c.change(&o)
+			err := o.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+	// Without the features that need them, the supervisor and group workbins are optional.
+	o := base
+	o.Features = normalizeFeatures([]Feature{FeatureBayeux})
+	o.Users.Supervisor, o.Users.NoMultimedia, o.Workbins.AgentGroup = Credentials{}, Credentials{}, GroupWorkbin{}
+	if err := o.Validate(); err != nil {
+		t.Errorf("optional parts: %v", err)
+	}
+}
+
+// TestREADMEConfigExample keeps the README's vendor config example valid.
+func TestREADMEConfigExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("no README.md next to the test binary (a run of the built suite, away from the sources)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\n# vendor.yaml\n")
+	if !ok {
+		t.Fatal("README has no ```yaml block starting with # vendor.yaml")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	caFile := filepath.Join(t.TempDir(), "lab-ca.pem")
+	if err := os.WriteFile(caFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	example = strings.Replace(example, "caFile: lab-ca.pem", "caFile: "+caFile, 1)
+	o, err := DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.loadConfig("README example", []byte(example)); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CF_AGENT1_PW": "a", "CF_AGENT2_PW": "b", "CF_SUPER_PW": "c"}
+	if err := o.Resolve(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if o.Provisioning.Mode != ProvisionList || len(o.Provisioning.Interactions) != 2 || o.Supports(FeatureAgentStats) {
+		t.Errorf("parsed %+v", o.Provisioning)
+	}
+}

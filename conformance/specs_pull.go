@@ -1,0 +1,340 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// allSpecs lists every spec of the suite, as data. Ids are stable: reports, label filters
+// and the self-test use them.
+func allSpecs() []specDef {
+	return slices.Concat(pullSpecs(), mediaSpecs(), groupSpecs(), supervisorSpecs(),
+		subscriptionSpecs(), addSpecs(), statsSpecs(), badInputSpecs(), csrfSpecs(),
+		multimediaSpecs(), optionSpecs(), bayeuxSpecs())
+}
+
+// feats is a feature list literal.
+func feats(fs ...Feature) []Feature { return fs }
+
+// mediaChannels are the channels of the media notifications (not /v2/me/workbins): what a
+// "nothing was published" check listens to, so that workbin events of provisioning do not
+// count.
+func mediaChannels() []string {
+	var out []string
+	for _, m := range spec.AllMedia() {
+		mi, _ := spec.MediaOf(m)
+		out = append(out, mi.Channel)
+	}
+	return out
+}
+
+// pullCase is one successful pull to run and check.
+type pullCase struct {
+	form     urlForm
+	op       string
+	media    spec.Media
+	workbin  string // a TargetInfo workbin name
+	puller   Role
+	nickname string
+}
+
+// pulled is what runPull leaves for further checks.
+type pulled struct {
+	p    Placed
+	ref  int64
+	l    *Listener
+	sess *Session
+	n    Notification
+}
+
+// runPull provisions an interaction, listens as the puller on every channel of the
+// contract, pulls, and checks the D3/D4 reply, the D5 notification and the D11 content.
+func runPull(t *T, c pullCase) pulled {
+	sess := t.user(c.puller)
+	l := t.listen(sess)
+	p := t.provision(t.wb(c.workbin), c.media)
+	body := pullBody(c.op, p.ID)
+	if c.nickname != "" {
+		body[spec.FieldNickname] = c.nickname
+	}
+	ex := t.post(sess, formOf(p.Workbin, c.form), p.Workbin, body)
+	ref := t.expectAccepted(sess, ex, c.op+" of "+string(c.media)+" "+p.ID)
+	n := t.expectPulled(l, p, ref, c.puller, c.nickname)
+	t.awaitGone(p.Workbin, p.ID)
+	return pulled{p: p, ref: ref, l: l, sess: sess, n: n}
+}
+
+func pullSpec(id, text string, fs []Feature, c pullCase) specDef {
+	return specDef{id: id, text: text, features: fs, variant: variant(c.op, formOf(WorkbinRef{Param: paramOf(c.workbin)}, c.form)),
+		body: func(t *T) { runPull(t, c) }}
+}
+
+func paramOf(workbin string) string {
+	switch workbin {
+	case wbAgentGroup:
+		return spec.ParamAgentGroup
+	case wbPlaceGroup:
+		return spec.ParamPlaceGroup
+	}
+	return ""
+}
+
+// pullSpecs is the core: pull-workitem.
+func pullSpecs() []specDef {
+	core := feats(FeaturePullWorkitem)
+	return []specDef{
+		pullSpec("pull-workitem.workbins-url", "PullWorkitem on /api/v2/workbins/{id}: 200 with a referenceId, the StatusChange with it, the item gone", core,
+			pullCase{form: formWorkbins, op: spec.PullWorkitem, media: spec.MediaWorkitem, workbin: wbAgent, puller: RoleAgent}),
+		pullSpec("pull-workitem.me-url", "PullWorkitem on /api/v2/me/workbins/{id}", core,
+			pullCase{form: formMe, op: spec.PullWorkitem, media: spec.MediaWorkitem, workbin: wbAgent, puller: RoleAgent}),
+		pullSpec("pull-workitem.pull-interaction", "PullInteraction (any media) of a workitem", core,
+			pullCase{form: formWorkbins, op: spec.PullInteraction, media: spec.MediaWorkitem, workbin: wbAgent, puller: RoleAgent}),
+		{id: "pull-workitem.second-pull", text: "a second pull of the same interaction is refused and changes nothing", features: core,
+			variant: variant(spec.PullWorkitem, formWorkbins), body: secondPull},
+		{id: "pull-workitem.reference-ids", text: "referenceIds are unique within the HTTP session and each notification echoes its own", features: core,
+			variant: variant(spec.PullWorkitem, formWorkbins), body: referenceIDs},
+		{id: "pull-workitem.concurrent", text: "of concurrent pulls of one interaction exactly one wins", features: core,
+			variant: variant(spec.PullWorkitem, formWorkbins), body: concurrentPulls},
+		{id: "pull-workitem.isolation", text: "another agent subscribed to /v2/me/** receives none of the agent's events", features: core,
+			variant: variant(spec.PullWorkitem, formWorkbins), body: isolation},
+		{id: "pull-workitem.workbin-reads", text: "workbin lists and content conform to the contract", features: core,
+			variant: "GET /api/v2/workbins, /api/v2/me/workbins, content", body: workbinReads},
+	}
+}
+
+func secondPull(t *T) {
+	r := runPull(t, pullCase{form: formWorkbins, op: spec.PullWorkitem, media: spec.MediaWorkitem, workbin: wbAgent, puller: RoleAgent})
+	ex := t.pull(r.sess, formWorkbins, r.p, spec.PullWorkitem)
+	// Tolerance (D3/D11): the item is no longer in the workbin, so "not valid for the
+	// current state" (2) and "not found" (6) are both plausible; --strict wants 400 / 2.
+	t.expectRefused(ex, refusal{rule: RuleSecondPull, what: "a second pull of " + r.p.ID,
+		strict: spec.StatusInvalidParameter, tolerated: []spec.StatusCode{spec.StatusInvalidParameter, spec.StatusNotFound}})
+	// Barrier: a later pull's notification; nothing about the first item may come before
+	// it except what the first pull itself caused.
+	t.expectNoStray(r.l, r.p.ID, barrier(t, r.sess, r.l, wbAgent), "the refused second pull")
+}
+
+// barrier pulls a fresh workitem from a workbin of sess's user and returns the index of
+// its notification on l: every event published before it has been delivered by then
+// (tolerance: the target delivers one user's events in publication order).
+func barrier(t *T, sess *Session, l *Listener, workbin string) int {
+	q := t.provision(t.wb(workbin), spec.MediaWorkitem)
+	ex := t.pull(sess, formWorkbins, q, spec.PullWorkitem)
+	ref := t.expectAccepted(sess, ex, "the barrier pull of "+q.ID)
+	return t.expectPulled(l, q, ref, sess.role, "").Index
+}
+
+func referenceIDs(t *T) {
+	sess := t.user(RoleAgent)
+	l := t.listen(sess)
+	var refs []int64
+	for range 3 {
+		p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
+		ex := t.pull(sess, formWorkbins, p, spec.PullWorkitem)
+		ref := t.expectAccepted(sess, ex, "pull of "+p.ID) // uniqueness is checked here
+		t.expectPulled(l, p, ref, RoleAgent, "")
+		refs = append(refs, ref)
+	}
+	t.evidence("referenceIds", fmt.Sprint(refs))
+}
+
+// concurrentPulls races several sessions of the agent for one interaction (D11).
+func concurrentPulls(t *T) {
+	const n = 5
+	sessions := make([]*Session, n)
+	for i := range sessions {
+		sessions[i] = t.newSession(RoleAgent)
+	}
+	p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
+	path, q := t.postPath(formWorkbins, p.Workbin)
+	exs := make([]*Exchange, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, s := range sessions {
+		wg.Go(func() {
+			<-start
+			exs[i] = s.Do(t.ctx, http.MethodPost, path, pullBody(spec.PullWorkitem, p.ID), q...)
+		})
+	}
+	close(start)
+	wg.Wait()
+	var won []*Exchange
+	for i, ex := range exs {
+		t.transport(ex, RuleConcurrentPull)
+		t.conform(ex)
+		if ex.Status == http.StatusOK {
+			won = append(won, ex)
+			t.expectAccepted(sessions[i], ex, "the winning concurrent pull")
+		}
+	}
+	if len(won) != 1 {
+		details := make([]string, 0, n)
+		for _, ex := range exs {
+			details = append(details, ex.Dump())
+		}
+		t.violate(Violation{Rule: RuleConcurrentPull, Where: string(formWorkbins),
+			Message: fmt.Sprintf("%d of %d concurrent pulls of %s were accepted; exactly one may win", len(won), n, p.ID)}, details...)
+	}
+	for _, ex := range exs {
+		if ex.Status != http.StatusOK {
+			t.expectRefused(ex, refusal{rule: RuleConcurrentPull, what: "a losing concurrent pull",
+				strict: spec.StatusInvalidParameter, tolerated: []spec.StatusCode{spec.StatusInvalidParameter, spec.StatusNotFound}})
+		}
+	}
+	t.setOwned(p.ID, RoleAgent, p.Media)
+	t.awaitGone(p.Workbin, p.ID)
+}
+
+// isolation: agent2 subscribes to the whole private tree and must not see agent's events.
+// Barrier technique: agent2's own later pull; tolerance: in-order delivery per user.
+func isolation(t *T) {
+	a1, a2 := t.user(RoleAgent), t.user(RoleAgent2)
+	l1 := t.listen(a1)
+	l2 := t.listen(a2, spec.PrivateChannelRoot+"/**")
+	p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
+	ex := t.pull(a1, formWorkbins, p, spec.PullWorkitem)
+	ref := t.expectAccepted(a1, ex, "agent's pull")
+	t.expectPulled(l1, p, ref, RoleAgent, "")
+	until := barrier(t, a2, l2, wbAgent2)
+	for _, e := range l2.about(p.ID) {
+		if e.Index < until {
+			t.violate(Violation{Rule: RuleIsolation, Where: e.Describe() + " (agent2)",
+				Message: fmt.Sprintf("agent2 received agent's event about %s; a user never receives another user's events (D9)", p.ID)}, "message: "+string(e.Raw))
+		}
+	}
+}
+
+// workbinReads checks the GETs the suite relies on against the contract.
+func workbinReads(t *T) {
+	sess := t.user(RoleAgent)
+	w := t.wb(wbAgent)
+	id := url.PathEscape(w.ID)
+	type get struct {
+		path string
+		q    []string
+	}
+	gets := []get{
+		{spec.BasePath + "/workbins", []string{spec.ParamFields, "*"}},
+		{spec.BasePath + "/me/workbins", []string{spec.ParamFields, "*"}},
+		{spec.BasePath + "/me/workbins", nil},
+		{spec.BasePath + "/workbins/" + id, nil},
+		{spec.BasePath + "/me/workbins/" + id, []string{spec.ParamSubresources, "*"}},
+		{spec.BasePath + "/workbins/" + id + "/workitems", nil},
+	}
+	for _, g := range gets {
+		ex := t.do(sess, http.MethodGet, g.path, nil, query(g.q...))
+		if ex.Status != http.StatusOK {
+			t.violate(Violation{Rule: RuleContent, Where: ex.Where(), Message: fmt.Sprintf("HTTP %d %s; want 200", ex.Status, statusOf(ex))}, ex.Dump())
+		}
+	}
+	list := t.do(sess, http.MethodGet, spec.BasePath+"/me/workbins", nil, query(spec.ParamFields, "*"))
+	found := false
+	for _, x := range asList(list.JSON()[spec.FieldWorkbins]) {
+		if x[spec.FieldID] == w.ID {
+			found = true
+		}
+	}
+	if !found {
+		t.violate(Violation{Rule: RuleContent, Where: list.Where(), Pointer: "/" + spec.FieldWorkbins, Message: fmt.Sprintf("the agent's workbin %s is not listed", w.ID)}, list.Dump())
+	}
+}
+
+func asList(v any) []map[string]any {
+	arr, _ := v.([]any)
+	out := make([]map[string]any, 0, len(arr))
+	for _, x := range arr {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// mediaSpecs: pull-chat and pull-email.
+func mediaSpecs() []specDef {
+	chat, email := feats(FeaturePullChat), feats(FeaturePullEmail)
+	return []specDef{
+		pullSpec("pull-chat.pull-chat", "PullChat with a nickname: Chatting, chat capabilities, the agent a participant with that nickname", chat,
+			pullCase{form: formWorkbins, op: spec.PullChat, media: spec.MediaChat, workbin: wbAgent, puller: RoleAgent, nickname: "Conformance Agent"}),
+		pullSpec("pull-chat.pull-interaction", "PullInteraction of a chat, without a nickname", chat,
+			pullCase{form: formMe, op: spec.PullInteraction, media: spec.MediaChat, workbin: wbAgent, puller: RoleAgent}),
+		pullSpec("pull-email.pull-email", "PullEmail: Processing with the email capabilities", email,
+			pullCase{form: formMe, op: spec.PullEmail, media: spec.MediaEmail, workbin: wbAgent, puller: RoleAgent}),
+		pullSpec("pull-email.pull-interaction", "PullInteraction of an email", email,
+			pullCase{form: formWorkbins, op: spec.PullInteraction, media: spec.MediaEmail, workbin: wbAgent, puller: RoleAgent}),
+	}
+}
+
+// groupSpecs: group-workbins.
+func groupSpecs() []specDef {
+	g := feats(FeatureGroupWorkbins)
+	return []specDef{
+		pullSpec("group-workbins.agent-group", "pull from the AgentGroup workbin with ?agentGroup=", g,
+			pullCase{form: formMe, op: spec.PullWorkitem, media: spec.MediaWorkitem, workbin: wbAgentGroup, puller: RoleAgent}),
+		pullSpec("group-workbins.place-group", "pull from the PlaceGroup workbin with ?placeGroup=", g,
+			pullCase{form: formMe, op: spec.PullInteraction, media: spec.MediaWorkitem, workbin: wbPlaceGroup, puller: RoleAgent}),
+		pullSpec("group-workbins.agent-group-chat", "PullChat from the AgentGroup workbin", feats(FeatureGroupWorkbins, FeaturePullChat),
+			pullCase{form: formMe, op: spec.PullChat, media: spec.MediaChat, workbin: wbAgentGroup, puller: RoleAgent, nickname: "Group Agent"}),
+		{id: "group-workbins.both-params", text: "agentGroup and placeGroup together are refused and change nothing", features: g,
+			variant: variant(spec.PullWorkitem, formAgentGroup), body: bothGroupParams},
+	}
+}
+
+func bothGroupParams(t *T) {
+	sess := t.user(RoleAgent)
+	l := t.listen(sess, mediaChannels()...)
+	p := t.provision(t.wb(wbAgentGroup), spec.MediaWorkitem)
+	pg := t.wb(wbPlaceGroup)
+	path, _ := t.postPath(formMe, p.Workbin)
+	ex := t.do(sess, http.MethodPost, path, pullBody(spec.PullWorkitem, p.ID),
+		query(spec.ParamAgentGroup, p.Workbin.Group, spec.ParamPlaceGroup, pg.Group))
+	// D1/W3 decide 400 / statusCode 1; the docs do not say, so a bad-request family code
+	// (1, 2 or 10) with any 4xx passes by default.
+	t.expectRefused(ex, refusal{rule: RuleGroupParams, what: "a pull with both agentGroup and placeGroup",
+		strict: spec.StatusMissingParameter, tolerated: []spec.StatusCode{spec.StatusMissingParameter, spec.StatusInvalidParameter, spec.StatusInvalidInput}})
+	t.expectUnchanged(l, p)
+}
+
+// supervisorSpecs: supervisor.
+func supervisorSpecs() []specDef {
+	sup := feats(FeatureSupervisor)
+	return []specDef{
+		{id: "supervisor.pull-from-agent", text: "a supervisor pulls from an agent's workbin; the supervisor is notified, the agent is not", features: sup,
+			variant: variant(spec.PullWorkitem, formUser), body: supervisorPull},
+		pullSpec("supervisor.pull-chat", "a supervisor PullChat from an agent's workbin joins the chat", feats(FeatureSupervisor, FeaturePullChat),
+			pullCase{form: formUser, op: spec.PullChat, media: spec.MediaChat, workbin: wbAgent2, puller: RoleSupervisor, nickname: "Conformance Supervisor"}),
+		{id: "supervisor.agent-refused", text: "an agent using the supervisor URL is refused and nothing changes", features: sup,
+			variant: variant(spec.PullWorkitem, formUser), body: agentOnSupervisorURL},
+	}
+}
+
+func supervisorPull(t *T) {
+	a2 := t.user(RoleAgent2)
+	l2 := t.listen(a2, mediaChannels()...)
+	r := runPull(t, pullCase{form: formUser, op: spec.PullWorkitem, media: spec.MediaWorkitem, workbin: wbAgent2, puller: RoleSupervisor})
+	// D10/N5: the supervisor owns it now; the agent gets no media notification about it.
+	until := barrier(t, a2, l2, wbAgent2)
+	for _, e := range l2.about(r.p.ID) {
+		if e.Index < until {
+			t.violate(Violation{Rule: RuleSupervisor, Where: e.Describe() + " (agent2)",
+				Message: fmt.Sprintf("the agent received a media notification about %s, which the supervisor pulled (D10: the supervisor owns it)", r.p.ID)}, "message: "+string(e.Raw))
+		}
+	}
+}
+
+func agentOnSupervisorURL(t *T) {
+	a1, a2 := t.user(RoleAgent), t.user(RoleAgent2)
+	l2 := t.listen(a2, mediaChannels()...)
+	p := t.provision(t.wb(wbAgent2), spec.MediaWorkitem)
+	ex := t.pull(a1, formUser, p, spec.PullWorkitem)
+	// D10 decides 403 / statusCode 5; by default also 3 (forbidden) or 6 (not found: the
+	// URL does not exist for agents) with any 4xx.
+	t.expectRefused(ex, refusal{rule: RuleSupervisor, what: "an agent's pull on the supervisor URL",
+		strict: spec.StatusNoPermission, tolerated: []spec.StatusCode{spec.StatusNoPermission, spec.StatusForbidden, spec.StatusNotFound}})
+	t.expectUnchanged(l2, p)
+}

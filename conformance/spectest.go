@@ -1,0 +1,377 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/workbinkit/workbinkit/bayeux"
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// T is what one running spec works with: its sessions and CometD listeners, its recorded
+// exchanges, and the checks that fail it with a Violation. A T lives for one spec; nothing
+// is shared between specs except the read-only Suite.
+type T struct {
+	ctx context.Context
+	s   *Suite
+	id  string
+	ua  string
+	log *exchangeLog
+
+	mu        sync.Mutex
+	listeners []*Listener
+	users     map[Role]*Session
+	// owned are provisioned interactions the suite pulled (their new owner), handed back to
+	// the provisioner when the spec ends (the api mode adds them again).
+	owned map[string]ownedBy
+	// accepted are the referenceIds of the spec's accepted requests, by role: events that
+	// carry one of them are accounted for.
+	accepted map[Role]map[int64]bool
+}
+
+type ownedBy struct {
+	role  Role
+	media spec.Media
+}
+
+func (s *Suite) newT(ctx context.Context, id string) *T {
+	t := &T{
+		ctx: ctx, s: s, id: id,
+		ua:       fmt.Sprintf("workbinkit-conformance/%s %s", SuiteVersion, id),
+		log:      &exchangeLog{},
+		users:    map[Role]*Session{},
+		owned:    map[string]ownedBy{},
+		accepted: map[Role]map[int64]bool{},
+	}
+	// On failure, before any cleanup: the masked HTTP exchanges and CometD transcripts.
+	ginkgo.DeferOnFailure(t.attachEvidence)
+	ginkgo.DeferCleanup(func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for id, o := range t.owned {
+			s.prov.Reclaim(id, o.role, o.media)
+		}
+	})
+	return t
+}
+
+// setOwned records who owns a provisioned interaction now ("" role: nobody of the suite).
+func (t *T) setOwned(id string, role Role, m spec.Media) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if role == "" {
+		delete(t.owned, id)
+		return
+	}
+	t.owned[id] = ownedBy{role, m}
+}
+
+// noteAccepted records a referenceId of an accepted request of role.
+func (t *T) noteAccepted(role Role, ref int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.accepted[role] == nil {
+		t.accepted[role] = map[int64]bool{}
+	}
+	t.accepted[role][ref] = true
+}
+
+// isAccounted reports whether an event of role's listener carries the referenceId of one
+// of the spec's accepted requests.
+func (t *T) isAccounted(role Role, n Notification) bool {
+	ref, ok := intOf(n.Data[spec.FieldReferenceID])
+	if !ok {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.accepted[role][ref]
+}
+
+// admin is a session for the mock's control plane.
+func (t *T) admin() *Session { return t.s.tg.newSession("admin", Credentials{}, t.ua, t.log) }
+
+// wb returns a discovered workbin by name (an empty ID when the target has none).
+func (t *T) wb(name string) WorkbinRef {
+	w := t.s.info.workbin(name)
+	if w.ID == "" {
+		w.Owner = RoleAgent
+		if name == wbAgent2 {
+			w.Owner = RoleAgent2
+		}
+		w.Label = name + " workbin (not configured, not found)"
+	}
+	return w
+}
+
+func (t *T) attachEvidence() {
+	m := t.s.mask
+	if d := t.log.dump(m); d != "" {
+		ginkgo.AddReportEntry("HTTP exchanges (masked)", d, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+	}
+	t.mu.Lock()
+	ls := append([]*Listener(nil), t.listeners...)
+	t.mu.Unlock()
+	for i, l := range ls {
+		ginkgo.AddReportEntry(fmt.Sprintf("CometD transcript #%d of %s (masked)", i+1, l.role), l.transcript(m), ginkgo.ReportEntryVisibilityFailureOrVerbose)
+	}
+}
+
+// evidence keeps something for the reports without printing it.
+func (t *T) evidence(name string, v any) {
+	if s, ok := v.(string); ok {
+		v = t.s.mask.String(s)
+	}
+	ginkgo.AddReportEntry(name, v, ginkgo.ReportEntryVisibilityNever)
+}
+
+// fail records the violations and fails the spec with a message that names each broken
+// rule, followed by masked details (the exchange, the message).
+func (t *T) fail(vs []Violation, details ...string) {
+	m := t.s.mask
+	var b strings.Builder
+	for i, v := range vs {
+		v.Message, v.Where = m.String(v.Message), m.String(v.Where)
+		ginkgo.AddReportEntry(violationEntry, v, ginkgo.ReportEntryVisibilityNever)
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(v.String())
+	}
+	for _, d := range details {
+		if d == "" {
+			continue
+		}
+		b.WriteString("\n")
+		b.WriteString(indent(m.String(strings.TrimRight(d, "\n"))))
+	}
+	ginkgo.Fail(b.String(), 2)
+}
+
+// violate fails the spec with one violation.
+func (t *T) violate(v Violation, details ...string) { t.fail([]Violation{v}, details...) }
+
+// failf fails the spec with one violation built from a format.
+func (t *T) failf(rule Rule, where, pointer, format string, args ...any) {
+	t.violate(Violation{Rule: rule, Where: where, Pointer: pointer, Message: fmt.Sprintf(format, args...)})
+}
+
+func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+
+// await polls cond (through Gomega's Eventually, with our own timeout and interval) until
+// it returns nil; it returns cond's last error if the timeout passes first.
+func (t *T) await(timeout time.Duration, cond func() error) error {
+	var last error
+	g := gomega.NewGomega(func(string, ...int) {})
+	ok := g.Eventually(t.ctx, func() error {
+		last = cond()
+		return last
+	}).WithTimeout(timeout).WithPolling(t.s.opts.Timeouts.Poll.D()).Should(gomega.Succeed())
+	if ok {
+		return nil
+	}
+	if last == nil {
+		last = fmt.Errorf("gave up after %s: %w", timeout, context.Cause(t.ctx))
+	}
+	return last
+}
+
+// quiet checks that cond stays nil for the whole window (Gomega's Consistently).
+func (t *T) quiet(window time.Duration, cond func() error) error {
+	var last error
+	g := gomega.NewGomega(func(string, ...int) {})
+	ok := g.Consistently(t.ctx, func() error {
+		if err := cond(); err != nil {
+			last = err
+		}
+		return last
+	}).WithTimeout(window).WithPolling(t.s.opts.Timeouts.Poll.D()).Should(gomega.Succeed())
+	if ok {
+		return nil
+	}
+	if last == nil {
+		last = context.Cause(t.ctx)
+	}
+	return last
+}
+
+// ---- HTTP ----
+
+// newSession makes a logged-in session for role (a fresh HTTP session: its own cookie,
+// CSRF token and referenceIds).
+func (t *T) newSession(role Role) *Session {
+	if p := t.s.info.Problems[role]; p != "" {
+		t.failf(RuleSetup, "login as "+string(role), "", "%s", p)
+	}
+	sess := t.s.tg.newSession(role, *t.s.opts.Users.Credentials(role), t.ua, t.log)
+	ex, user := sess.Login(t.ctx)
+	t.transport(ex, RuleSetup)
+	if ex.Status != http.StatusOK || user == nil {
+		t.violate(Violation{Rule: RuleSetup, Where: ex.Where(), Message: fmt.Sprintf("cannot log in as %s: HTTP %d", role, ex.Status)}, ex.Dump())
+	}
+	t.conform(ex)
+	return sess
+}
+
+// user returns the spec's main session of role, logging in on first use.
+func (t *T) user(role Role) *Session {
+	t.mu.Lock()
+	sess := t.users[role]
+	t.mu.Unlock()
+	if sess != nil {
+		return sess
+	}
+	sess = t.newSession(role)
+	t.mu.Lock()
+	t.users[role] = sess
+	t.mu.Unlock()
+	return sess
+}
+
+// do sends a request, fails the spec on a transport error, and checks the response
+// against the contract.
+func (t *T) do(sess *Session, method, path string, body any, opts ...reqOption) *Exchange {
+	ex := sess.Do(t.ctx, method, path, body, opts...)
+	t.transport(ex, RuleSetup)
+	t.conform(ex)
+	return ex
+}
+
+// transport fails the spec when the exchange got no HTTP response.
+func (t *T) transport(ex *Exchange, rule Rule) {
+	if ex.Err == nil {
+		return
+	}
+	t.violate(Violation{Rule: rule, Where: ex.Where(), Message: "no response: " + ex.Err.Error()}, ex.Dump())
+}
+
+// conform fails the spec when the response breaks the contract, naming every issue's JSON
+// pointer and keyword.
+func (t *T) conform(ex *Exchange) {
+	if len(ex.Issues) == 0 {
+		return
+	}
+	vs := make([]Violation, 0, len(ex.Issues))
+	for _, is := range ex.Issues {
+		vs = append(vs, Violation{Rule: RuleContract, Where: ex.Where() + " " + is.Where, Pointer: is.Pointer,
+			Message: fmt.Sprintf("%s [%s] (HTTP %d)", is.Message, is.Rule, ex.Status)})
+	}
+	t.fail(vs, ex.Dump())
+}
+
+// ---- CometD ----
+
+// listen opens a CometD session for sess's user (sharing its cookies), subscribes to the
+// channels (default: every channel of the contract) and runs the connect loop until the
+// spec ends. Every event it receives is checked against the contract.
+func (t *T) listen(sess *Session, channels ...string) *Listener {
+	if len(channels) == 0 {
+		channels = spec.Channels()
+	}
+	rec := newRecorder()
+	c := t.s.tg.newBayeuxClient(sess, rec, t.ua)
+	l := &Listener{role: sess.role, client: c, rec: rec, done: make(chan error, 1)}
+	t.mu.Lock()
+	t.listeners = append(t.listeners, l)
+	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(t.ctx, 2*t.s.opts.Timeouts.Request.D())
+	defer cancel()
+	if err := c.Handshake(ctx); err != nil {
+		t.failf(RuleBayeux, "CometD handshake ("+string(sess.role)+")", "", "the handshake of an authenticated session failed: %v", err)
+	}
+	if err := c.Subscribe(ctx, channels...); err != nil {
+		t.failf(RuleBayeux, "CometD subscribe ("+string(sess.role)+")", "", "subscribing to %s failed: %v", strings.Join(channels, ", "), err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	l.stop = stop
+	go func() { l.done <- c.Run(runCtx) }()
+	ginkgo.DeferCleanup(func(ctx context.Context) {
+		t.checkEvents(l)
+		dctx, cancel := context.WithTimeout(ctx, t.s.opts.Timeouts.Request.D())
+		defer cancel()
+		_ = c.Disconnect(dctx) // stops Run; the target may already have dropped the session
+		stop()
+		select {
+		case <-l.done:
+		case <-dctx.Done():
+		}
+	})
+	return l
+}
+
+// checkEvents validates every event of l not checked yet against the contract (envelope
+// by bayeux-message.json, payload by channel and messageType).
+func (t *T) checkEvents(l *Listener) {
+	var vs []Violation
+	var details []string
+	for _, n := range l.unvalidated() {
+		if !isContractChannel(n.Channel) {
+			continue
+		}
+		err := t.s.tg.contract.ValidateMessage(n.Raw)
+		if err == nil {
+			continue
+		}
+		for _, is := range spec.IssuesOf(err) {
+			vs = append(vs, Violation{Rule: RuleContract, Where: n.Describe() + " (" + string(l.role) + ") " + is.Where,
+				Pointer: is.Pointer, Message: fmt.Sprintf("%s [%s]", is.Message, is.Rule)})
+		}
+		if spec.IssuesOf(err) == nil {
+			vs = append(vs, Violation{Rule: RuleContract, Where: n.Describe(), Message: err.Error()})
+		}
+		details = append(details, "message: "+string(n.Raw))
+	}
+	if len(vs) > 0 {
+		t.fail(vs, details...)
+	}
+}
+
+// rawBayeux is a Bayeux client for protocol checks (Send/SendAsIs) on sess's cookies; it
+// runs no connect loop. Its listener records every exchange for failure output, and the
+// events that came in replies are checked against the contract when the spec ends.
+func (t *T) rawBayeux(sess *Session) (*bayeux.Client, *Listener) {
+	rec := newRecorder()
+	c := t.s.tg.newBayeuxClient(sess, rec, t.ua)
+	l := &Listener{role: sess.role, client: c, rec: rec}
+	t.mu.Lock()
+	t.listeners = append(t.listeners, l)
+	t.mu.Unlock()
+	ginkgo.DeferCleanup(func() { t.checkEvents(l) })
+	return c, l
+}
+
+// ---- provisioning ----
+
+// provision puts a fresh interaction of media m into w and waits until w lists it. A
+// spec that cannot provision is skipped with the reason.
+func (t *T) provision(w WorkbinRef, m spec.Media) Placed {
+	if w.ID == "" {
+		if p := t.s.info.Problems[w.Owner]; p != "" {
+			t.failf(RuleSetup, "login as "+string(w.Owner), "", "%s", p) // the user is broken, not the workbin missing
+		}
+		ginkgo.Skip(fmt.Sprintf("cannot provision: the %s", w.Label))
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, t.s.opts.Timeouts.Provision.D())
+	defer cancel()
+	id, err := t.s.prov.Place(ctx, t, w, m)
+	switch {
+	case errors.Is(err, ErrCannotProvision):
+		ginkgo.Skip(fmt.Sprintf("cannot provision a %s in %s (%s provisioning): %v", m, w.Label, t.s.prov.Mode(), err))
+	case err != nil:
+		t.failf(RuleSetup, "provisioning ("+string(t.s.prov.Mode())+")", "", "placing a %s in %s failed: %v", m, w.Label, err)
+	}
+	it := t.awaitListed(w, id, "provisioned")
+	if it.Media != m {
+		t.failf(RuleSetup, "provisioning", "", "interaction %s was provisioned as a %s but %s lists it among the %ss", id, m, w.Label, it.Media)
+	}
+	t.evidence("provisioned", fmt.Sprintf("%s %s in %s", m, id, w.Label))
+	return Placed{ID: id, Media: m, Workbin: w, Listed: it.Resource}
+}

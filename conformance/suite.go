@@ -1,0 +1,355 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// TestingT is what RunConformance needs from its caller (*testing.T has it).
+type TestingT interface {
+	ginkgo.GinkgoTestingT
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// RunConformance runs the suite against the target of opts with Ginkgo, the way Gateway
+// API's RunConformance does: call it from a TestXxx function. It validates opts first
+// (failing t on a bad option), declares every spec, runs them, and writes the conformance
+// report. Ginkgo's own flags (-ginkgo.label-filter, -ginkgo.junit-report…) apply. It
+// returns whether every spec that ran passed.
+func RunConformance(t TestingT, opts Options) bool {
+	t.Helper()
+	s, err := NewSuite(opts)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	s.Register()
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	return ginkgo.RunSpecs(t, "workbinkit conformance")
+}
+
+// Suite is one run of the suite: the options, the compiled contract, the target, and,
+// after the suite's setup, what was discovered about the target and the provisioner. It
+// holds no package-level state: each process of a parallel run builds its own.
+type Suite struct {
+	opts     Options
+	mask     *Masker
+	tg       *target
+	defs     []specDef
+	byID     map[string]specDef
+	info     TargetInfo
+	prov     provisioner
+	setupLog *exchangeLog
+}
+
+// NewSuite validates opts and prepares a suite (no request is sent yet).
+func NewSuite(opts Options) (*Suite, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	contract, err := spec.Load()
+	if err != nil {
+		return nil, fmt.Errorf("conformance: loading the contract: %w", err)
+	}
+	mask := maskerFor(&opts)
+	tg, err := newTarget(&opts, contract, mask)
+	if err != nil {
+		return nil, err
+	}
+	s := &Suite{opts: opts, mask: mask, tg: tg, setupLog: &exchangeLog{}}
+	s.defs = allSpecs()
+	s.byID = map[string]specDef{}
+	for _, d := range s.defs {
+		s.byID[d.id] = d
+	}
+	return s, nil
+}
+
+// Options returns the suite's options.
+func (s *Suite) Options() Options { return s.opts }
+
+// specDef is one spec, as data: its stable id, its features, the operation variant it
+// covers, and its body.
+type specDef struct {
+	id       string
+	text     string
+	features []Feature
+	variant  string
+	// serial: the spec changes state other specs see (options, subscriptions of a user).
+	serial bool
+	body   func(t *T)
+}
+
+// specIDPattern is what a spec id may look like (a Ginkgo label value: no &|!,()/).
+var specIDPattern = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)+$`)
+
+// Register declares the suite's nodes with Ginkgo: the setup, the feature guard, one
+// container per feature set with its specs, and the report. Call it once, before RunSpecs.
+func (s *Suite) Register() {
+	ginkgo.SynchronizedBeforeSuite(s.discoverOnce, s.setUp, ginkgo.NodeTimeout(4*s.opts.Timeouts.Request.D()+time.Minute))
+
+	// One guard for every spec: an unclaimed feature skips it (never fails it). The report
+	// decides NOT_SUPPORTED from labels, not from this message.
+	ginkgo.BeforeEach(ginkgo.OncePerOrdered, func() {
+		var missing []Feature
+		for _, f := range featuresOf(ginkgo.CurrentSpecReport().Labels()) {
+			if !s.opts.Supports(f) {
+				missing = append(missing, f)
+			}
+		}
+		if len(missing) > 0 {
+			ginkgo.Skip("NOT_SUPPORTED: the target does not declare " + featureNames(missing))
+		}
+	})
+
+	for _, group := range groupByFeatures(s.defs) {
+		labels := make([]string, len(group.features))
+		for i, f := range group.features {
+			labels[i] = FeatureLabel(f)
+		}
+		defs := group.defs
+		ginkgo.Describe(group.title, ginkgo.Label(labels...), func() {
+			for _, d := range defs {
+				args := []any{ginkgo.Label(idLabelPrefix + d.id), ginkgo.SpecTimeout(s.opts.Timeouts.Spec.D())}
+				if d.serial {
+					args = append(args, ginkgo.Serial)
+				}
+				args = append(args, func(ctx ginkgo.SpecContext) { d.body(s.newT(ctx, d.id)) })
+				ginkgo.It(d.text, args...)
+			}
+		})
+	}
+
+	ginkgo.ReportAfterSuite("workbinkit conformance report", s.report)
+}
+
+type specGroup struct {
+	title    string
+	features []Feature
+	defs     []specDef
+}
+
+// groupByFeatures puts specs with the same feature set into one container, in order of
+// first appearance.
+func groupByFeatures(defs []specDef) []specGroup {
+	var out []specGroup
+	index := map[string]int{}
+	for _, d := range defs {
+		key := featureNames(d.features)
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, specGroup{title: "[" + key + "]", features: d.features})
+		}
+		out[i].defs = append(out[i].defs, d)
+	}
+	return out
+}
+
+// ---- setup ----
+
+// TargetInfo is what the suite's setup learns about the target, handed from process 1 to
+// every process of a parallel run.
+type TargetInfo struct {
+	Users map[Role]UserInfo `json:"users"`
+	// Problems says why a role cannot be used (its specs fail with it).
+	Problems map[Role]string `json:"problems"`
+	// Workbins by name: agent, agentPlace, agent2, agentGroup, placeGroup.
+	Workbins map[string]WorkbinRef `json:"workbins"`
+}
+
+// UserInfo is a user as GET /api/v2/me gave it.
+type UserInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (i *TargetInfo) userID(r Role) string { return i.Users[r].ID }
+
+// Names of TargetInfo.Workbins.
+const (
+	wbAgent      = "agent"
+	wbAgentPlace = "agentPlace"
+	wbAgent2     = "agent2"
+	wbAgentGroup = "agentGroup"
+	wbPlaceGroup = "placeGroup"
+)
+
+// workbin returns a discovered workbin (an empty ID when there is none).
+func (i *TargetInfo) workbin(name string) WorkbinRef { return i.Workbins[name] }
+
+// discoverOnce runs on process 1: it logs every needed user in and finds the workbins.
+func (s *Suite) discoverOnce(ctx ginkgo.SpecContext) []byte {
+	info, err := s.discover(ctx)
+	if err != nil {
+		ginkgo.AddReportEntry("HTTP exchanges (masked)", s.setupLog.dump(s.mask), ginkgo.ReportEntryVisibilityFailureOrVerbose)
+		ginkgo.Fail(s.mask.String(err.Error()))
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		ginkgo.Fail("conformance: encoding the target info: " + err.Error())
+	}
+	return b
+}
+
+// setUp runs on every process with process 1's findings.
+func (s *Suite) setUp(_ ginkgo.SpecContext, data []byte) {
+	if err := json.Unmarshal(data, &s.info); err != nil {
+		ginkgo.Fail("conformance: decoding the target info: " + err.Error())
+	}
+	cfg, _ := ginkgo.GinkgoConfiguration()
+	total := max(cfg.ParallelTotal, 1)
+	s.prov = newProvisioner(&s.opts, ginkgo.GinkgoParallelProcess(), total)
+	ginkgo.AddReportEntry("target", fmt.Sprintf("%s (%s mode, %s provisioning, process %d of %d)", s.mask.String(s.opts.Target), s.opts.Mode(), s.opts.Provisioning.Mode, ginkgo.GinkgoParallelProcess(), total), ginkgo.ReportEntryVisibilityNever)
+}
+
+func (s *Suite) neededRoles() []Role {
+	roles := []Role{RoleAgent, RoleAgent2}
+	if s.opts.Supports(FeatureSupervisor) {
+		roles = append(roles, RoleSupervisor)
+	}
+	if s.opts.Supports(FeatureMultimediaGate) {
+		roles = append(roles, RoleNoMultimedia)
+	}
+	return roles
+}
+
+func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
+	info := TargetInfo{Users: map[Role]UserInfo{}, Problems: map[Role]string{}, Workbins: map[string]WorkbinRef{}}
+	ua := fmt.Sprintf("workbinkit-conformance/%s setup", SuiteVersion)
+	sessions := map[Role]*Session{}
+	for _, r := range s.neededRoles() {
+		creds := *s.opts.Users.Credentials(r)
+		sess := s.tg.newSession(r, creds, ua, s.setupLog)
+		ex, user := sess.Login(ctx)
+		switch {
+		case ex.Err != nil:
+			info.Problems[r] = fmt.Sprintf("cannot reach the target as %s: %v", r, ex.Err)
+		case ex.Status != http.StatusOK || user == nil:
+			info.Problems[r] = fmt.Sprintf("GET /api/v2/me as %s (user %s) answered HTTP %d: check users.%s", r, creds.User, ex.Status, r)
+		default:
+			name, _ := user["userName"].(string)
+			info.Users[r] = UserInfo{ID: sess.UserID(), Name: name}
+			sessions[r] = sess
+		}
+	}
+	if p := info.Problems[RoleAgent]; p != "" {
+		return info, fmt.Errorf("conformance: %s", p)
+	}
+	for _, o := range []struct {
+		role          Role
+		configured    string
+		agent, place  string
+		label         string
+		discoverPlace bool
+	}{
+		{RoleAgent, s.opts.Workbins.Agent, wbAgent, wbAgentPlace, "agent's workbin", true},
+		{RoleAgent2, s.opts.Workbins.Agent2, wbAgent2, "", "agent2's workbin", false},
+	} {
+		sess := sessions[o.role]
+		if sess == nil {
+			continue
+		}
+		agentWB, placeWB, err := s.findWorkbins(ctx, sess)
+		if err != nil && o.configured == "" {
+			if o.role == RoleAgent {
+				return info, err
+			}
+			info.Problems[o.role] = err.Error()
+			continue
+		}
+		id := o.configured
+		if id == "" {
+			id = agentWB
+		}
+		if id == "" && o.role == RoleAgent {
+			return info, fmt.Errorf("conformance: GET /api/v2/me/workbins?fields=* lists no workbin of type Agent for %s; set workbins.agent", o.role)
+		}
+		info.Workbins[o.agent] = WorkbinRef{ID: id, Owner: o.role, Label: o.label + " " + id}
+		if o.discoverPlace {
+			if s.opts.Workbins.AgentPlace != "" {
+				placeWB = s.opts.Workbins.AgentPlace
+			}
+			if placeWB != "" {
+				info.Workbins[o.place] = WorkbinRef{ID: placeWB, Owner: o.role, Label: string(o.role) + "'s place workbin " + placeWB}
+			}
+		}
+	}
+	if g := s.opts.Workbins.AgentGroup; g.Workbin != "" {
+		info.Workbins[wbAgentGroup] = WorkbinRef{ID: g.Workbin, Owner: RoleAgent, Param: spec.ParamAgentGroup, Group: g.Group, Label: "AgentGroup workbin " + g.Workbin + " of " + g.Group}
+	}
+	if g := s.opts.Workbins.PlaceGroup; g.Workbin != "" {
+		info.Workbins[wbPlaceGroup] = WorkbinRef{ID: g.Workbin, Owner: RoleAgent, Param: spec.ParamPlaceGroup, Group: g.Group, Label: "PlaceGroup workbin " + g.Workbin + " of " + g.Group}
+	}
+	return info, nil
+}
+
+// findWorkbins returns the first Agent and Place workbins GET /api/v2/me/workbins?fields=*
+// lists for the session's user.
+func (s *Suite) findWorkbins(ctx context.Context, sess *Session) (agent, place string, err error) {
+	ex := sess.Do(ctx, http.MethodGet, spec.BasePath+"/me/workbins", nil, query(spec.ParamFields, "*"))
+	if ex.Err != nil {
+		return "", "", fmt.Errorf("conformance: listing the workbins of %s: %w", sess.role, ex.Err)
+	}
+	if ex.Status != http.StatusOK {
+		return "", "", fmt.Errorf("conformance: GET /api/v2/me/workbins?fields=* as %s answered HTTP %d", sess.role, ex.Status)
+	}
+	list, _ := ex.JSON()[spec.FieldWorkbins].([]any)
+	for _, x := range list {
+		wb, _ := x.(map[string]any)
+		id, _ := wb[spec.FieldID].(string)
+		switch typ, _ := wb["type"].(string); {
+		case typ == spec.WorkbinAgent && agent == "":
+			agent = id
+		case typ == spec.WorkbinPlace && place == "":
+			place = id
+		}
+	}
+	return agent, place, nil
+}
+
+// ---- the report ----
+
+func (s *Suite) report(r ginkgo.Report) {
+	rep := buildReport(reportInput{
+		opts: &s.opts, mask: s.mask, meta: s.metaByID(), specs: r.SpecReports,
+		seed: r.SuiteConfig.RandomSeed, filter: r.SuiteConfig.LabelFilter, finished: r.EndTime,
+	})
+	if err := rep.Write(s.opts.Reports); err != nil {
+		ginkgo.Fail(err.Error())
+	}
+	var written []string
+	for _, p := range []string{s.opts.Reports.JSON, s.opts.Reports.Markdown} {
+		if p != "" {
+			written = append(written, p)
+		}
+	}
+	if len(written) > 0 {
+		fmt.Fprintf(ginkgo.GinkgoWriter, "conformance report: %s: %s\n", rep.Result, slices.Concat(written))
+	}
+}
+
+func (s *Suite) metaByID() map[string]specMeta {
+	out := make(map[string]specMeta, len(s.defs))
+	for _, d := range s.defs {
+		out[d.id] = specMeta{ID: d.id, Text: d.text, Features: d.features, Variant: d.variant}
+	}
+	return out
+}
+
+// reportOf is for tests: classification without Ginkgo's run.
+func reportOf(o *Options, specs types.SpecReports) *Report {
+	return buildReport(reportInput{opts: o, mask: maskerFor(o), meta: map[string]specMeta{}, specs: specs, finished: time.Unix(0, 0)})
+}
