@@ -80,8 +80,9 @@ conformance-binary: ## build bin/conformance.test, the suite as one binary takin
 FUZZTIME     ?= 30s
 FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply \
                 ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
-FUZZ_TARGETS += ./mockserver/state:FuzzCommands
+FUZZ_TARGETS += ./mockserver/state:FuzzCommands ./mockserver/state:FuzzWithMembers
 FUZZ_TARGETS += ./mockserver:FuzzRequest
+FUZZ_TARGETS += ./spec:FuzzRouteTable
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)

@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -117,7 +116,7 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 		return reply
 	}
 
-	route, err := s.contract.ValidateRequest(r.Context(), r)
+	route, err := s.contract.ValidateRequestBytes(r.Context(), r, c.body)
 	c.route = route
 	switch {
 	case errors.Is(err, spec.ErrNoRoute):
@@ -134,7 +133,7 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 		return errorReply(code, "%s", msg)
 	}
 	if len(c.body) > 0 {
-		c.fields = decodeBody(c.body)
+		c.fields = decodeBody(c.body, route.Body)
 		c.op = c.fields.str(spec.FieldOperationName)
 		if opts.Strict {
 			s.strictCheck(c)
@@ -170,7 +169,7 @@ func isModifying(method string) bool {
 }
 
 // readBody reads a modifying request's body within spec.MaxBodyBytes (else 413 /
-// statusCode 10, D3) and puts it back for validation; other requests' bodies are ignored.
+// statusCode 10, D3) into c.body, for validation; other requests' bodies are ignored.
 func (s *Server) readBody(w http.ResponseWriter, c *apiCall) (apiReply, bool) {
 	r := c.r
 	if !isModifying(r.Method) {
@@ -185,7 +184,7 @@ func (s *Server) readBody(w http.ResponseWriter, c *apiCall) (apiReply, bool) {
 	if r.ContentLength > spec.MaxBodyBytes {
 		return tooLarge()
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, spec.MaxBodyBytes))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, spec.MaxBodyBytes), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -194,8 +193,29 @@ func (s *Server) readBody(w http.ResponseWriter, c *apiCall) (apiReply, bool) {
 		return errorReply(spec.StatusInvalidInput, "Cannot read the request body: %v", err), false
 	}
 	c.body = body
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	return apiReply{}, true
+}
+
+// readAll is io.ReadAll with room for a body of the declared length from the start (most
+// bodies are a few dozen bytes; io.ReadAll starts at 512).
+func readAll(r io.Reader, length int64) ([]byte, error) {
+	if length <= 0 || length > spec.MaxBodyBytes {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, length+1) // +1: the end is seen without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // a body longer than declared: grow as io.ReadAll does
+		}
+	}
 }
 
 func faultOperation(c *apiCall) string {

@@ -140,27 +140,30 @@ func dropMember(body []byte, key string) []byte {
 }
 
 // body is a decoded request body: its members by name (the spec.Field* constants).
-type body map[string]json.RawMessage
+type body map[string]any
 
-func decodeBody(raw []byte) body {
-	m, _ := members(raw)
+// decodeBody decodes a request body that passed validation: the value the validator
+// decoded (spec.Route.Body) when raw is one JSON value, as json.Unmarshal would decode it;
+// otherwise raw is decoded here (and data after the value makes it nil, as before).
+func decodeBody(raw []byte, validated any) body {
+	if m, ok := validated.(map[string]any); ok && json.Valid(raw) {
+		return m
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil
+	}
 	return m
 }
 
 // str reads a string member ("" if absent or not a string).
 func (b body) str(key string) string {
-	var s string
-	if v, ok := b[key]; ok && json.Unmarshal(v, &s) == nil {
-		return s
-	}
-	return ""
+	s, _ := b[key].(string)
+	return s
 }
 
 // boolean reads a boolean member (false if absent or not a boolean).
 func (b body) boolean(key string) bool {
-	var x bool
-	if v, ok := b[key]; ok && json.Unmarshal(v, &x) == nil {
-		return x
-	}
-	return false
+	x, _ := b[key].(bool)
+	return x
 }

@@ -14,8 +14,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
 // The contract files, as they are in this directory.
@@ -38,7 +36,7 @@ func Files() fs.FS { return contractFiles }
 // read-only and safe for concurrent use.
 type Contract struct {
 	doc     *openapi3.T
-	router  routers.Router
+	routes  *routeTable
 	schemas *SchemaSet
 	// kinSchemas maps a schema file name to the same schema as loaded through openapi.yaml.
 	kinSchemas map[string]*openapi3.Schema
@@ -79,7 +77,10 @@ func LoadFS(fsys fs.FS) (*Contract, error) {
 	if errs := c.lintExamples(); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	c.router, err = gorillamux.NewRouter(doc)
+	if err := checkSecurity(doc); err != nil {
+		return nil, err
+	}
+	c.routes, err = newRouteTable(doc)
 	if err != nil {
 		return nil, &FileError{File: OpenAPIFile, Pointer: "/paths", Err: err}
 	}
@@ -88,6 +89,7 @@ func LoadFS(fsys fs.FS) (*Contract, error) {
 		IncludeResponseStatus: true, // an undocumented status is a fault
 		SkipSettingDefaults:   true, // never write schema defaults into the request
 		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+		KeepValidatedValue:    true, // Route.Body: callers need not decode the body again
 	}
 	return c, nil
 }

@@ -33,6 +33,12 @@ type Route struct {
 	// PathParams holds the path parameters by name (workbinId, userId, mediaType), decoded
 	// (a%2Fb is a/b).
 	PathParams map[string]string
+	// Body is the request body as the validator decoded it (a JSON object is a
+	// map[string]any, numbers are json.Number) when ValidateRequest found the request valid;
+	// nil otherwise and without a body. It is shared: treat it as read-only. The JSON
+	// decoder reads the first value of the body only; a caller that must refuse trailing
+	// data checks the bytes (json.Valid).
+	Body any
 
 	route     *routers.Route
 	info      *opInfo
@@ -52,6 +58,13 @@ func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route
 	if err != nil {
 		return nil, err
 	}
+	return c.ValidateRequestBytes(ctx, r, body)
+}
+
+// ValidateRequestBytes is ValidateRequest for a request whose body the caller has read
+// already (for instance within a size limit): body is what it held, nil for none. r.Body is
+// left reading body.
+func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, body []byte) (*Route, error) {
 	restoreBody(r, body)
 	defer restoreBody(r, body)
 
@@ -62,27 +75,40 @@ func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	issues := requestIssues(openapi3filter.ValidateRequest(ctx, in))
 	issues = append(issues, exclusiveIssues(rt.info, r)...)
-	return rt, invalid(issues)
+	if len(issues) > 0 {
+		return rt, invalid(issues)
+	}
+	// Options.KeepValidatedValue: the body the validator decoded, so that the caller
+	// need not decode it again.
+	if vb, ok := r.Body.(interface{ ValidatedValue() any }); ok {
+		rt.Body = vb.ValidatedValue()
+	}
+	return rt, nil
 }
 
 func (c *Contract) findRoute(r *http.Request) (*Route, error) {
-	route, params, err := c.router.FindRoute(r)
-	switch {
-	case errors.Is(err, routers.ErrMethodNotAllowed):
-		return nil, fmt.Errorf("%w: %s %s", ErrMethodNotAllowed, r.Method, r.URL.Path)
-	case err != nil:
-		return nil, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path)
+	route, op, params, err := c.routes.find(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s %s", err, r.Method, r.URL.Path)
 	}
-	info := c.ops[route.Operation]
+	info := c.ops[op]
 	if info == nil {
 		return nil, fmt.Errorf("%w: %s %s", ErrNoRoute, r.Method, r.URL.Path)
 	}
-	decoded := make(map[string]string, len(params))
-	for k, v := range params {
-		if d, err := url.PathUnescape(v); err == nil {
-			v = d
+	decoded := params // shared when no value is escaped: openapi3filter only reads it
+	for _, v := range params {
+		if strings.IndexByte(v, '%') >= 0 {
+			decoded = make(map[string]string, len(params))
+			break
 		}
-		decoded[k] = v
+	}
+	if len(params) > 0 && len(decoded) == 0 {
+		for k, v := range params {
+			if d, err := url.PathUnescape(v); err == nil {
+				v = d
+			}
+			decoded[k] = v
+		}
 	}
 	return &Route{OperationID: info.id, Method: r.Method, Path: info.path, PathParams: decoded, route: route, info: info, rawParams: params}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -133,6 +134,37 @@ func TestValidateRequestRouting(t *testing.T) {
 	}
 }
 
+func TestValidateRequestBody(t *testing.T) {
+	c := loadT(t)
+	const wb = "/api/v2/workbins/w"
+	for _, tc := range []struct {
+		name, method, target, body string
+		want                       any
+	}{
+		{"valid pull", "POST", wb, `{"operationName":"PullChat","id":"x","nickname":"M\u00e9","id":"y"}`,
+			map[string]any{"operationName": "PullChat", "id": "y", "nickname": "Mé"}},
+		{"valid add", "POST", wb, `{"operationName":"AddWorkitem","id":"x","saveLAR":true}`,
+			map[string]any{"operationName": "AddWorkitem", "id": "x", "saveLAR": true}},
+		{"invalid body", "POST", wb, `{"operationName":"PullWorkitem"}`, nil},
+		{"invalid parameter", "POST", "/api/v2/me/workbins/w?agentGroup=a&placeGroup=b", `{"operationName":"PullWorkitem","id":"x"}`, nil},
+		{"no body", "GET", wb, ``, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ct := "application/json"
+			if tc.body == "" {
+				ct = ""
+			}
+			rt, _ := c.ValidateRequest(context.Background(), newRequest(tc.method, tc.target, ct, tc.body))
+			if rt == nil {
+				t.Fatal("no route")
+			}
+			if !reflect.DeepEqual(rt.Body, tc.want) {
+				t.Fatalf("Body = %#v, want %#v", rt.Body, tc.want)
+			}
+		})
+	}
+}
+
 func TestValidateRequestLeavesBodyReadable(t *testing.T) {
 	c := loadT(t)
 	body := `{"operationName":"PullWorkitem","id":"02F0ASAK8EAFA00W"}`
@@ -149,6 +181,19 @@ func TestValidateRequestLeavesBodyReadable(t *testing.T) {
 		}
 		if got, _ := io.ReadAll(again); string(got) != b {
 			t.Errorf("GetBody gives %q", got)
+		}
+	}
+	// ValidateRequestBytes judges the bytes it is given (r.Body is not read) and leaves
+	// r.Body reading them.
+	for _, b := range []string{body, `{"operationName":"PullWorkitem"}`} {
+		r := newRequest("POST", "/api/v2/workbins/w", "application/json", "")
+		r.Body = io.NopCloser(errReader{})
+		_, err := c.ValidateRequestBytes(context.Background(), r, []byte(b))
+		if (err == nil) != (b == body) {
+			t.Errorf("ValidateRequestBytes(%s): %v", b, err)
+		}
+		if got, err := io.ReadAll(r.Body); err != nil || string(got) != b {
+			t.Errorf("body after ValidateRequestBytes %q, %v; want %q", got, err, b)
 		}
 	}
 	// A body that cannot be read is an error, not a panic; nothing is routed.
