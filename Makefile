@@ -50,8 +50,11 @@ bench-bayeux: $(NODE_STAMP) ## benchmark the Bayeux server against faye 1.4.3 (1
 	$(GO) run ./bayeux/internal/bayeuxbench $(BENCH_BAYEUX_FLAGS)
 
 .PHONY: mock
+# The mock runs as its own binary rather than under `go run`: `go run` dies on SIGTERM and leaves
+# its child running, and answers 1 for a mock that stopped cleanly on SIGINT.
 mock: ## run the mock server with the built-in fixtures (more flags: make mock MOCK_ARGS="--help")
-	$(GO) run ./cmd/workbinkit mock $(MOCK_ARGS)
+	$(GO) build -o $(CURDIR)/bin/workbinkit ./cmd/workbinkit
+	exec $(CURDIR)/bin/workbinkit mock $(MOCK_ARGS)
 
 .PHONY: bench-mock
 bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, start-up, idle CometD heap
