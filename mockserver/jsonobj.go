@@ -143,10 +143,9 @@ func dropMember(body []byte, key string) []byte {
 type body map[string]any
 
 // decodeBody decodes a request body that passed validation: the value the validator
-// decoded (spec.Route.Body) when raw is one JSON value, as json.Unmarshal would decode it;
-// otherwise raw is decoded here (and data after the value makes it nil, as before).
+// decoded (spec.Route.Body), or raw decoded here when the validator kept none.
 func decodeBody(raw []byte, validated any) body {
-	if m, ok := validated.(map[string]any); ok && json.Valid(raw) {
+	if m, ok := validated.(map[string]any); ok {
 		return m
 	}
 	var m map[string]any

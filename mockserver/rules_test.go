@@ -114,9 +114,7 @@ func TestErrorReplies(t *testing.T) {
 		{"operation not on this URL", "POST", wb, `{"operationName":"RequestAgentStats"}`, "", 400, 2, "operationName"},
 		{"operationName not a string", "POST", wb, `{"operationName":7,"id":"x"}`, "", 400, 2, "operationName"},
 		{"malformed JSON", "POST", wb, `{"operationName":`, "", 400, 10, "JSON"},
-		// The validator decodes the first JSON value only; the mock does not take the rest for
-		// a body, so the request names no operation.
-		{"data after the JSON body", "POST", wb, `{"operationName":"PullWorkitem","id":"` + seedWorkitem + `"} {}`, "", 400, 2, "operationName"},
+		{"data after the JSON body", "POST", wb, `{"operationName":"PullWorkitem","id":"` + seedWorkitem + `"} {}`, "", 400, 10, "data after"},
 		{"not an object", "POST", wb, `[1,2]`, "", 400, 10, ""},
 		{"id of the wrong type", "POST", wb, `{"operationName":"PullWorkitem","id":5}`, "", 400, 10, "id"},
 		{"id too long", "POST", wb, `{"operationName":"PullWorkitem","id":"` + strings.Repeat("x", 256) + `"}`, "", 400, 10, "maxLength"},

@@ -3,9 +3,11 @@ package spec
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -35,9 +37,8 @@ type Route struct {
 	PathParams map[string]string
 	// Body is the request body as the validator decoded it (a JSON object is a
 	// map[string]any, numbers are json.Number) when ValidateRequest found the request valid;
-	// nil otherwise and without a body. It is shared: treat it as read-only. The JSON
-	// decoder reads the first value of the body only; a caller that must refuse trailing
-	// data checks the bytes (json.Valid).
+	// nil otherwise and without a body. It is shared: treat it as read-only. A body with
+	// data after its JSON value is invalid (RuleSyntax).
 	Body any
 
 	route     *routers.Route
@@ -75,6 +76,9 @@ func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, bo
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	issues := requestIssues(openapi3filter.ValidateRequest(ctx, in))
 	issues = append(issues, exclusiveIssues(rt.info, r)...)
+	if len(issues) == 0 {
+		issues = trailingDataIssues("request body", r.Header.Get("Content-Type"), body)
+	}
 	if len(issues) > 0 {
 		return rt, invalid(issues)
 	}
@@ -120,10 +124,7 @@ func (c *Contract) ValidateResponse(ctx context.Context, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: h, Options: c.opts}
-	out.SetBodyBytes(body)
-	return invalid(responseIssues(openapi3filter.ValidateResponse(ctx, out)))
+	return c.ValidateResponseFor(ctx, rt, r, status, h, body)
 }
 
 // ValidateResponseFor is ValidateResponse for a request whose Route ValidateRequest already
@@ -135,7 +136,28 @@ func (c *Contract) ValidateResponseFor(ctx context.Context, rt *Route, r *http.R
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: h, Options: c.opts}
 	out.SetBodyBytes(body)
-	return invalid(responseIssues(openapi3filter.ValidateResponse(ctx, out)))
+	issues := responseIssues(openapi3filter.ValidateResponse(ctx, out))
+	if len(issues) == 0 {
+		issues = trailingDataIssues("response body", h.Get("Content-Type"), body)
+	}
+	return invalid(issues)
+}
+
+// trailingDataIssues reports a JSON body that is more than one JSON value: openapi3filter
+// decodes the first value and ignores the rest.
+func trailingDataIssues(where, contentType string, body []byte) []Issue {
+	if len(body) == 0 || json.Valid(body) {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	_, err = decodeJSON(body)
+	if err == nil {
+		return nil
+	}
+	return []Issue{{Where: where, Rule: RuleSyntax, Message: err.Error()}}
 }
 
 func bufferBody(r *http.Request) ([]byte, error) {
