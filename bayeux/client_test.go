@@ -584,6 +584,89 @@ func TestClientOnMessageMayCallClient(t *testing.T) {
 	s.next(t, MetaConnect)
 }
 
+// clientTestSubscribeFromOnMessage returns an OnMessage that, on the first event on
+// trigger, subscribes c to channel and sends the result on the returned channel.
+func clientTestSubscribeFromOnMessage(t *testing.T, c **Client, trigger, channel string) (func(Message), <-chan error) {
+	res := make(chan error, 1)
+	var once sync.Once
+	return func(m Message) {
+		if m.Channel != trigger {
+			return
+		}
+		once.Do(func() { res <- (*c).Subscribe(t.Context(), channel) })
+	}, res
+}
+
+func TestClientOnMessageMaySubscribeFromASubscribeReply(t *testing.T) {
+	// The server piggybacks queued events on any reply: one that rides in a subscribe
+	// reply reaches OnMessage, which may subscribe in turn.
+	s := newClientScript(t)
+	var c *Client
+	onMessage, inner := clientTestSubscribeFromOnMessage(t, &c, "/a", "/from-callback")
+	c = NewClient(s.url(), ClientOptions{Clock: newClientFakeClock(), OnMessage: onMessage})
+	clientTestHandshake(t, s, c, "cid1", nil)
+
+	outer := clientTestAsync(func() error { return c.Subscribe(t.Context(), "/a") })
+	q := s.next(t, MetaSubscribe)
+	q.respond(t, clientTestOK(q.Msgs[0]), clientTestEvent("/a", "1"))
+	q = s.next(t, MetaSubscribe)
+	if got := clientTestSubs(q.Msgs); got != "cid1:/from-callback" {
+		t.Errorf("subscribe from OnMessage = %s", got)
+	}
+	clientTestOKAll(t, q)
+	if err := clientTestResult(t, inner); err != nil {
+		t.Errorf("Subscribe from OnMessage: %v", err)
+	}
+	if err := clientTestResult(t, outer); err != nil {
+		t.Errorf("Subscribe: %v", err)
+	}
+	if got := c.Subscriptions(); !slices.Equal(got, []string{"/a", "/from-callback"}) {
+		t.Errorf("Subscriptions() = %v", got)
+	}
+}
+
+func TestClientOnMessageMaySubscribeDuringRehandshake(t *testing.T) {
+	// Run re-handshakes and re-subscribes; an event in the re-subscribe reply reaches
+	// OnMessage, which subscribes to something new in the new session.
+	s := newClientScript(t)
+	var c *Client
+	onMessage, inner := clientTestSubscribeFromOnMessage(t, &c, "/a", "/from-callback")
+	c = NewClient(s.url(), ClientOptions{Clock: newClientFakeClock(), OnMessage: onMessage})
+	clientTestHandshake(t, s, c, "cid1", nil)
+	res := clientTestAsync(func() error { return c.Subscribe(t.Context(), "/a") })
+	clientTestOKAll(t, s.next(t, MetaSubscribe))
+	if err := clientTestResult(t, res); err != nil {
+		t.Fatal(err)
+	}
+
+	run, _ := clientTestRun(t, c)
+	q := s.next(t, MetaConnect)
+	q.respond(t, clientTestFail(q.Msgs[0], "402::Unknown client", &Advice{Reconnect: ReconnectHandshake, Interval: new(int64(0))}))
+	q = s.next(t, MetaHandshake)
+	q.respond(t, clientTestHandshakeOK(q.Msgs[0], "cid2", nil))
+	q = s.next(t, MetaSubscribe)
+	if got := clientTestSubs(q.Msgs); got != "cid2:/a" {
+		t.Errorf("resubscribe = %s", got)
+	}
+	q.respond(t, clientTestOK(q.Msgs[0]), clientTestEvent("/a", "1"))
+	q = s.next(t, MetaSubscribe)
+	if got := clientTestSubs(q.Msgs); got != "cid2:/from-callback" {
+		t.Errorf("subscribe from OnMessage = %s", got)
+	}
+	clientTestOKAll(t, q)
+	if err := clientTestResult(t, inner); err != nil {
+		t.Errorf("Subscribe from OnMessage: %v", err)
+	}
+	if q := s.next(t, MetaConnect); q.Msgs[0].ClientID != "cid2" {
+		t.Errorf("connect after re-handshake = %+v", q.Msgs[0])
+	}
+	select {
+	case err := <-run:
+		t.Fatalf("Run stopped: %v", err)
+	default:
+	}
+}
+
 func TestClientSlowConsumerDoesNotBlock(t *testing.T) {
 	s := newClientScript(t)
 	c := NewClient(s.url(), ClientOptions{Clock: newClientFakeClock(), MessageBuffer: 2})
