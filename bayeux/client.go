@@ -276,7 +276,8 @@ func (c *Client) offer(ch chan Message, m Message) {
 // If the client already had subscriptions (from an earlier session), it subscribes to
 // them again in the new session; if the server refuses some, the session stays open and
 // the refusals are returned; if the re-subscription fails altogether, the session is
-// dropped and the error returned.
+// dropped and the error returned. Run may be running: the outcome of the connect it holds
+// for the old session is then ignored, and it connects the new one.
 func (c *Client) Handshake(ctx context.Context) error {
 	return c.withSession(ctx, func(ev *heldEvents) error {
 		denied, err := c.open(ctx, ev)
@@ -323,12 +324,13 @@ func (c *Client) withSession(ctx context.Context, f func(ev *heldEvents) error) 
 // lists the subscriptions the server refused. If the re-subscription fails altogether,
 // the new session is dropped and err says why. Called with sess held.
 func (c *Client) open(ctx context.Context, ev *heldEvents) (denied, err error) {
-	if _, err := c.handshake(ctx, ev); err != nil {
+	id, err := c.handshake(ctx, ev)
+	if err != nil {
 		return nil, err
 	}
 	denied, fatal := c.resubscribe(ctx, ev)
 	if fatal != nil {
-		c.dropSession()
+		c.dropSession(id)
 		return nil, fatal
 	}
 	return denied, nil
@@ -697,25 +699,35 @@ func (c *Client) connect(ctx context.Context) (time.Duration, error) {
 	}
 	msg = c.build(msg)
 	replies, _, err := c.exchange(ctx, []Message{msg}, adv.timeout+c.opts.NetworkDelay)
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, nil
-		}
-		c.setConnected(false)
-		delay := c.failureDelay()
-		c.log.Warn("bayeux: connect failed, retrying", "err", err, "delay", delay)
-		return delay, nil
+	if err != nil && ctx.Err() != nil {
+		return 0, nil
 	}
-	c.dispatch(replies)
-	reply := clientFindReplies(replies, []Message{msg})[0]
+	var reply *Message
+	if err == nil {
+		// Events are delivered even if the session changed meanwhile: they were sent.
+		c.dispatch(replies)
+		reply = clientFindReplies(replies, []Message{msg})[0]
+	}
+	c.mu.Lock()
+	if c.clientID != id {
+		// Handshake replaced the session while this connect was out: its outcome (a late
+		// 402 for the old session, say) says nothing about the new one.
+		c.mu.Unlock()
+		c.log.Debug("bayeux: outcome of an earlier session's connect ignored", "clientId", id)
+		return 0, nil
+	}
 	if reply == nil {
-		c.setConnected(false)
+		c.connected = false
+		c.mu.Unlock()
 		delay := c.failureDelay()
-		c.log.Warn("bayeux: connect reply missing, retrying", "delay", delay)
+		if err != nil {
+			c.log.Warn("bayeux: connect failed, retrying", "err", err, "delay", delay)
+		} else {
+			c.log.Warn("bayeux: connect reply missing, retrying", "delay", delay)
+		}
 		return delay, nil
 	}
 	var berr *Error
-	c.mu.Lock()
 	c.applyAdvice(reply.Advice)
 	adv = c.advice
 	if reply.IsSuccessful() {
@@ -734,7 +746,7 @@ func (c *Client) connect(ctx context.Context) (time.Duration, error) {
 		}
 		return 0, ErrReconnectNone
 	case adv.reconnect == ReconnectHandshake:
-		c.dropSession()
+		c.dropSession(id)
 		if first {
 			// No connect has worked since the last handshake: back off before the next.
 			delay := c.failureDelay()
@@ -784,15 +796,12 @@ func (c *Client) interval() time.Duration {
 	return c.advice.interval
 }
 
-func (c *Client) setConnected(v bool) {
+// dropSession forgets session id, unless another session has replaced it already.
+func (c *Client) dropSession(id string) {
 	c.mu.Lock()
-	c.connected = v
-	c.mu.Unlock()
-}
-
-func (c *Client) dropSession() {
-	c.mu.Lock()
-	c.clientID, c.connected = "", false
+	if c.clientID == id {
+		c.clientID, c.connected = "", false
+	}
 	c.mu.Unlock()
 }
 

@@ -333,6 +333,38 @@ func clientTestSubs(msgs []Message) string {
 	return strings.Join(out, ",")
 }
 
+func TestClientIgnoresConnectReplyOfAnEarlierSession(t *testing.T) {
+	// Handshake while Run holds a connect of the old session: when that connect ends in a
+	// late 402 (the server expired the old session), the new session must survive.
+	s := newClientScript(t)
+	c := NewClient(s.url(), ClientOptions{Clock: newClientFakeClock()})
+	clientTestHandshake(t, s, c, "cid1", nil)
+	run, _ := clientTestRun(t, c)
+	clientTestOKAll(t, s.next(t, MetaConnect))
+	held := s.next(t, MetaConnect)
+	if held.Msgs[0].ClientID != "cid1" {
+		t.Fatalf("held connect = %+v", held.Msgs[0])
+	}
+
+	clientTestHandshake(t, s, c, "cid2", nil)
+	held.respond(t, clientTestFail(held.Msgs[0], "402::Unknown client", &Advice{Reconnect: ReconnectHandshake, Interval: new(int64(0))}))
+
+	q := s.next(t, MetaConnect)
+	if m := q.Msgs[0]; m.ClientID != "cid2" || m.Advice == nil || m.Advice.Timeout == nil || *m.Advice.Timeout != 0 {
+		t.Errorf("connect after the stale 402 = %+v, want the first connect of cid2", m)
+	}
+	if id := c.ClientID(); id != "cid2" {
+		t.Errorf("ClientID() = %q after a 402 for cid1, want cid2", id)
+	}
+	clientTestOKAll(t, q)
+	s.next(t, MetaConnect)
+	select {
+	case err := <-run:
+		t.Fatalf("Run stopped: %v", err)
+	default:
+	}
+}
+
 func TestClientRehandshakeBacksOffWhenNewSessionFails(t *testing.T) {
 	// A server that refuses every new session at once must not be hammered.
 	s := newClientScript(t)
