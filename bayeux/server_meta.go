@@ -37,6 +37,9 @@ type heldConnect struct {
 	sess    *serverSession
 	reply   *Message // already in replies; filled in when the connect ends
 	timeout *int64   // advice.timeout sent by the client, in ms
+	// disconnected: a disconnect later in the same batch removed sess, which releases
+	// this connect as it would a held one.
+	disconnected bool
 }
 
 func srvBool(b bool) *bool    { return &b }
@@ -277,6 +280,9 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	case MetaSubscribe, MetaUnsubscribe:
 		return s.subscribe(sess, m)
 	case MetaDisconnect:
+		if b.connect != nil && b.connect.sess == sess {
+			b.connect.disconnected = true
+		}
 		s.removeSession(sess, releaseDisconnect)
 		s.log.Info("bayeux: session disconnected", "session", sess.id)
 		return srvReply(m, &Message{Channel: MetaDisconnect, Successful: srvBool(true)})
@@ -422,6 +428,10 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *srvBatch) {
 	if sess.removed {
 		sess.mu.Unlock()
 		releaseSlot()
+		if hc.disconnected {
+			s.answerReleased(w, b, releaseDisconnect)
+			return
+		}
 		srvSetUnknownClient(reply)
 		s.write(w, b.replies, sess)
 		return

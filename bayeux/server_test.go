@@ -407,6 +407,31 @@ func TestDisconnectReleasesHeldConnect(t *testing.T) {
 	}
 }
 
+func TestDisconnectInTheSameBatchReleasesConnect(t *testing.T) {
+	// The batch's connect is answered after the batch, when the disconnect has removed the
+	// session: it is released by that disconnect (bayeux-cometd.md §1.5), not a 402.
+	for name, advice := range map[string]string{"to hold": ``, "timeout 0": `,"advice":{"timeout":0}`} {
+		t.Run(name, func(t *testing.T) {
+			h := newSrvHarness(t, Options{Timeout: time.Hour})
+			id := h.handshake()
+			r := h.post(fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling","id":"c"%s},`+
+				`{"channel":"/meta/disconnect","clientId":%q,"id":"d"}]`, id, advice, id))
+			if len(r) != 2 || r[0]["channel"] != MetaConnect || r[0]["id"] != "c" || r[1]["channel"] != MetaDisconnect || r[1]["id"] != "d" {
+				t.Fatalf("replies %v", r)
+			}
+			if r[0]["successful"] != true || r[0]["error"] != nil || srvField(r[0], "advice.reconnect") != ReconnectNone {
+				t.Errorf("connect: %v; want successful with advice reconnect none", r[0])
+			}
+			if r[1]["successful"] != true {
+				t.Errorf("disconnect: %v", r[1])
+			}
+			if _, ok := h.srv.Session(id); ok {
+				t.Error("session still there after disconnect")
+			}
+		})
+	}
+}
+
 func TestDuplicateConnectEndsTheOlderWith500(t *testing.T) {
 	h := newSrvHarness(t, Options{Timeout: time.Hour})
 	id := h.handshake()
