@@ -31,6 +31,8 @@ type srvBatch struct {
 	replies []*Message
 	sess    *serverSession // the client whose queued events ride in this reply
 	connect *heldConnect   // the /meta/connect to hold, if any
+	// others are the sessions of further connects, answered with the held one's reply.
+	others []*serverSession
 }
 
 type heldConnect struct {
@@ -89,6 +91,13 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, msgs []Messa
 	}
 	if b.connect != nil {
 		s.hold(w, r, b)
+		// The other connects ended with that reply: their sessions' expiry counts from now.
+		now := s.clock.Now()
+		for _, sess := range b.others {
+			sess.mu.Lock()
+			sess.idleSince = now
+			sess.mu.Unlock()
+		}
 		return
 	}
 	s.write(w, append(b.replies, s.piggyback(b.sess)...), b.sess)
@@ -267,7 +276,13 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	case MetaConnect:
 		reply := srvReply(m, &Message{Channel: MetaConnect})
 		if b.connect != nil {
-			// One connect per request can be held; a second one is answered at once.
+			// One connect per request can be held; a second one is answered at once (with
+			// the batch's reply), and is a connect of its session all the same.
+			now := s.clock.Now()
+			sess.mu.Lock()
+			sess.lastConnect, sess.idleSince = now, now
+			sess.mu.Unlock()
+			b.others = append(b.others, sess)
 			srvSetConnected(reply, s.timings.Load())
 			return reply
 		}

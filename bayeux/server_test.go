@@ -374,6 +374,54 @@ func TestSessionExpiresAfterMaxInterval(t *testing.T) {
 	srvWaitFor(t, "no timer left on the clock", func() bool { return clock.Pending() == 0 })
 }
 
+func TestSecondConnectInABatchKeepsItsSessionAlive(t *testing.T) {
+	// A batch holds one connect; a second one, of another session, is answered with the
+	// batch's reply. It is that session's connect all the same: its expiry counts from the
+	// end of that reply.
+	clock := NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	h := newSrvHarness(t, Options{Clock: clock, MaxInterval: 10 * time.Second, SweepPeriod: time.Second, Timeout: time.Hour})
+	a, b := h.handshake(), h.handshake()
+	batch := func(aAdvice string) string {
+		return fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling","id":"a"%s},`+
+			`{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling","id":"b"}]`, a, aAdvice, b)
+	}
+	alive := func(when string) {
+		t.Helper()
+		if ids := srvSessionIDs(h.srv); !slices.Contains(ids, a) || !slices.Contains(ids, b) {
+			t.Fatalf("%s: sessions %v, want %s and %s", when, ids, a, b)
+		}
+	}
+
+	// Answered at once (the first connect asks for timeout 0).
+	clock.Advance(8 * time.Second)
+	r := h.post(batch(`,"advice":{"timeout":0}`))
+	if len(r) != 2 || r[0]["successful"] != true || r[1]["id"] != "b" || r[1]["successful"] != true {
+		t.Fatalf("replies %v", r)
+	}
+	if si, _ := h.srv.Session(b); !si.LastConnect.Equal(clock.Now()) || !si.IdleSince.Equal(clock.Now()) {
+		t.Errorf("session b: LastConnect %v, IdleSince %v; want both %v", si.LastConnect, si.IdleSince, clock.Now())
+	}
+	clock.Advance(5 * time.Second) // 13 s after b's handshake, 5 s after its connect
+	alive("t=13s")
+
+	// Answered when the held connect of a ends.
+	ch := srvPostAsync(context.Background(), h.client, h.url, batch(``))
+	h.waitHeld(a)
+	clock.Advance(5 * time.Second)
+	if err := h.srv.Deliver(a, "/release", true); err != nil {
+		t.Fatal(err)
+	}
+	if r := srvAwait(t, ch); !reflect.DeepEqual(srvChannels(r.replies), []string{MetaConnect, MetaConnect, "/release"}) {
+		t.Fatalf("held batch: %+v", r)
+	}
+	clock.Advance(8 * time.Second) // 8 s after that reply ended, 13 s after b's connect arrived
+	alive("t=26s")
+	clock.Advance(3 * time.Second)
+	if ids := srvSessionIDs(h.srv); len(ids) != 0 {
+		t.Errorf("t=29s: sessions %v, want none (idle for 11 s)", ids)
+	}
+}
+
 func srvSessionIDs(s *Server) []string {
 	var ids []string
 	for _, si := range s.Sessions() {
