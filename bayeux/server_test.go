@@ -371,7 +371,7 @@ func TestSessionExpiresAfterMaxInterval(t *testing.T) {
 		t.Fatalf("%d sessions left", n)
 	}
 	// The handler stops its timeout timer once its reply is written.
-	srvWaitFor(t, "no timer left on the clock", func() bool { return clock.Pending() == 0 })
+	h.waitFor("no timer left on the clock", func() bool { return clock.Pending() == 0 })
 }
 
 func TestSecondConnectInABatchKeepsItsSessionAlive(t *testing.T) {
@@ -815,7 +815,7 @@ func TestClientGoingAwayReleasesHeldConnect(t *testing.T) {
 	if r := <-ch; r.err == nil {
 		t.Fatalf("cancelled connect returned %+v", r)
 	}
-	srvWaitFor(t, "the held connect to be released", func() bool { return !srvMustSession(t, h.srv, id).ConnectHeld })
+	h.waitFor("the held connect to be released", func() bool { return !srvMustSession(t, h.srv, id).ConnectHeld })
 	h.srv.Publish("/a", "kept")
 	if r := h.post(srvConnect0JSON(id)); len(r) != 2 || r[1]["data"] != "kept" {
 		t.Errorf("next connect: %v", r)
