@@ -276,8 +276,8 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	case MetaConnect:
 		reply := srvReply(m, &Message{Channel: MetaConnect})
 		if b.connect != nil {
-			// One connect per request can be held; a second one is answered at once (with
-			// the batch's reply), and is a connect of its session all the same.
+			// One connect per request can be held; a second one is not held but answered
+			// with the batch's reply, and is a connect of its session all the same.
 			now := s.clock.Now()
 			sess.mu.Lock()
 			sess.lastConnect, sess.idleSince = now, now
