@@ -47,7 +47,9 @@ type ClientOptions struct {
 	// OnMessage, if set, is called with every event (see Messages), in the order of the
 	// reply, on the goroutine that received it (the connect loop, or a caller of
 	// Subscribe/Publish/Send): keep it short, it delays that goroutine. Two replies can be
-	// handled at once, so it must be safe for concurrent calls. It may call the client.
+	// handled at once, so it must be safe for concurrent calls. It may call the client: the
+	// events of a Subscribe, Unsubscribe, Handshake or Disconnect reply are handed over
+	// once that call has released the session.
 	OnMessage func(Message)
 	// Recorder, if set, records every exchange (redacted).
 	Recorder *Recorder
@@ -89,6 +91,7 @@ type Client struct {
 	dropped atomic.Uint64
 	// sess is held while the session changes (handshake and resubscribe, subscribe,
 	// unsubscribe, disconnect), so the set of subscriptions matches what the server was told.
+	// Take it with withSession: events are never dispatched while it is held.
 	sess chan struct{}
 
 	mu        sync.Mutex
@@ -273,39 +276,69 @@ func (c *Client) offer(ch chan Message, m Message) {
 // If the client already had subscriptions (from an earlier session), it subscribes to
 // them again in the new session; if the server refuses some, the session stays open and
 // the refusals are returned; if the re-subscription fails altogether, the session is
-// dropped and the error returned.
+// dropped and the error returned. Run may be running: the outcome of the connect it holds
+// for the old session is then ignored, and it connects the new one.
 func (c *Client) Handshake(ctx context.Context) error {
-	if err := c.lockSession(ctx); err != nil {
-		return err
-	}
-	defer c.unlockSession()
-	if err := c.handshake(ctx); err != nil {
-		return err
-	}
-	denied, fatal := c.resubscribe(ctx)
-	if fatal != nil {
-		c.dropSession()
-		return fatal
-	}
-	if denied != nil {
-		return fmt.Errorf("bayeux: resubscribe: %w", denied)
-	}
-	return nil
+	return c.withSession(ctx, func(ev *heldEvents) error {
+		denied, err := c.open(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if denied != nil {
+			return fmt.Errorf("bayeux: resubscribe: %w", denied)
+		}
+		return nil
+	})
 }
 
-func (c *Client) lockSession(ctx context.Context) error {
+// heldEvents collects the events of the replies received while sess is held.
+type heldEvents []Message
+
+func (e *heldEvents) add(replies []Message) {
+	for i := range replies {
+		if clientIsEvent(&replies[i]) {
+			*e = append(*e, replies[i])
+		}
+	}
+}
+
+// withSession runs f with sess held, then dispatches the events f collected once sess is
+// released: OnMessage may call the client, and Subscribe or Handshake from it would wait
+// for sess forever.
+func (c *Client) withSession(ctx context.Context, f func(ev *heldEvents) error) error {
 	select {
 	case c.sess <- struct{}{}:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	var ev heldEvents
+	err := func() error {
+		defer func() { <-c.sess }()
+		return f(&ev)
+	}()
+	c.dispatch(ev)
+	return err
 }
 
-func (c *Client) unlockSession() { <-c.sess }
+// open handshakes and subscribes the new session to the remembered channels; denied
+// lists the subscriptions the server refused. If the re-subscription fails altogether,
+// the new session is dropped and err says why. Called with sess held.
+func (c *Client) open(ctx context.Context, ev *heldEvents) (denied, err error) {
+	id, err := c.handshake(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	denied, fatal := c.resubscribe(ctx, ev)
+	if fatal != nil {
+		c.dropSession(id)
+		return nil, fatal
+	}
+	return denied, nil
+}
 
-// handshake sends a handshake and adopts the new session. Called with sess held.
-func (c *Client) handshake(ctx context.Context) error {
+// handshake sends a handshake and adopts the new session, whose clientId it returns.
+// Called with sess held.
+func (c *Client) handshake(ctx context.Context, ev *heldEvents) (string, error) {
 	c.mu.Lock()
 	adv := c.advice
 	c.mu.Unlock()
@@ -321,21 +354,21 @@ func (c *Client) handshake(ctx context.Context) error {
 	})
 	replies, _, err := c.exchange(ctx, []Message{msg}, c.opts.NetworkDelay)
 	if err != nil {
-		return fmt.Errorf("bayeux: handshake: %w", err)
+		return "", fmt.Errorf("bayeux: handshake: %w", err)
 	}
-	c.dispatch(replies)
+	ev.add(replies)
 	reply := clientFindReplies(replies, []Message{msg})[0]
 	switch {
 	case reply == nil:
-		return fmt.Errorf("%w: %s", ErrNoReply, MetaHandshake)
+		return "", fmt.Errorf("%w: %s", ErrNoReply, MetaHandshake)
 	case !reply.IsSuccessful():
 		c.setAdvice(reply.Advice)
-		return clientReplyError(reply)
+		return "", clientReplyError(reply)
 	case reply.ClientID == "":
-		return fmt.Errorf("%w: handshake reply without clientId", ErrBadReply)
+		return "", fmt.Errorf("%w: handshake reply without clientId", ErrBadReply)
 	case len(reply.SupportedConnectionTypes) > 0 &&
 		!slices.Contains(reply.SupportedConnectionTypes, ConnectionTypeLongPolling):
-		return fmt.Errorf("%w: server offers %v", ErrNoTransport, reply.SupportedConnectionTypes)
+		return "", fmt.Errorf("%w: server offers %v", ErrNoTransport, reply.SupportedConnectionTypes)
 	}
 	c.mu.Lock()
 	// A handshake starts from the defaults: advice from the old session must not linger.
@@ -345,20 +378,20 @@ func (c *Client) handshake(ctx context.Context) error {
 	c.connected = false
 	c.mu.Unlock()
 	c.log.Info("bayeux: handshake", "clientId", reply.ClientID)
-	return nil
+	return reply.ClientID, nil
 }
 
 // resubscribe subscribes the new session to the remembered channels. denied lists
 // subscriptions the server refused (they stay remembered); fatal is an error that leaves
 // the session unusable (transport failure, unknown client). Called with sess held.
-func (c *Client) resubscribe(ctx context.Context) (denied, fatal error) {
+func (c *Client) resubscribe(ctx context.Context, ev *heldEvents) (denied, fatal error) {
 	c.mu.Lock()
 	subs := slices.Clone(c.subs)
 	c.mu.Unlock()
 	if len(subs) == 0 {
 		return nil, nil
 	}
-	errs, err := c.subscribe(ctx, subs, false)
+	errs, err := c.subscribe(ctx, subs, false, ev)
 	if err != nil {
 		return nil, fmt.Errorf("bayeux: resubscribe: %w", err)
 	}
@@ -383,15 +416,13 @@ func (c *Client) Subscribe(ctx context.Context, channels ...string) error {
 	if err := clientCheckSubscription(channels); err != nil {
 		return err
 	}
-	if err := c.lockSession(ctx); err != nil {
-		return err
-	}
-	defer c.unlockSession()
-	errs, err := c.subscribe(ctx, channels, true)
-	if err != nil {
-		return err
-	}
-	return clientJoin(errs)
+	return c.withSession(ctx, func(ev *heldEvents) error {
+		errs, err := c.subscribe(ctx, channels, true, ev)
+		if err != nil {
+			return err
+		}
+		return clientJoin(errs)
+	})
 }
 
 // Unsubscribe unsubscribes from channels. They are forgotten (not subscribed again after
@@ -400,18 +431,16 @@ func (c *Client) Unsubscribe(ctx context.Context, channels ...string) error {
 	if err := clientCheckSubscription(channels); err != nil {
 		return err
 	}
-	if err := c.lockSession(ctx); err != nil {
-		return err
-	}
-	defer c.unlockSession()
-	c.mu.Lock()
-	c.subs = slices.DeleteFunc(c.subs, func(s string) bool { return slices.Contains(channels, s) })
-	c.mu.Unlock()
-	errs, err := c.sendSubscriptions(ctx, MetaUnsubscribe, channels)
-	if err != nil {
-		return err
-	}
-	return clientJoin(clientErrorsOnly(errs))
+	return c.withSession(ctx, func(ev *heldEvents) error {
+		c.mu.Lock()
+		c.subs = slices.DeleteFunc(c.subs, func(s string) bool { return slices.Contains(channels, s) })
+		c.mu.Unlock()
+		errs, err := c.sendSubscriptions(ctx, MetaUnsubscribe, channels, ev)
+		if err != nil {
+			return err
+		}
+		return clientJoin(clientErrorsOnly(errs))
+	})
 }
 
 func clientCheckSubscription(channels []string) error {
@@ -428,8 +457,8 @@ func clientCheckSubscription(channels []string) error {
 
 // subscribe sends the subscriptions; with remember, those accepted join c.subs. It
 // returns the refusals, or err if no usable reply came. Called with sess held.
-func (c *Client) subscribe(ctx context.Context, channels []string, remember bool) ([]*Error, error) {
-	results, err := c.sendSubscriptions(ctx, MetaSubscribe, channels)
+func (c *Client) subscribe(ctx context.Context, channels []string, remember bool, ev *heldEvents) ([]*Error, error) {
+	results, err := c.sendSubscriptions(ctx, MetaSubscribe, channels, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -446,8 +475,8 @@ func (c *Client) subscribe(ctx context.Context, channels []string, remember bool
 }
 
 // sendSubscriptions posts one message per channel on metaChannel and returns one result
-// per channel (nil = accepted).
-func (c *Client) sendSubscriptions(ctx context.Context, metaChannel string, channels []string) ([]*Error, error) {
+// per channel (nil = accepted). Called with sess held.
+func (c *Client) sendSubscriptions(ctx context.Context, metaChannel string, channels []string, ev *heldEvents) ([]*Error, error) {
 	c.mu.Lock()
 	id := c.clientID
 	c.mu.Unlock()
@@ -462,7 +491,7 @@ func (c *Client) sendSubscriptions(ctx context.Context, metaChannel string, chan
 	if err != nil {
 		return nil, fmt.Errorf("bayeux: %s: %w", metaChannel, err)
 	}
-	c.dispatch(replies)
+	ev.add(replies)
 	results := make([]*Error, len(channels))
 	for i, reply := range clientFindReplies(replies, msgs) {
 		switch {
@@ -534,27 +563,25 @@ func (c *Client) Disconnect(ctx context.Context) error {
 		c.runCancel(errClientDisconnected)
 	}
 	c.mu.Unlock()
-	if err := c.lockSession(ctx); err != nil {
-		return err
-	}
-	defer c.unlockSession()
-	c.mu.Lock()
-	id := c.clientID
-	c.clientID, c.subs, c.connected = "", nil, false
-	c.mu.Unlock()
-	if id == "" {
-		return ErrNoSession
-	}
-	msg := c.build(Message{Channel: MetaDisconnect, ClientID: id})
-	replies, _, err := c.exchange(ctx, []Message{msg}, c.opts.NetworkDelay)
-	if err != nil {
-		return fmt.Errorf("bayeux: disconnect: %w", err)
-	}
-	c.dispatch(replies)
-	if reply := clientFindReplies(replies, []Message{msg})[0]; reply != nil && !reply.IsSuccessful() {
-		return clientReplyError(reply)
-	}
-	return nil
+	return c.withSession(ctx, func(ev *heldEvents) error {
+		c.mu.Lock()
+		id := c.clientID
+		c.clientID, c.subs, c.connected = "", nil, false
+		c.mu.Unlock()
+		if id == "" {
+			return ErrNoSession
+		}
+		msg := c.build(Message{Channel: MetaDisconnect, ClientID: id})
+		replies, _, err := c.exchange(ctx, []Message{msg}, c.opts.NetworkDelay)
+		if err != nil {
+			return fmt.Errorf("bayeux: disconnect: %w", err)
+		}
+		ev.add(replies)
+		if reply := clientFindReplies(replies, []Message{msg})[0]; reply != nil && !reply.IsSuccessful() {
+			return clientReplyError(reply)
+		}
+		return nil
+	})
 }
 
 // Run is the connect loop. It handshakes first if there is no session, then keeps one
@@ -629,25 +656,21 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 // runHandshake handshakes and re-subscribes; it returns the wait before the next step,
 // or an error that stops Run.
 func (c *Client) runHandshake(ctx context.Context) (time.Duration, error) {
-	if err := c.lockSession(ctx); err != nil {
-		return 0, err
+	var denied error
+	err := c.withSession(ctx, func(ev *heldEvents) error {
+		var err error
+		denied, err = c.open(ctx, ev)
+		return err
+	})
+	if denied != nil {
+		c.log.Warn("bayeux: re-subscription refused", "err", denied)
 	}
-	defer c.unlockSession()
-	err := c.handshake(ctx)
 	if err == nil {
-		denied, fatal := c.resubscribe(ctx)
-		if denied != nil {
-			c.log.Warn("bayeux: re-subscription refused", "err", denied)
-		}
-		if fatal == nil {
-			// The backoff is kept until a connect succeeds, so a server that keeps
-			// asking for handshakes is not hammered.
-			return c.interval(), nil
-		}
-		// The new session is unusable: start again with another handshake.
-		c.dropSession()
-		err = fatal
+		// The backoff is kept until a connect succeeds, so a server that keeps asking
+		// for handshakes is not hammered.
+		return c.interval(), nil
 	}
+	// No session, or an unusable one (dropped): start again with another handshake.
 	if ctx.Err() != nil {
 		return 0, err
 	}
@@ -676,25 +699,35 @@ func (c *Client) connect(ctx context.Context) (time.Duration, error) {
 	}
 	msg = c.build(msg)
 	replies, _, err := c.exchange(ctx, []Message{msg}, adv.timeout+c.opts.NetworkDelay)
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, nil
-		}
-		c.setConnected(false)
-		delay := c.failureDelay()
-		c.log.Warn("bayeux: connect failed, retrying", "err", err, "delay", delay)
-		return delay, nil
+	if err != nil && ctx.Err() != nil {
+		return 0, nil
 	}
-	c.dispatch(replies)
-	reply := clientFindReplies(replies, []Message{msg})[0]
+	var reply *Message
+	if err == nil {
+		// Events are delivered even if the session changed meanwhile: they were sent.
+		c.dispatch(replies)
+		reply = clientFindReplies(replies, []Message{msg})[0]
+	}
+	c.mu.Lock()
+	if c.clientID != id {
+		// Handshake replaced the session while this connect was out: its outcome (a late
+		// 402 for the old session, say) says nothing about the new one.
+		c.mu.Unlock()
+		c.log.Debug("bayeux: outcome of an earlier session's connect ignored", "clientId", id)
+		return 0, nil
+	}
 	if reply == nil {
-		c.setConnected(false)
+		c.connected = false
+		c.mu.Unlock()
 		delay := c.failureDelay()
-		c.log.Warn("bayeux: connect reply missing, retrying", "delay", delay)
+		if err != nil {
+			c.log.Warn("bayeux: connect failed, retrying", "err", err, "delay", delay)
+		} else {
+			c.log.Warn("bayeux: connect reply missing, retrying", "delay", delay)
+		}
 		return delay, nil
 	}
 	var berr *Error
-	c.mu.Lock()
 	c.applyAdvice(reply.Advice)
 	adv = c.advice
 	if reply.IsSuccessful() {
@@ -713,7 +746,7 @@ func (c *Client) connect(ctx context.Context) (time.Duration, error) {
 		}
 		return 0, ErrReconnectNone
 	case adv.reconnect == ReconnectHandshake:
-		c.dropSession()
+		c.dropSession(id)
 		if first {
 			// No connect has worked since the last handshake: back off before the next.
 			delay := c.failureDelay()
@@ -763,15 +796,12 @@ func (c *Client) interval() time.Duration {
 	return c.advice.interval
 }
 
-func (c *Client) setConnected(v bool) {
+// dropSession forgets session id, unless another session has replaced it already.
+func (c *Client) dropSession(id string) {
 	c.mu.Lock()
-	c.connected = v
-	c.mu.Unlock()
-}
-
-func (c *Client) dropSession() {
-	c.mu.Lock()
-	c.clientID, c.connected = "", false
+	if c.clientID == id {
+		c.clientID, c.connected = "", false
+	}
 	c.mu.Unlock()
 }
 

@@ -333,6 +333,38 @@ func clientTestSubs(msgs []Message) string {
 	return strings.Join(out, ",")
 }
 
+func TestClientIgnoresConnectReplyOfAnEarlierSession(t *testing.T) {
+	// Handshake while Run holds a connect of the old session: when that connect ends in a
+	// late 402 (the server expired the old session), the new session must survive.
+	s := newClientScript(t)
+	c := NewClient(s.url(), ClientOptions{Clock: newClientFakeClock()})
+	clientTestHandshake(t, s, c, "cid1", nil)
+	run, _ := clientTestRun(t, c)
+	clientTestOKAll(t, s.next(t, MetaConnect))
+	held := s.next(t, MetaConnect)
+	if held.Msgs[0].ClientID != "cid1" {
+		t.Fatalf("held connect = %+v", held.Msgs[0])
+	}
+
+	clientTestHandshake(t, s, c, "cid2", nil)
+	held.respond(t, clientTestFail(held.Msgs[0], "402::Unknown client", &Advice{Reconnect: ReconnectHandshake, Interval: new(int64(0))}))
+
+	q := s.next(t, MetaConnect)
+	if m := q.Msgs[0]; m.ClientID != "cid2" || m.Advice == nil || m.Advice.Timeout == nil || *m.Advice.Timeout != 0 {
+		t.Errorf("connect after the stale 402 = %+v, want the first connect of cid2", m)
+	}
+	if id := c.ClientID(); id != "cid2" {
+		t.Errorf("ClientID() = %q after a 402 for cid1, want cid2", id)
+	}
+	clientTestOKAll(t, q)
+	s.next(t, MetaConnect)
+	select {
+	case err := <-run:
+		t.Fatalf("Run stopped: %v", err)
+	default:
+	}
+}
+
 func TestClientRehandshakeBacksOffWhenNewSessionFails(t *testing.T) {
 	// A server that refuses every new session at once must not be hammered.
 	s := newClientScript(t)
@@ -582,6 +614,89 @@ func TestClientOnMessageMayCallClient(t *testing.T) {
 		t.Fatal("OnMessage did not finish")
 	}
 	s.next(t, MetaConnect)
+}
+
+// clientTestSubscribeFromOnMessage returns an OnMessage that, on the first event on
+// trigger, subscribes c to channel and sends the result on the returned channel.
+func clientTestSubscribeFromOnMessage(t *testing.T, c **Client, trigger, channel string) (func(Message), <-chan error) {
+	res := make(chan error, 1)
+	var once sync.Once
+	return func(m Message) {
+		if m.Channel != trigger {
+			return
+		}
+		once.Do(func() { res <- (*c).Subscribe(t.Context(), channel) })
+	}, res
+}
+
+func TestClientOnMessageMaySubscribeFromASubscribeReply(t *testing.T) {
+	// The server piggybacks queued events on any reply: one that rides in a subscribe
+	// reply reaches OnMessage, which may subscribe in turn.
+	s := newClientScript(t)
+	var c *Client
+	onMessage, inner := clientTestSubscribeFromOnMessage(t, &c, "/a", "/from-callback")
+	c = NewClient(s.url(), ClientOptions{Clock: newClientFakeClock(), OnMessage: onMessage})
+	clientTestHandshake(t, s, c, "cid1", nil)
+
+	outer := clientTestAsync(func() error { return c.Subscribe(t.Context(), "/a") })
+	q := s.next(t, MetaSubscribe)
+	q.respond(t, clientTestOK(q.Msgs[0]), clientTestEvent("/a", "1"))
+	q = s.next(t, MetaSubscribe)
+	if got := clientTestSubs(q.Msgs); got != "cid1:/from-callback" {
+		t.Errorf("subscribe from OnMessage = %s", got)
+	}
+	clientTestOKAll(t, q)
+	if err := clientTestResult(t, inner); err != nil {
+		t.Errorf("Subscribe from OnMessage: %v", err)
+	}
+	if err := clientTestResult(t, outer); err != nil {
+		t.Errorf("Subscribe: %v", err)
+	}
+	if got := c.Subscriptions(); !slices.Equal(got, []string{"/a", "/from-callback"}) {
+		t.Errorf("Subscriptions() = %v", got)
+	}
+}
+
+func TestClientOnMessageMaySubscribeDuringRehandshake(t *testing.T) {
+	// Run re-handshakes and re-subscribes; an event in the re-subscribe reply reaches
+	// OnMessage, which subscribes to something new in the new session.
+	s := newClientScript(t)
+	var c *Client
+	onMessage, inner := clientTestSubscribeFromOnMessage(t, &c, "/a", "/from-callback")
+	c = NewClient(s.url(), ClientOptions{Clock: newClientFakeClock(), OnMessage: onMessage})
+	clientTestHandshake(t, s, c, "cid1", nil)
+	res := clientTestAsync(func() error { return c.Subscribe(t.Context(), "/a") })
+	clientTestOKAll(t, s.next(t, MetaSubscribe))
+	if err := clientTestResult(t, res); err != nil {
+		t.Fatal(err)
+	}
+
+	run, _ := clientTestRun(t, c)
+	q := s.next(t, MetaConnect)
+	q.respond(t, clientTestFail(q.Msgs[0], "402::Unknown client", &Advice{Reconnect: ReconnectHandshake, Interval: new(int64(0))}))
+	q = s.next(t, MetaHandshake)
+	q.respond(t, clientTestHandshakeOK(q.Msgs[0], "cid2", nil))
+	q = s.next(t, MetaSubscribe)
+	if got := clientTestSubs(q.Msgs); got != "cid2:/a" {
+		t.Errorf("resubscribe = %s", got)
+	}
+	q.respond(t, clientTestOK(q.Msgs[0]), clientTestEvent("/a", "1"))
+	q = s.next(t, MetaSubscribe)
+	if got := clientTestSubs(q.Msgs); got != "cid2:/from-callback" {
+		t.Errorf("subscribe from OnMessage = %s", got)
+	}
+	clientTestOKAll(t, q)
+	if err := clientTestResult(t, inner); err != nil {
+		t.Errorf("Subscribe from OnMessage: %v", err)
+	}
+	if q := s.next(t, MetaConnect); q.Msgs[0].ClientID != "cid2" {
+		t.Errorf("connect after re-handshake = %+v", q.Msgs[0])
+	}
+	select {
+	case err := <-run:
+		t.Fatalf("Run stopped: %v", err)
+	default:
+	}
 }
 
 func TestClientSlowConsumerDoesNotBlock(t *testing.T) {

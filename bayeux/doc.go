@@ -45,7 +45,8 @@
 //     a later connect with reconnect:"none"): the server does not remember ended sessions.
 //   - A held connect replaced by a newer connect of the same client is answered with HTTP
 //     500, as CometD does (duplicateMetaConnectHttpResponseCode); a second connect in the
-//     same request is answered at once.
+//     same request is not held: it is answered with the request's reply, and counts as a
+//     connect of its session.
 //   - No extension (e.g. ack) is implemented; ext is passed to the hooks and the journal
 //     and never rejected. Publishing without a handshake is refused (402).
 //   - connectionType is not required on /meta/connect. A message id may be a JSON number

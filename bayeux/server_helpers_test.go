@@ -27,18 +27,21 @@ type srvHarness struct {
 	url    string
 	client *http.Client
 
+	clock   *srvWatchClock // the server's clock, watched: see waitFor
 	mu      sync.Mutex
 	journal []WireEvent
 }
 
 func newSrvHarness(t *testing.T, opts Options) *srvHarness {
 	t.Helper()
-	h := &srvHarness{t: t}
+	h := &srvHarness{t: t, clock: newSrvWatchClock(opts.Clock)}
+	opts.Clock = h.clock
 	user := opts.OnMessage
 	opts.OnMessage = func(ev WireEvent) {
 		h.mu.Lock()
 		h.journal = append(h.journal, ev)
 		h.mu.Unlock()
+		h.clock.changes.notify()
 		if user != nil {
 			user(ev)
 		}
@@ -189,8 +192,89 @@ func srvAwait(t *testing.T, ch <-chan srvResult) srvResult {
 	return srvResult{}
 }
 
-// srvWaitFor polls cond until it holds, failing after srvWaitLimit.
-func srvWaitFor(t *testing.T, what string, cond func() bool) {
+// srvChanges wakes every waiter when something may have changed: a broadcast.
+type srvChanges struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newSrvChanges() *srvChanges { return &srvChanges{ch: make(chan struct{})} }
+
+// next returns a channel closed at the next notify.
+func (c *srvChanges) next() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ch
+}
+
+func (c *srvChanges) notify() {
+	c.mu.Lock()
+	close(c.ch)
+	c.ch = make(chan struct{})
+	c.mu.Unlock()
+}
+
+// waitOn checks cond after every change, failing after srvWaitLimit.
+func (c *srvChanges) waitOn(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	limit := time.NewTimer(srvWaitLimit)
+	defer limit.Stop()
+	for {
+		changed := c.next() // before cond: a change during cond closes it
+		if cond() {
+			return
+		}
+		select {
+		case <-changed:
+		case <-limit.C:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// srvWatchClock is a server's clock that notifies changes whenever a timer is armed or
+// stopped. That is when a connect's state changes: the server arms the timeout of a
+// connect once it has marked it held (under the session's lock, so a waiter that looks
+// sees it), and stops that timer once the connect has ended in any way.
+type srvWatchClock struct {
+	Clock
+	changes *srvChanges
+}
+
+func newSrvWatchClock(c Clock) *srvWatchClock {
+	if c == nil {
+		c = RealClock{}
+	}
+	return &srvWatchClock{Clock: c, changes: newSrvChanges()}
+}
+
+func (c *srvWatchClock) AfterFunc(d time.Duration, f func()) Timer {
+	t := c.Clock.AfterFunc(d, f)
+	c.changes.notify()
+	return srvWatchTimer{Timer: t, changes: c.changes}
+}
+
+type srvWatchTimer struct {
+	Timer
+	changes *srvChanges
+}
+
+func (t srvWatchTimer) Stop() bool {
+	ok := t.Timer.Stop()
+	t.changes.notify()
+	return ok
+}
+
+// waitFor waits until cond holds, looking again whenever the server arms or stops a
+// timer or a message crosses the wire; it fails after srvWaitLimit.
+func (h *srvHarness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	h.clock.changes.waitOn(h.t, what, cond)
+}
+
+// srvPollFor polls cond until it holds, failing after srvWaitLimit. Only for what the
+// server signals in no way: goroutines ending, the sweeper removing a session.
+func srvPollFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(srvWaitLimit)
 	for !cond() {
@@ -204,7 +288,7 @@ func srvWaitFor(t *testing.T, what string, cond func() bool) {
 // waitHeld waits until session id holds a connect.
 func (h *srvHarness) waitHeld(id string) {
 	h.t.Helper()
-	srvWaitFor(h.t, "a held connect of "+id, func() bool {
+	h.waitFor("a held connect of "+id, func() bool {
 		si, ok := h.srv.Session(id)
 		return ok && si.ConnectHeld
 	})

@@ -26,7 +26,8 @@ func srvSettle() (goroutines int, heap uint64) {
 func TestNothingLeaksWhenClientsVanish(t *testing.T) {
 	const n = 200
 	clock := NewFakeClock(time.Unix(0, 0))
-	srv := NewServer(Options{Clock: clock, Timeout: time.Hour, MaxInterval: 10 * time.Second, SweepPeriod: time.Second})
+	watch := newSrvWatchClock(clock)
+	srv := NewServer(Options{Clock: watch, Timeout: time.Hour, MaxInterval: 10 * time.Second, SweepPeriod: time.Second})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -61,11 +62,11 @@ func TestNothingLeaksWhenClientsVanish(t *testing.T) {
 			return true
 		}
 	}
-	srvWaitFor(t, "every connect held", allHeld(true))
+	watch.changes.waitOn(t, "every connect held", allHeld(true))
 	peakG := runtime.NumGoroutine()
 	cancel() // every client vanishes mid-poll
 	wg.Wait()
-	srvWaitFor(t, "every held connect released", allHeld(false))
+	watch.changes.waitOn(t, "every held connect released", allHeld(false))
 
 	// 200 sessions × 10 events × 4 KiB = 8 MiB queued for nobody.
 	payload := strings.Repeat("x", 4096)
@@ -94,7 +95,7 @@ func TestNothingLeaksWhenClientsVanish(t *testing.T) {
 	tr.CloseIdleConnections()
 	var g int
 	var heap uint64
-	srvWaitFor(t, "goroutines back to the baseline", func() bool {
+	srvPollFor(t, "goroutines back to the baseline", func() bool {
 		g, heap = srvSettle()
 		return g <= baseG
 	})
@@ -111,7 +112,7 @@ func TestRealClockSweeper(t *testing.T) {
 	h := newSrvHarness(t, Options{MaxInterval: 50 * time.Millisecond, SweepPeriod: 10 * time.Millisecond})
 	id := h.handshake()
 	h.post(srvConnect0JSON(id))
-	srvWaitFor(t, "the session to expire", func() bool { return len(h.srv.Sessions()) == 0 })
+	srvPollFor(t, "the session to expire", func() bool { return len(h.srv.Sessions()) == 0 })
 	h.srv.mu.Lock()
 	armed := h.srv.sweeper != nil
 	h.srv.mu.Unlock()

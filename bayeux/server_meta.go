@@ -31,12 +31,17 @@ type srvBatch struct {
 	replies []*Message
 	sess    *serverSession // the client whose queued events ride in this reply
 	connect *heldConnect   // the /meta/connect to hold, if any
+	// others are the sessions of further connects, answered with the held one's reply.
+	others []*serverSession
 }
 
 type heldConnect struct {
 	sess    *serverSession
 	reply   *Message // already in replies; filled in when the connect ends
 	timeout *int64   // advice.timeout sent by the client, in ms
+	// disconnected: a disconnect later in the same batch removed sess, which releases
+	// this connect as it would a held one.
+	disconnected bool
 }
 
 func srvBool(b bool) *bool    { return &b }
@@ -86,6 +91,13 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, msgs []Messa
 	}
 	if b.connect != nil {
 		s.hold(w, r, b)
+		// The other connects ended with that reply: their sessions' expiry counts from now.
+		now := s.clock.Now()
+		for _, sess := range b.others {
+			sess.mu.Lock()
+			sess.idleSince = now
+			sess.mu.Unlock()
+		}
 		return
 	}
 	s.write(w, append(b.replies, s.piggyback(b.sess)...), b.sess)
@@ -264,7 +276,13 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	case MetaConnect:
 		reply := srvReply(m, &Message{Channel: MetaConnect})
 		if b.connect != nil {
-			// One connect per request can be held; a second one is answered at once.
+			// One connect per request can be held; a second one is not held but answered
+			// with the batch's reply, and is a connect of its session all the same.
+			now := s.clock.Now()
+			sess.mu.Lock()
+			sess.lastConnect, sess.idleSince = now, now
+			sess.mu.Unlock()
+			b.others = append(b.others, sess)
 			srvSetConnected(reply, s.timings.Load())
 			return reply
 		}
@@ -277,6 +295,9 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	case MetaSubscribe, MetaUnsubscribe:
 		return s.subscribe(sess, m)
 	case MetaDisconnect:
+		if b.connect != nil && b.connect.sess == sess {
+			b.connect.disconnected = true
+		}
 		s.removeSession(sess, releaseDisconnect)
 		s.log.Info("bayeux: session disconnected", "session", sess.id)
 		return srvReply(m, &Message{Channel: MetaDisconnect, Successful: srvBool(true)})
@@ -422,6 +443,10 @@ func (s *Server) hold(w http.ResponseWriter, r *http.Request, b *srvBatch) {
 	if sess.removed {
 		sess.mu.Unlock()
 		releaseSlot()
+		if hc.disconnected {
+			s.answerReleased(w, b, releaseDisconnect)
+			return
+		}
 		srvSetUnknownClient(reply)
 		s.write(w, b.replies, sess)
 		return

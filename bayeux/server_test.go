@@ -371,7 +371,55 @@ func TestSessionExpiresAfterMaxInterval(t *testing.T) {
 		t.Fatalf("%d sessions left", n)
 	}
 	// The handler stops its timeout timer once its reply is written.
-	srvWaitFor(t, "no timer left on the clock", func() bool { return clock.Pending() == 0 })
+	h.waitFor("no timer left on the clock", func() bool { return clock.Pending() == 0 })
+}
+
+func TestSecondConnectInABatchKeepsItsSessionAlive(t *testing.T) {
+	// A batch holds one connect; a second one, of another session, is answered with the
+	// batch's reply. It is that session's connect all the same: its expiry counts from the
+	// end of that reply.
+	clock := NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	h := newSrvHarness(t, Options{Clock: clock, MaxInterval: 10 * time.Second, SweepPeriod: time.Second, Timeout: time.Hour})
+	a, b := h.handshake(), h.handshake()
+	batch := func(aAdvice string) string {
+		return fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling","id":"a"%s},`+
+			`{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling","id":"b"}]`, a, aAdvice, b)
+	}
+	alive := func(when string) {
+		t.Helper()
+		if ids := srvSessionIDs(h.srv); !slices.Contains(ids, a) || !slices.Contains(ids, b) {
+			t.Fatalf("%s: sessions %v, want %s and %s", when, ids, a, b)
+		}
+	}
+
+	// Answered at once (the first connect asks for timeout 0).
+	clock.Advance(8 * time.Second)
+	r := h.post(batch(`,"advice":{"timeout":0}`))
+	if len(r) != 2 || r[0]["successful"] != true || r[1]["id"] != "b" || r[1]["successful"] != true {
+		t.Fatalf("replies %v", r)
+	}
+	if si, _ := h.srv.Session(b); !si.LastConnect.Equal(clock.Now()) || !si.IdleSince.Equal(clock.Now()) {
+		t.Errorf("session b: LastConnect %v, IdleSince %v; want both %v", si.LastConnect, si.IdleSince, clock.Now())
+	}
+	clock.Advance(5 * time.Second) // 13 s after b's handshake, 5 s after its connect
+	alive("t=13s")
+
+	// Answered when the held connect of a ends.
+	ch := srvPostAsync(context.Background(), h.client, h.url, batch(``))
+	h.waitHeld(a)
+	clock.Advance(5 * time.Second)
+	if err := h.srv.Deliver(a, "/release", true); err != nil {
+		t.Fatal(err)
+	}
+	if r := srvAwait(t, ch); !reflect.DeepEqual(srvChannels(r.replies), []string{MetaConnect, MetaConnect, "/release"}) {
+		t.Fatalf("held batch: %+v", r)
+	}
+	clock.Advance(8 * time.Second) // 8 s after that reply ended, 13 s after b's connect arrived
+	alive("t=26s")
+	clock.Advance(3 * time.Second)
+	if ids := srvSessionIDs(h.srv); len(ids) != 0 {
+		t.Errorf("t=29s: sessions %v, want none (idle for 11 s)", ids)
+	}
 }
 
 func srvSessionIDs(s *Server) []string {
@@ -404,6 +452,31 @@ func TestDisconnectReleasesHeldConnect(t *testing.T) {
 		if r := h.post(msg); r[0]["error"] != "402::Unknown client" {
 			t.Errorf("%s after disconnect: %v", msg, r)
 		}
+	}
+}
+
+func TestDisconnectInTheSameBatchReleasesConnect(t *testing.T) {
+	// The batch's connect is answered after the batch, when the disconnect has removed the
+	// session: it is released by that disconnect (bayeux-cometd.md §1.5), not a 402.
+	for name, advice := range map[string]string{"to hold": ``, "timeout 0": `,"advice":{"timeout":0}`} {
+		t.Run(name, func(t *testing.T) {
+			h := newSrvHarness(t, Options{Timeout: time.Hour})
+			id := h.handshake()
+			r := h.post(fmt.Sprintf(`[{"channel":"/meta/connect","clientId":%q,"connectionType":"long-polling","id":"c"%s},`+
+				`{"channel":"/meta/disconnect","clientId":%q,"id":"d"}]`, id, advice, id))
+			if len(r) != 2 || r[0]["channel"] != MetaConnect || r[0]["id"] != "c" || r[1]["channel"] != MetaDisconnect || r[1]["id"] != "d" {
+				t.Fatalf("replies %v", r)
+			}
+			if r[0]["successful"] != true || r[0]["error"] != nil || srvField(r[0], "advice.reconnect") != ReconnectNone {
+				t.Errorf("connect: %v; want successful with advice reconnect none", r[0])
+			}
+			if r[1]["successful"] != true {
+				t.Errorf("disconnect: %v", r[1])
+			}
+			if _, ok := h.srv.Session(id); ok {
+				t.Error("session still there after disconnect")
+			}
+		})
 	}
 }
 
@@ -742,7 +815,7 @@ func TestClientGoingAwayReleasesHeldConnect(t *testing.T) {
 	if r := <-ch; r.err == nil {
 		t.Fatalf("cancelled connect returned %+v", r)
 	}
-	srvWaitFor(t, "the held connect to be released", func() bool { return !srvMustSession(t, h.srv, id).ConnectHeld })
+	h.waitFor("the held connect to be released", func() bool { return !srvMustSession(t, h.srv, id).ConnectHeld })
 	h.srv.Publish("/a", "kept")
 	if r := h.post(srvConnect0JSON(id)); len(r) != 2 || r[1]["data"] != "kept" {
 		t.Errorf("next connect: %v", r)

@@ -41,9 +41,10 @@ output, or FILE given by -o (written whole or not at all).
 --repair undoes the PDF rendering damage inside strings (decision D12):
   2014-04-17T04: 03: 21Z         → 2014-04-17T04:03:21Z
   2014-04-1621: 03: 21.000-0700  → 2014-04-16 21:03:21.000-0700
+  04: 03: 21Z (the whole string) → 04:03:21Z
   ??: 2>1, PegAG?: 2>1           → ??:2>1, PegAG?:2>1
   http: //localhost: 8080/…      → http://localhost:8080/…
-and nothing else ("Note: call back" stays as it is).
+and nothing else ("Note: call back" and "Note?: a<b" stay as they are).
 
 A conversion error is reported as FILE:LINE:COLUMN: message (exit status 1);
 a usage error exits with status 2.
