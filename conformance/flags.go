@@ -29,6 +29,16 @@ func str(p func(o *Options) *string) func(o *Options, v string) error {
 	return func(o *Options, v string) error { *p(o) = v; return nil }
 }
 
+// password sets a role's password; an explicit password flag also clears the role's
+// passwordEnv from the config file, so the flag wins as every other flag does.
+func password(c func(o *Options) *Credentials) func(o *Options, v string) error {
+	return func(o *Options, v string) error {
+		cr := c(o)
+		cr.Password, cr.PasswordEnv = v, ""
+		return nil
+	}
+}
+
 // stringFlags is a constant table of the string flags.
 func stringFlags() []stringFlag {
 	return []stringFlag{
@@ -43,13 +53,13 @@ func stringFlags() []stringFlag {
 			return nil
 		}},
 		{"agent", "user name of the main agent", str(func(o *Options) *string { return &o.Users.Agent.User })},
-		{"agent-password", "password of the main agent (prefer users.agent.passwordEnv in the config file)", str(func(o *Options) *string { return &o.Users.Agent.Password })},
+		{"agent-password", "password of the main agent (prefer users.agent.passwordEnv in the config file; this flag overrides it)", password(func(o *Options) *Credentials { return &o.Users.Agent })},
 		{"agent2", "user name of the second agent", str(func(o *Options) *string { return &o.Users.Agent2.User })},
-		{"agent2-password", "password of the second agent", str(func(o *Options) *string { return &o.Users.Agent2.Password })},
+		{"agent2-password", "password of the second agent", password(func(o *Options) *Credentials { return &o.Users.Agent2 })},
 		{"supervisor", "user name of the supervisor", str(func(o *Options) *string { return &o.Users.Supervisor.User })},
-		{"supervisor-password", "password of the supervisor", str(func(o *Options) *string { return &o.Users.Supervisor.Password })},
+		{"supervisor-password", "password of the supervisor", password(func(o *Options) *Credentials { return &o.Users.Supervisor })},
 		{"no-multimedia-user", "user name of a user without api-multimedia (feature multimedia-gate)", str(func(o *Options) *string { return &o.Users.NoMultimedia.User })},
-		{"no-multimedia-password", "password of that user", str(func(o *Options) *string { return &o.Users.NoMultimedia.Password })},
+		{"no-multimedia-password", "password of that user", password(func(o *Options) *Credentials { return &o.Users.NoMultimedia })},
 		{"provisioning", "how interactions get into workbins: admin (the mock's admin API), list (ids placed beforehand, config file), api (Add of owned interactions, config file)", func(o *Options, v string) error {
 			o.Provisioning.Mode = ProvisioningMode(v)
 			return nil

@@ -319,3 +319,21 @@ func TestREADMEConfigExample(t *testing.T) {
 		t.Errorf("parsed %+v", o.Provisioning)
 	}
 }
+
+// TestPasswordFlagBeatsPasswordEnv: --agent-password given explicitly wins over the file's
+// passwordEnv (even one naming an unset variable), like every other flag over the file.
+func TestPasswordFlagBeatsPasswordEnv(t *testing.T) {
+	const unset = "WORKBINKIT_TEST_SURELY_UNSET_PW"
+	t.Setenv(unset, "")
+	cfg := writeConfig(t, "users:\n  agent: {user: alice, passwordEnv: "+unset+"}\n  supervisor: {user: boss, passwordEnv: "+unset+"}\n")
+	if _, err := parse(t, "--config", cfg, "--agent-password", "x").Options(); err == nil || !strings.Contains(err.Error(), "users.supervisor.passwordEnv") {
+		t.Fatalf("the supervisor's passwordEnv still applies: got %v", err)
+	}
+	o, err := parse(t, "--config", cfg, "--agent-password", "from-flag", "--supervisor-password", "sup-flag").Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Users.Agent.Password != "from-flag" || o.Users.Agent.PasswordEnv != "" || o.Users.Supervisor.Password != "sup-flag" {
+		t.Errorf("agent %+v, supervisor %+v", o.Users.Agent, o.Users.Supervisor)
+	}
+}
