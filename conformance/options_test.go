@@ -337,3 +337,39 @@ func TestPasswordFlagBeatsPasswordEnv(t *testing.T) {
 		t.Errorf("agent %+v, supervisor %+v", o.Users.Agent, o.Users.Supervisor)
 	}
 }
+
+// TestEmptyFeatureListIsCoreOnly: an explicitly empty feature list, by flag or in the file,
+// declares the core features only; it never declares nothing.
+func TestEmptyFeatureListIsCoreOnly(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		yaml string
+		args []string
+	}{
+		{"flag", "", []string{"--features", ""}},
+		{"flag with spaces and commas", "", []string{"--features", " , "}},
+		{"empty YAML list", "features: []\n", nil},
+		{"bare YAML key", "features:\n", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"--target", "http://127.0.0.1:1"}, c.args...)
+			if c.yaml != "" {
+				args = append(args, "--config", writeConfig(t, c.yaml))
+			}
+			o, err := parse(t, args...).Options()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(o.Features, CoreFeatures()) || len(o.Features) == 0 {
+				t.Errorf("features %v, want the core %v", o.Features, CoreFeatures())
+			}
+			r := reportOf(&o, nil)
+			if !slices.Equal(r.DeclaredFeatures, CoreFeatures()) || !strings.Contains(r.Summary, "only the core") {
+				t.Errorf("report: declared %v, summary %q", r.DeclaredFeatures, r.Summary)
+			}
+		})
+	}
+	if fs := normalizeFeatures(nil); !slices.Equal(fs, CoreFeatures()) {
+		t.Errorf("normalizeFeatures(nil) = %v", fs)
+	}
+}

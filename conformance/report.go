@@ -356,6 +356,9 @@ func summary(r *Report) string {
 	if len(failed) > 0 {
 		text += "; failing features: " + strings.Join(failed, ", ")
 	}
+	if slices.Equal(r.DeclaredFeatures, CoreFeatures()) {
+		text += "; only the core (" + featureNames(r.DeclaredFeatures) + ") was declared"
+	}
 	return text
 }
 

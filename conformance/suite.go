@@ -55,6 +55,7 @@ type Suite struct {
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
 func NewSuite(opts Options) (*Suite, error) {
+	opts.Features = normalizeFeatures(opts.Features) // the core is on even if a caller left Features empty
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
