@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,6 +129,7 @@ func TestSelfTest(t *testing.T) {
 	t.Run("list-provisioning", h.listProvisioning)
 	t.Run("api-provisioning", h.apiProvisioning)
 	t.Run("parallel-run", h.parallelRun)
+	t.Run("undocumented-4xx", h.undocumented4xx)
 }
 
 // mock starts an in-process mock on 127.0.0.1:0 with cfg; its self-check violations are
@@ -558,4 +561,35 @@ func (h harness) parallelRun(t *testing.T) {
 		t.Errorf("no JUnit report: %v", err)
 	}
 	t.Logf("full run on 2 processes: %d specs passed in %s", o.report.Statistics.Passed, o.took.Round(10*time.Millisecond))
+}
+
+// undocumented4xx: a server that refuses a second pull with 409 (a 4xx the contract does
+// not list) and the error envelope passes by default and fails under --strict, naming the
+// status. The server is the mock behind a proxy that turns every 400 into a 409.
+func (h harness) undocumented4xx(t *testing.T) {
+	m := startMock(t, mockserver.Config{})
+	u, err := url.Parse(m.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.FlushInterval = -1 // CometD long polls pass straight through
+	proxy.ModifyResponse = func(r *http.Response) error {
+		if r.StatusCode == http.StatusBadRequest {
+			r.StatusCode, r.Status = http.StatusConflict, "409 Conflict"
+		}
+		return nil
+	}
+	ts := httptest.NewServer(proxy)
+	t.Cleanup(ts.Close)
+	focus := "-ginkgo.label-filter=" + labelFilter([]string{"pull-workitem.second-pull"})
+	if o := h.run(t, ts.URL, focus); o.code != 0 || o.report.Statistics.Passed != 1 {
+		s, _ := o.spec("pull-workitem.second-pull")
+		t.Errorf("tolerant: exit %d, %+v: %s", o.code, o.report.Statistics, firstLines(s.Reason, 10))
+	}
+	o := h.run(t, ts.URL, focus, "--strict")
+	s, _ := o.spec("pull-workitem.second-pull")
+	if o.code == 0 || s.State != conformance.StateFailed || !strings.Contains(s.Reason, "[contract]") || !strings.Contains(s.Reason, "does not document this status") {
+		t.Errorf("--strict: exit %d, %s: %s", o.code, s.State, firstLines(s.Reason, 10))
+	}
 }
