@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 )
 
@@ -11,8 +12,9 @@ import (
 // the defaults (DefaultOptions), then the YAML file of --config, then only the flags the
 // user actually set (flag.Visit), so a flag's default never overrides the file.
 type Flags struct {
-	fs     *flag.FlagSet
-	config string
+	fs      *flag.FlagSet
+	config  string
+	workdir string
 	// values holds every flag's parsed value; apply maps a flag name to how it changes Options.
 	values map[string]*string
 	bools  map[string]*bool
@@ -96,7 +98,10 @@ func boolFlags() []struct {
 // RegisterFlags defines the suite's flags on fs (flag.CommandLine in a test binary).
 func RegisterFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{fs: fs, values: map[string]*string{}, bools: map[string]*bool{}, apply: map[string]func(*Options) error{}}
-	fs.StringVar(&f.config, "config", "", "YAML config file (see the README's vendor section); flags given explicitly override it")
+	fs.StringVar(&f.config, "config", "", "YAML config file (see the README's vendor section); flags given explicitly override it. "+
+		"With a config file the mock's default users and workbins do not apply; relative paths inside it are relative to the file")
+	fs.StringVar(&f.workdir, "workdir", "", "directory that relative --config, --ca-file and --report-* paths (and the default report files) are relative to; "+
+		"default: the current directory, which under go test and the ginkgo CLI is the package directory (make conform passes the directory make runs in)")
 	for _, sf := range stringFlags() {
 		v := fs.String(sf.name, "", sf.usage)
 		f.values[sf.name] = v
@@ -134,13 +139,27 @@ func (f *Flags) Configured() bool {
 
 // Options builds the options: defaults, then the --config file, then the flags that were
 // set, then the *Env fields from the environment. It does not validate (Validate does).
+// Without --config the defaults are the mock's (DefaultOptions); with one, BaseOptions: the
+// file names the users and workbins, and the mock's never fill its gaps.
 func (f *Flags) Options() (Options, error) {
-	o, err := DefaultOptions()
-	if err != nil {
-		return Options{}, err
+	wd := f.workdir
+	if wd != "" {
+		abs, err := filepath.Abs(wd)
+		if err != nil {
+			return Options{}, fmt.Errorf("conformance: --workdir: %w", err)
+		}
+		wd = abs
 	}
+	o := BaseOptions()
+	if f.config == "" {
+		var err error
+		if o, err = DefaultOptions(); err != nil {
+			return Options{}, err
+		}
+	}
+	o.Reports.JSON, o.Reports.Markdown = resolvePath(wd, o.Reports.JSON), resolvePath(wd, o.Reports.Markdown)
 	if f.config != "" {
-		if err := o.LoadConfigFile(f.config); err != nil {
+		if err := o.LoadConfigFile(resolvePath(wd, f.config)); err != nil {
 			return Options{}, err
 		}
 	}
@@ -155,6 +174,9 @@ func (f *Flags) Options() (Options, error) {
 		if err := f.apply[name](&o); err != nil {
 			return Options{}, fmt.Errorf("conformance: %w", err)
 		}
+	}
+	for _, p := range []*string{&o.TLS.CAFile, &o.Reports.JSON, &o.Reports.Markdown} {
+		*p = resolvePath(wd, *p) // the file's paths are absolute already; the flags' are relative to wd
 	}
 	if err := o.Resolve(os.Getenv); err != nil {
 		return Options{}, err

@@ -446,6 +446,22 @@ func defaultUsers(t *testing.T) (agent, agent2, workbin string, set *fixtures.Se
 	return o.Users.Agent.User, o.Users.Agent2.User, workbin, set
 }
 
+// mockAccountsYAML is the config-file form of the mock's default users and group
+// workbins: a run with --config gets no defaults for them.
+func mockAccountsYAML(t *testing.T) string {
+	t.Helper()
+	o, err := conformance.DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, w := o.Users, o.Workbins
+	return fmt.Sprintf("users:\n  agent: {user: %q, password: %q}\n  agent2: {user: %q, password: %q}\n"+
+		"  supervisor: {user: %q, password: %q}\n  noMultimedia: {user: %q, password: %q}\n"+
+		"workbins:\n  agentGroup: {group: %q, workbin: %q}\n  placeGroup: {group: %q, workbin: %q}\n",
+		u.Agent.User, u.Agent.Password, u.Agent2.User, u.Agent2.Password, u.Supervisor.User, u.Supervisor.Password,
+		u.NoMultimedia.User, u.NoMultimedia.Password, w.AgentGroup.Group, w.AgentGroup.Workbin, w.PlaceGroup.Group, w.PlaceGroup.Workbin)
+}
+
 func writeFile(t *testing.T, name, text string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -477,7 +493,7 @@ func (h harness) listProvisioning(t *testing.T) {
 		}
 		ids = append(ids, placed.ID)
 	}
-	cfg := "provisioning:\n  mode: list\n  interactions:\n"
+	cfg := mockAccountsYAML(t) + "provisioning:\n  mode: list\n  interactions:\n"
 	for _, id := range ids {
 		cfg += fmt.Sprintf("    - {id: %s, media: workitem, workbin: %s}\n", id, workbin)
 	}
@@ -511,7 +527,7 @@ func labelFilter(ids []string) string {
 func (h harness) apiProvisioning(t *testing.T) {
 	m := startMock(t, mockserver.Config{})
 	agent, agent2, _, set := defaultUsers(t)
-	cfg := "provisioning:\n  mode: api\n  owned:\n"
+	cfg := mockAccountsYAML(t) + "provisioning:\n  mode: api\n  owned:\n"
 	for user, role := range map[string]string{agent: "agent", agent2: "agent2"} {
 		for _, x := range set.OwnedBy(user) {
 			cfg += fmt.Sprintf("    - {id: %s, media: %s, owner: %s}\n", x.ID, x.Media, role)
