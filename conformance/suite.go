@@ -36,7 +36,33 @@ func RunConformance(t TestingT, opts Options) bool {
 	}
 	s.Register()
 	gomega.RegisterFailHandler(ginkgo.Fail)
-	return ginkgo.RunSpecs(t, "workbinkit conformance")
+	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
+	// go test kills the binary at its -timeout (10 minutes by default) without running
+	// ReportAfterSuite: every report would be lost. Ginkgo's own suite timeout, set a
+	// little earlier, ends the run cleanly and writes them.
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if deadline, ok := d.Deadline(); ok {
+			suiteCfg.Timeout = suiteTimeout(time.Until(deadline), suiteCfg.Timeout)
+		}
+	}
+	return ginkgo.RunSpecs(t, "workbinkit conformance", suiteCfg, reporterCfg)
+}
+
+// Bounds of the margin suiteTimeout leaves before go test's deadline.
+const (
+	minDeadlineMargin     = 30 * time.Second
+	deadlineMarginPercent = 5
+)
+
+// suiteTimeout is the Ginkgo suite timeout for a test binary that go test kills after
+// remaining: remaining minus a margin for the reports (30 s or 5 %, whichever is larger),
+// but at least half of remaining, and never more than configured (-ginkgo.timeout).
+func suiteTimeout(remaining, configured time.Duration) time.Duration {
+	if remaining <= 0 {
+		return configured
+	}
+	margin := max(minDeadlineMargin, remaining*deadlineMarginPercent/100)
+	return min(configured, max(remaining-margin, remaining/2))
 }
 
 // Suite is one run of the suite: the options, the compiled contract, the target, and,

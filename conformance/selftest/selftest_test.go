@@ -130,6 +130,7 @@ func TestSelfTest(t *testing.T) {
 	t.Run("api-provisioning", h.apiProvisioning)
 	t.Run("parallel-run", h.parallelRun)
 	t.Run("undocumented-4xx", h.undocumented4xx)
+	t.Run("go-test-deadline", h.goTestDeadline)
 }
 
 // mock starts an in-process mock on 127.0.0.1:0 with cfg; its self-check violations are
@@ -607,5 +608,28 @@ func (h harness) undocumented4xx(t *testing.T) {
 	s, _ := o.spec("pull-workitem.second-pull")
 	if o.code == 0 || s.State != conformance.StateFailed || !strings.Contains(s.Reason, "[contract]") || !strings.Contains(s.Reason, "does not document this status") {
 		t.Errorf("--strict: exit %d, %s: %s", o.code, s.State, firstLines(s.Reason, 10))
+	}
+}
+
+// goTestDeadline: a run that go test's -timeout would kill still ends cleanly, shortly
+// before the deadline, and writes its report. The target never answers (the request
+// timeout is far longer than the deadline), so only the suite timeout can end the run.
+func (h harness) goTestDeadline(t *testing.T) {
+	release := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(ts.Close)
+	t.Cleanup(func() { close(release) }) // runs before ts.Close
+	const deadline = 12 * time.Second
+	o := h.run(t, ts.URL, "-test.timeout="+deadline.String(), "--timeouts", "request=10m")
+	if o.took >= deadline {
+		t.Errorf("the run took %s; go test would have killed it at %s", o.took, deadline)
+	}
+	if o.code == 0 || o.report.Result != conformance.ResultFailure {
+		t.Errorf("exit %d, result %s: a run cut short must not pass\n%s", o.code, o.report.Result, tail(o.output))
 	}
 }

@@ -1,0 +1,24 @@
+package conformance
+
+import (
+	"testing"
+	"time"
+)
+
+func TestSuiteTimeout(t *testing.T) {
+	const hour = time.Hour
+	for _, c := range []struct {
+		remaining, configured, want time.Duration
+	}{
+		{10 * time.Minute, hour, 10*time.Minute - 30*time.Second}, // go test's default: 30 s margin
+		{2 * hour, 3 * hour, 2*hour - 6*time.Minute},              // 5 % of a long deadline
+		{40 * time.Second, hour, 20 * time.Second},                // at least half the time
+		{12 * time.Second, hour, 6 * time.Second},                 // same, bounded below
+		{10 * time.Minute, 2 * time.Minute, 2 * time.Minute},      // -ginkgo.timeout is shorter
+		{-time.Second, hour, hour},                                // deadline passed: nothing to gain
+	} {
+		if got := suiteTimeout(c.remaining, c.configured); got != c.want {
+			t.Errorf("suiteTimeout(%s, %s) = %s, want %s", c.remaining, c.configured, got, c.want)
+		}
+	}
+}
