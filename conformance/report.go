@@ -370,7 +370,7 @@ func reproduce(o *Options, mask *Masker, seed int64, filter string) string {
 		names[i] = string(f)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "./conformance.test --config YOUR-CONFIG.yaml --target %s --features %s --provisioning %s",
+	fmt.Fprintf(&b, "bin/conformance.test --config YOUR-CONFIG.yaml --target %s --features %s --provisioning %s",
 		mask.String(o.Target), strings.Join(names, ","), o.Provisioning.Mode)
 	if o.Strict {
 		b.WriteString(" --strict")

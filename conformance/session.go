@@ -137,6 +137,9 @@ func (e *Exchange) Dump() string {
 	if len(e.ResponseBody) > 0 {
 		fmt.Fprintf(&b, "  < %s\n", clip(e.ResponseBody))
 	}
+	if e.Unvalidated != "" {
+		fmt.Fprintf(&b, "  ! not checked against the contract: %s\n", e.Unvalidated)
+	}
 	return b.String()
 }
 

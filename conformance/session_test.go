@@ -62,3 +62,16 @@ func TestUndocumentedClientErrorStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestDumpShowsUnvalidated: an exchange the contract could not check says so in the
+// failure output.
+func TestDumpShowsUnvalidated(t *testing.T) {
+	ex := &Exchange{Method: http.MethodGet, URL: "http://127.0.0.1:1/elsewhere", Status: 200, Unvalidated: "the contract has no operation for GET /elsewhere"}
+	if d := ex.Dump(); !strings.Contains(d, "not checked against the contract: the contract has no operation for GET /elsewhere") {
+		t.Errorf("dump:\n%s", d)
+	}
+	ex.Unvalidated = ""
+	if d := ex.Dump(); strings.Contains(d, "not checked") {
+		t.Errorf("dump of a checked exchange:\n%s", d)
+	}
+}

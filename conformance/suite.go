@@ -265,7 +265,7 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 		case ex.Err != nil:
 			info.Problems[r] = fmt.Sprintf("cannot reach the target as %s: %v", r, ex.Err)
 		case ex.Status != http.StatusOK || user == nil:
-			info.Problems[r] = fmt.Sprintf("GET /api/v2/me as %s (user %s) answered HTTP %d: check users.%s", r, creds.User, ex.Status, r)
+			info.Problems[r] = loginProblem(r, creds.User, ex.Status)
 		default:
 			name, _ := user["userName"].(string)
 			info.Users[r] = UserInfo{ID: sess.UserID(), Name: name}
@@ -321,6 +321,21 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 		info.Workbins[wbPlaceGroup] = WorkbinRef{ID: g.Workbin, Owner: RoleAgent, Param: spec.ParamPlaceGroup, Group: g.Group, Label: "PlaceGroup workbin " + g.Workbin + " of " + g.Group}
 	}
 	return info, nil
+}
+
+// loginProblem says why GET /api/v2/me failed for role, blaming the credentials only when
+// the target did (401, 403).
+func loginProblem(r Role, user string, status int) string {
+	msg := fmt.Sprintf("GET %s/me as %s (user %s) answered HTTP %d", spec.BasePath, r, user, status)
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return msg + ": check the user name and password of users." + string(r)
+	case http.StatusNotFound:
+		return msg + ": check --target, the server's base URL without " + spec.BasePath + " (e.g. https://gws.example:8443)"
+	case http.StatusOK:
+		return msg + " without a user resource: is --target a GWS-compatible server?"
+	}
+	return msg + ": the server could not serve the login; check --target and the server's logs"
 }
 
 // findWorkbins returns the first Agent and Place workbins GET /api/v2/me/workbins?fields=*

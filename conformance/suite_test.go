@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -19,6 +20,23 @@ func TestSuiteTimeout(t *testing.T) {
 	} {
 		if got := suiteTimeout(c.remaining, c.configured); got != c.want {
 			t.Errorf("suiteTimeout(%s, %s) = %s, want %s", c.remaining, c.configured, got, c.want)
+		}
+	}
+}
+
+func TestLoginProblem(t *testing.T) {
+	for _, c := range []struct {
+		status      int
+		want, avoid string
+	}{
+		{401, "password of users.agent2", "--target"},
+		{403, "password of users.agent2", "--target"},
+		{404, "check --target, the server's base URL without /api/v2", "password"},
+		{500, "server's logs", "password"},
+	} {
+		got := loginProblem(RoleAgent2, "cf_agent2", c.status)
+		if !strings.Contains(got, c.want) || strings.Contains(got, c.avoid) {
+			t.Errorf("HTTP %d: %q; want %q, not %q", c.status, got, c.want, c.avoid)
 		}
 	}
 }
