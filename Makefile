@@ -61,7 +61,8 @@ bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, st
 	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkMockServer$$' -benchtime 1x -count 1
 
 # The conformance suite (conformance/): make conform TARGET=https://host:port [CONFORM_ARGS="--config my.yaml --strict"].
-# Reports (JUnit, Ginkgo JSON, conformance report JSON + Markdown) go to reports/.
+# Reports (JUnit, Ginkgo JSON, conformance report JSON + Markdown) go to reports/. --workdir makes a
+# relative --config (and report/CA paths) relative to where make runs, not to ./conformance.
 CONFORM_PROCS ?= 2
 REPORTS       := $(CURDIR)/reports
 
@@ -70,7 +71,7 @@ conform: ## run the conformance suite against TARGET (e.g. make conform TARGET=h
 	@test -n "$(TARGET)" || { echo "usage: make conform TARGET=http://127.0.0.1:8090 [CONFORM_ARGS='--config my.yaml --strict']" >&2; exit 2; }
 	@mkdir -p $(REPORTS)
 	$(GINKGO) --procs=$(CONFORM_PROCS) --junit-report=$(REPORTS)/conformance-junit.xml --json-report=$(REPORTS)/conformance-ginkgo.json \
-		./conformance -- --target=$(TARGET) --report-json=$(REPORTS)/conformance-report.json \
+		./conformance -- --workdir=$(CURDIR) --target=$(TARGET) --report-json=$(REPORTS)/conformance-report.json \
 		--report-markdown=$(REPORTS)/conformance-report.md $(CONFORM_ARGS)
 
 .PHONY: conformance-binary

@@ -12,7 +12,7 @@ import (
 )
 
 // flags are the suite's command-line flags (go test ./conformance -args --target …, or
-// ./conformance.test --target …). Registered at init, read after parsing.
+// bin/conformance.test --target …). Registered at init, read after parsing.
 var flags = conformance.RegisterFlags(flag.CommandLine)
 
 // TestConformance runs the Ginkgo suite against --target (or the target of --config). It

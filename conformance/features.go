@@ -88,8 +88,8 @@ func AllFeatures() []Feature {
 	return out
 }
 
-// CoreFeatures lists the features every target must support: declaring support for
-// anything switches them on (as a Gateway API profile does).
+// CoreFeatures lists the features every target must support: they are always declared,
+// whatever the feature list says (as a Gateway API profile does).
 func CoreFeatures() []Feature {
 	var out []Feature
 	for _, f := range AllFeatures() {
@@ -134,11 +134,10 @@ func ParseFeatures(list string) ([]Feature, error) {
 	return normalizeFeatures(out), nil
 }
 
-// normalizeFeatures sorts, removes duplicates and adds the core features to a non-empty set.
+// normalizeFeatures sorts, removes duplicates and adds the core features. An empty list
+// (--features "", features: [] or a bare features:) claims the core only: the core cannot be
+// switched off, and a run that checks nothing must not pass.
 func normalizeFeatures(fs []Feature) []Feature {
-	if len(fs) == 0 {
-		return nil
-	}
 	out := append(slices.Clone(fs), CoreFeatures()...)
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return slices.Compact(out)

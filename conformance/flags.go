@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 )
 
@@ -11,8 +12,9 @@ import (
 // the defaults (DefaultOptions), then the YAML file of --config, then only the flags the
 // user actually set (flag.Visit), so a flag's default never overrides the file.
 type Flags struct {
-	fs     *flag.FlagSet
-	config string
+	fs      *flag.FlagSet
+	config  string
+	workdir string
 	// values holds every flag's parsed value; apply maps a flag name to how it changes Options.
 	values map[string]*string
 	bools  map[string]*bool
@@ -29,6 +31,16 @@ func str(p func(o *Options) *string) func(o *Options, v string) error {
 	return func(o *Options, v string) error { *p(o) = v; return nil }
 }
 
+// password sets a role's password; an explicit password flag also clears the role's
+// passwordEnv from the config file, so the flag wins as every other flag does.
+func password(c func(o *Options) *Credentials) func(o *Options, v string) error {
+	return func(o *Options, v string) error {
+		cr := c(o)
+		cr.Password, cr.PasswordEnv = v, ""
+		return nil
+	}
+}
+
 // stringFlags is a constant table of the string flags.
 func stringFlags() []stringFlag {
 	return []stringFlag{
@@ -43,13 +55,13 @@ func stringFlags() []stringFlag {
 			return nil
 		}},
 		{"agent", "user name of the main agent", str(func(o *Options) *string { return &o.Users.Agent.User })},
-		{"agent-password", "password of the main agent (prefer users.agent.passwordEnv in the config file)", str(func(o *Options) *string { return &o.Users.Agent.Password })},
+		{"agent-password", "password of the main agent (prefer users.agent.passwordEnv in the config file; this flag overrides it)", password(func(o *Options) *Credentials { return &o.Users.Agent })},
 		{"agent2", "user name of the second agent", str(func(o *Options) *string { return &o.Users.Agent2.User })},
-		{"agent2-password", "password of the second agent", str(func(o *Options) *string { return &o.Users.Agent2.Password })},
+		{"agent2-password", "password of the second agent", password(func(o *Options) *Credentials { return &o.Users.Agent2 })},
 		{"supervisor", "user name of the supervisor", str(func(o *Options) *string { return &o.Users.Supervisor.User })},
-		{"supervisor-password", "password of the supervisor", str(func(o *Options) *string { return &o.Users.Supervisor.Password })},
+		{"supervisor-password", "password of the supervisor", password(func(o *Options) *Credentials { return &o.Users.Supervisor })},
 		{"no-multimedia-user", "user name of a user without api-multimedia (feature multimedia-gate)", str(func(o *Options) *string { return &o.Users.NoMultimedia.User })},
-		{"no-multimedia-password", "password of that user", str(func(o *Options) *string { return &o.Users.NoMultimedia.Password })},
+		{"no-multimedia-password", "password of that user", password(func(o *Options) *Credentials { return &o.Users.NoMultimedia })},
 		{"provisioning", "how interactions get into workbins: admin (the mock's admin API), list (ids placed beforehand, config file), api (Add of owned interactions, config file)", func(o *Options, v string) error {
 			o.Provisioning.Mode = ProvisioningMode(v)
 			return nil
@@ -86,7 +98,10 @@ func boolFlags() []struct {
 // RegisterFlags defines the suite's flags on fs (flag.CommandLine in a test binary).
 func RegisterFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{fs: fs, values: map[string]*string{}, bools: map[string]*bool{}, apply: map[string]func(*Options) error{}}
-	fs.StringVar(&f.config, "config", "", "YAML config file (see the README's vendor section); flags given explicitly override it")
+	fs.StringVar(&f.config, "config", "", "YAML config file (see the README's vendor section); flags given explicitly override it. "+
+		"With a config file the mock's default users and workbins do not apply; relative paths inside it are relative to the file")
+	fs.StringVar(&f.workdir, "workdir", "", "directory that relative --config, --ca-file and --report-* paths (and the default report files) are relative to; "+
+		"default: the current directory, which under go test and the ginkgo CLI is the package directory (make conform passes the directory make runs in)")
 	for _, sf := range stringFlags() {
 		v := fs.String(sf.name, "", sf.usage)
 		f.values[sf.name] = v
@@ -124,13 +139,27 @@ func (f *Flags) Configured() bool {
 
 // Options builds the options: defaults, then the --config file, then the flags that were
 // set, then the *Env fields from the environment. It does not validate (Validate does).
+// Without --config the defaults are the mock's (DefaultOptions); with one, BaseOptions: the
+// file names the users and workbins, and the mock's never fill its gaps.
 func (f *Flags) Options() (Options, error) {
-	o, err := DefaultOptions()
-	if err != nil {
-		return Options{}, err
+	wd := f.workdir
+	if wd != "" {
+		abs, err := filepath.Abs(wd)
+		if err != nil {
+			return Options{}, fmt.Errorf("conformance: --workdir: %w", err)
+		}
+		wd = abs
 	}
+	o := BaseOptions()
+	if f.config == "" {
+		var err error
+		if o, err = DefaultOptions(); err != nil {
+			return Options{}, err
+		}
+	}
+	o.Reports.JSON, o.Reports.Markdown = resolvePath(wd, o.Reports.JSON), resolvePath(wd, o.Reports.Markdown)
 	if f.config != "" {
-		if err := o.LoadConfigFile(f.config); err != nil {
+		if err := o.LoadConfigFile(resolvePath(wd, f.config)); err != nil {
 			return Options{}, err
 		}
 	}
@@ -145,6 +174,9 @@ func (f *Flags) Options() (Options, error) {
 		if err := f.apply[name](&o); err != nil {
 			return Options{}, fmt.Errorf("conformance: %w", err)
 		}
+	}
+	for _, p := range []*string{&o.TLS.CAFile, &o.Reports.JSON, &o.Reports.Markdown} {
+		*p = resolvePath(wd, *p) // the file's paths are absolute already; the flags' are relative to wd
 	}
 	if err := o.Resolve(os.Getenv); err != nil {
 		return Options{}, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -289,22 +290,35 @@ type Reports struct {
 	Markdown string `json:"markdown" yaml:"markdown"`
 }
 
-// DefaultOptions fit the workbinkit mock with its built-in fixtures: its users, its admin
-// API for provisioning, every feature claimed. Only Target is left empty.
+// BaseOptions are the defaults of a run with a --config file: every feature claimed, the
+// admin provisioning path, the default timeouts and report files, and no users, workbins or
+// implementation name. A config file names its own accounts; the mock's never leak into it.
+func BaseOptions() Options {
+	return Options{
+		CometDPath:   spec.CometDPath,
+		Features:     normalizeFeatures(AllFeatures()),
+		Provisioning: Provisioning{Mode: ProvisionAdmin, AdminPath: DefaultAdminPath},
+		Timeouts:     DefaultTimeouts(),
+		Reports:      Reports{JSON: DefaultReportJSON, Markdown: DefaultReportMarkdown},
+	}
+}
+
+// Default report files, relative to the working directory (see Flags: --workdir).
+const (
+	DefaultReportJSON     = "conformance-report.json"
+	DefaultReportMarkdown = "conformance-report.md"
+)
+
+// DefaultOptions fit the workbinkit mock with its built-in fixtures: BaseOptions plus the
+// mock's users and group workbins. They apply only to a run without a config file (only
+// --target and flags). Only Target is left empty.
 func DefaultOptions() (Options, error) {
 	set, err := fixtures.Builtin()
 	if err != nil {
 		return Options{}, fmt.Errorf("conformance: built-in fixtures: %w", err)
 	}
-	o := Options{
-		CometDPath:     spec.CometDPath,
-		Implementation: Implementation{Project: "workbinkit mock"},
-		Features:       AllFeatures(),
-		Provisioning:   Provisioning{Mode: ProvisionAdmin, AdminPath: DefaultAdminPath},
-		Timeouts:       DefaultTimeouts(),
-		Reports:        Reports{JSON: "conformance-report.json", Markdown: "conformance-report.md"},
-	}
-	o.Features = normalizeFeatures(o.Features)
+	o := BaseOptions()
+	o.Implementation = Implementation{Project: "workbinkit mock"}
 	if err := o.defaultsFromFixtures(set); err != nil {
 		return Options{}, err
 	}
@@ -367,13 +381,58 @@ func firstGroupWorkbin(set *fixtures.Set, typ string, groups []string) GroupWork
 }
 
 // LoadConfigFile applies a YAML config file on top of o. Keys the Options do not have are
-// errors (a misspelt key must not be silently ignored), as are unknown features.
+// errors (a misspelt key must not be silently ignored), as are unknown features. Relative
+// paths in the file (tls.caFile, reports.json, reports.markdown) are relative to the file's
+// directory.
 func (o *Options) LoadConfigFile(path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("conformance: config: %w", err)
 	}
-	return o.loadConfig(path, data)
+	if err := o.loadConfig(path, data); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("conformance: config: %w", err)
+	}
+	return o.resolveConfigPaths(dir, data)
+}
+
+// resolveConfigPaths makes the relative paths the file itself sets absolute against dir
+// (values the file does not set, such as the default report names, stay as they are).
+func (o *Options) resolveConfigPaths(dir string, data []byte) error {
+	var set struct {
+		TLS struct {
+			CAFile *string `yaml:"caFile"`
+		} `yaml:"tls"`
+		Reports struct {
+			JSON     *string `yaml:"json"`
+			Markdown *string `yaml:"markdown"`
+		} `yaml:"reports"`
+	}
+	// The strict decode of loadConfig accepted the file; this one only reads three keys.
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&set); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("conformance: config: %w", err)
+	}
+	for _, p := range []struct {
+		inFile *string
+		field  *string
+	}{{set.TLS.CAFile, &o.TLS.CAFile}, {set.Reports.JSON, &o.Reports.JSON}, {set.Reports.Markdown, &o.Reports.Markdown}} {
+		if p.inFile != nil {
+			*p.field = resolvePath(dir, *p.field)
+		}
+	}
+	return nil
+}
+
+// resolvePath makes p absolute against dir; "" (not set / not written) and absolute paths
+// stay as they are, as does p when dir is "".
+func resolvePath(dir, p string) string {
+	if p == "" || dir == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
 }
 
 func (o *Options) loadConfig(name string, data []byte) error {

@@ -120,7 +120,7 @@ implementation:
 		{"insecureSkipVerify (file)", o.TLS.InsecureSkipVerify, true},
 		{"features (file, core added)", o.Features, []Feature{FeatureCSRF, FeaturePullChat, FeaturePullWorkitem}},
 		{"agent user (file)", o.Users.Agent.User, "alice"},
-		{"agent2 (default kept)", o.Users.Agent2.User, "agent2"},
+		{"agent2 (a config file: no mock default)", o.Users.Agent2.User, ""},
 		{"notification (file)", o.Timeouts.Notification.D(), 20 * time.Second},
 		{"quiet (flag over file)", o.Timeouts.Quiet.D(), 750 * time.Millisecond},
 		{"request (default)", o.Timeouts.Request, def.Request},
@@ -179,13 +179,92 @@ func TestNoSilentDrops(t *testing.T) {
 	}
 }
 
-func TestEmptyConfigFileKeepsDefaults(t *testing.T) {
-	o, err := parse(t, "--config", writeConfig(t, "# nothing yet\n"), "--target", "http://127.0.0.1:1").Options()
+// TestMockDefaultsOnlyWithoutConfig: with only --target the mock's users and workbins
+// apply; a config file replaces them entirely, so what it claims but lacks is reported
+// instead of being filled with the mock's accounts.
+func TestMockDefaultsOnlyWithoutConfig(t *testing.T) {
+	o, err := parse(t, "--target", "http://127.0.0.1:8090").Options()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Validate(); err != nil {
+		t.Fatalf("only --target (make conform TARGET=…): %v", err)
+	}
+	cfg := writeConfig(t, `
+features: [supervisor, multimedia-gate, group-workbins]
+users:
+  agent: {user: cf_agent1, password: a}
+  agent2: {user: cf_agent2, password: b}
+`)
+	o, err = parse(t, "--config", cfg, "--target", "https://gws.lab:8443").Options()
+	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Users.Supervisor.User != "" || o.Users.NoMultimedia.User != "" || o.Workbins.AgentGroup.Workbin != "" || o.Implementation.Project != "" {
+		t.Errorf("mock defaults leaked into a config run: users %+v, workbins %+v, implementation %+v", o.Users, o.Workbins, o.Implementation)
+	}
+	err = o.Validate()
+	for _, want := range []string{"users.supervisor", "users.noMultimedia", "workbins.agentGroup", "workbins.placeGroup"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %v; want it to name %s", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "users.agent:") {
+		t.Errorf("Validate blames the configured agent: %v", err)
+	}
+}
+
+// TestRelativePaths: paths inside the config file are relative to the file; --config,
+// path flags and the default reports are relative to --workdir when it is given.
+func TestRelativePaths(t *testing.T) {
+	confDir, workDir := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(confDir, "certs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(confDir, "certs", "lab-ca.pem"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yml := "users:\n  agent: {user: a, password: a}\n  agent2: {user: b, password: b}\nfeatures: [bayeux]\n" +
+		"tls: {caFile: certs/lab-ca.pem}\nreports: {json: out/r.json}\n"
+	if err := os.WriteFile(filepath.Join(confDir, "vendor.yaml"), []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// --config relative to --workdir (confDir), as make conform passes $(CURDIR).
+	o, err := parse(t, "--workdir", confDir, "--config", "vendor.yaml", "--target", "https://gws.lab:8443").Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, got, want string }{
+		{"tls.caFile (file-relative)", o.TLS.CAFile, filepath.Join(confDir, "certs", "lab-ca.pem")},
+		{"reports.json (file-relative)", o.Reports.JSON, filepath.Join(confDir, "out", "r.json")},
+		{"reports.markdown (default, workdir-relative)", o.Reports.Markdown, filepath.Join(confDir, DefaultReportMarkdown)},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	if err := o.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	// Flags' paths are relative to --workdir, not to the file.
+	o, err = parse(t, "--workdir", workDir, "--config", filepath.Join(confDir, "vendor.yaml"),
+		"--report-json", "mine.json", "--ca-file", "ca.pem").Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Reports.JSON != filepath.Join(workDir, "mine.json") || o.TLS.CAFile != filepath.Join(workDir, "ca.pem") {
+		t.Errorf("flag paths: %q %q", o.Reports.JSON, o.TLS.CAFile)
+	}
+	// Without --workdir and without a file nothing changes: relative to the process.
+	o, err = parse(t, "--target", "http://127.0.0.1:1").Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Reports.JSON != DefaultReportJSON {
+		t.Errorf("default report %q", o.Reports.JSON)
+	}
+	if _, err := parse(t, "--workdir", workDir, "--config", "vendor.yaml").Options(); err == nil || !strings.Contains(err.Error(), filepath.Join(workDir, "vendor.yaml")) {
+		t.Errorf("a --config missing from --workdir: %v", err)
 	}
 }
 
@@ -301,10 +380,7 @@ func TestREADMEConfigExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	example = strings.Replace(example, "caFile: lab-ca.pem", "caFile: "+caFile, 1)
-	o, err := DefaultOptions()
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := BaseOptions() // what a run with --config starts from
 	if err := o.loadConfig("README example", []byte(example)); err != nil {
 		t.Fatal(err)
 	}
@@ -317,5 +393,59 @@ func TestREADMEConfigExample(t *testing.T) {
 	}
 	if o.Provisioning.Mode != ProvisionList || len(o.Provisioning.Interactions) != 2 || o.Supports(FeatureAgentStats) {
 		t.Errorf("parsed %+v", o.Provisioning)
+	}
+}
+
+// TestPasswordFlagBeatsPasswordEnv: --agent-password given explicitly wins over the file's
+// passwordEnv (even one naming an unset variable), like every other flag over the file.
+func TestPasswordFlagBeatsPasswordEnv(t *testing.T) {
+	const unset = "WORKBINKIT_TEST_SURELY_UNSET_PW"
+	t.Setenv(unset, "")
+	cfg := writeConfig(t, "users:\n  agent: {user: alice, passwordEnv: "+unset+"}\n  supervisor: {user: boss, passwordEnv: "+unset+"}\n")
+	if _, err := parse(t, "--config", cfg, "--agent-password", "x").Options(); err == nil || !strings.Contains(err.Error(), "users.supervisor.passwordEnv") {
+		t.Fatalf("the supervisor's passwordEnv still applies: got %v", err)
+	}
+	o, err := parse(t, "--config", cfg, "--agent-password", "from-flag", "--supervisor-password", "sup-flag").Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Users.Agent.Password != "from-flag" || o.Users.Agent.PasswordEnv != "" || o.Users.Supervisor.Password != "sup-flag" {
+		t.Errorf("agent %+v, supervisor %+v", o.Users.Agent, o.Users.Supervisor)
+	}
+}
+
+// TestEmptyFeatureListIsCoreOnly: an explicitly empty feature list, by flag or in the file,
+// declares the core features only; it never declares nothing.
+func TestEmptyFeatureListIsCoreOnly(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		yaml string
+		args []string
+	}{
+		{"flag", "", []string{"--features", ""}},
+		{"flag with spaces and commas", "", []string{"--features", " , "}},
+		{"empty YAML list", "features: []\n", nil},
+		{"bare YAML key", "features:\n", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"--target", "http://127.0.0.1:1"}, c.args...)
+			if c.yaml != "" {
+				args = append(args, "--config", writeConfig(t, c.yaml))
+			}
+			o, err := parse(t, args...).Options()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(o.Features, CoreFeatures()) || len(o.Features) == 0 {
+				t.Errorf("features %v, want the core %v", o.Features, CoreFeatures())
+			}
+			r := reportOf(&o, nil)
+			if !slices.Equal(r.DeclaredFeatures, CoreFeatures()) || !strings.Contains(r.Summary, "only the core") {
+				t.Errorf("report: declared %v, summary %q", r.DeclaredFeatures, r.Summary)
+			}
+		})
+	}
+	if fs := normalizeFeatures(nil); !slices.Equal(fs, CoreFeatures()) {
+		t.Errorf("normalizeFeatures(nil) = %v", fs)
 	}
 }

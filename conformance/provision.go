@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/onsi/ginkgo/v2"
+
 	"github.com/workbinkit/workbinkit/spec"
 )
 
@@ -20,9 +22,10 @@ type provisioner interface {
 	Mode() ProvisioningMode
 	// Place puts an interaction of media m into w and returns its id.
 	Place(ctx context.Context, t *T, w WorkbinRef, m spec.Media) (string, error)
-	// Reclaim says the suite left interaction id owned by role (it pulled it): the api
-	// mode can add it to a workbin again.
-	Reclaim(id string, role Role, m spec.Media)
+	// Return is called when a spec ends, for each interaction it provisioned: holder is who
+	// the suite last saw owning it ("" when it did not see it pulled). The api mode gives
+	// it back to its configured owner, so later specs and later runs can add it again.
+	Return(ctx context.Context, t *T, id string, p placement, holder Role)
 }
 
 // newProvisioner builds the provisioner of o for parallel process proc of total (1-based):
@@ -82,7 +85,7 @@ func (a *adminProvisioner) Place(ctx context.Context, t *T, w WorkbinRef, m spec
 	return id, nil
 }
 
-func (a *adminProvisioner) Reclaim(string, Role, spec.Media) {}
+func (a *adminProvisioner) Return(context.Context, *T, string, placement, Role) {}
 
 // listProvisioner hands out interactions the vendor placed beforehand, each once.
 type listProvisioner struct {
@@ -104,7 +107,7 @@ func (p *listProvisioner) Place(_ context.Context, _ *T, w WorkbinRef, m spec.Me
 	return "", fmt.Errorf("%w: provisioning.interactions has no unused %s for workbin %s left for this process", ErrCannotProvision, m, w.ID)
 }
 
-func (p *listProvisioner) Reclaim(string, Role, spec.Media) {}
+func (p *listProvisioner) Return(context.Context, *T, string, placement, Role) {}
 
 // apiProvisioner adds an interaction the workbin's user owns with the Add operation of its
 // media (add-to-workbin), and takes it back once a spec pulled it out again.
@@ -136,14 +139,126 @@ func (p *apiProvisioner) Place(_ context.Context, t *T, w WorkbinRef, m spec.Med
 	sess := t.user(w.Owner)
 	ex := t.post(sess, formOf(w, formWorkbins), w, map[string]any{spec.FieldOperationName: mi.AddOperation, spec.FieldID: x.ID})
 	if ex.Status != http.StatusOK {
-		p.Reclaim(x.ID, x.Owner, m) // the Add changed nothing: it is still owned
+		p.release(x.ID, x.Owner, m) // the Add changed nothing: it is still owned
 		return "", fmt.Errorf("%s of owned %s %s to %s answered HTTP %d %s", mi.AddOperation, m, x.ID, w.Label, ex.Status, statusOf(ex))
 	}
+	t.notePlaced(x.ID, placement{workbin: w, media: m, owner: x.Owner}) // before any check can end the spec
 	t.expectAccepted(sess, ex, mi.AddOperation+" (provisioning)")
 	return x.ID, nil
 }
 
-func (p *apiProvisioner) Reclaim(id string, role Role, m spec.Media) {
+// Return gives id back to its configured owner, so that the owner can add it again: as is
+// when the owner holds it; by the supervisor's Add to the owner's workbin (D10) and the
+// owner's pull when the supervisor pulled it; and when the suite did not see it pulled (the
+// spec ended before, or a pull it did not expect was accepted), by the owner's pull from the
+// workbin, else the owner's Add and pull, else the supervisor's. What cannot be given back
+// is reported, and stays out of this run's pool.
+func (p *apiProvisioner) Return(ctx context.Context, t *T, id string, pl placement, holder Role) {
+	var err error
+	switch holder {
+	case pl.owner:
+	case "":
+		err = p.recoverUnseen(ctx, t, id, pl)
+	case RoleSupervisor:
+		var refused *addRefused
+		if err = p.giveBack(ctx, t, id, pl, RoleSupervisor); errors.As(err, &refused) {
+			p.release(id, RoleSupervisor, pl.media) // the Add changed nothing: still the supervisor's
+		}
+	default:
+		// Another agent holds it: no operation hands it to someone else. It stays usable as
+		// that agent's for the rest of the run.
+		p.release(id, holder, pl.media)
+		err = fmt.Errorf("%s holds it and cannot give it back", holder)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("api provisioning: %s %s was not given back to %s (provisioning.owned): %v; a later run may find it missing", pl.media, id, pl.owner, err)
+		ginkgo.AddReportEntry("provisioning cleanup", t.s.mask.String(msg), ginkgo.ReportEntryVisibilityAlways)
+		return
+	}
+	p.release(id, pl.owner, pl.media)
+}
+
+// recoverUnseen returns an interaction the suite did not see pulled: still in its workbin,
+// the owner pulls it; else the owner may hold it (add and pull); else the supervisor may.
+// It stops at the first way that works.
+func (p *apiProvisioner) recoverUnseen(ctx context.Context, t *T, id string, pl placement) error {
+	ways := []func() error{
+		func() error { return p.pullBack(ctx, t, id, pl.workbin, pl.owner) },
+		func() error { return p.giveBack(ctx, t, id, pl, pl.owner) },
+	}
+	if pl.owner != RoleSupervisor && t.s.opts.Supports(FeatureSupervisor) {
+		ways = append(ways, func() error { return p.giveBack(ctx, t, id, pl, RoleSupervisor) })
+	}
+	var errs []error
+	for _, way := range ways {
+		err := way()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// pullBack has owner pull id out of w (any media: PullInteraction).
+func (p *apiProvisioner) pullBack(ctx context.Context, t *T, id string, w WorkbinRef, owner Role) error {
+	sess := t.cleanupSession(ctx, owner)
+	if sess == nil {
+		return fmt.Errorf("cannot log in as %s", owner)
+	}
+	path, q := t.postPath(formOf(w, formWorkbins), w)
+	ex := sess.Do(ctx, http.MethodPost, path, pullBody(spec.PullInteraction, id), q...)
+	if ex.Err != nil {
+		return ex.Err
+	}
+	if ex.Status != http.StatusOK {
+		return fmt.Errorf("%s's pull from %s answered HTTP %d %s", owner, w.Label, ex.Status, statusOf(ex))
+	}
+	return nil
+}
+
+// addRefused: the Add of giveBack was refused, so nothing changed (whoever held the
+// interaction still does).
+type addRefused struct{ err error }
+
+func (e *addRefused) Error() string { return e.err.Error() }
+func (e *addRefused) Unwrap() error { return e.err }
+
+// giveBack has by (the owner, or the supervisor through /users/{ownerId}/workbins/{id},
+// D10) add id to the owner's own workbin, and the owner pull it.
+func (p *apiProvisioner) giveBack(ctx context.Context, t *T, id string, pl placement, by Role) error {
+	w := pl.workbin
+	if w.isGroup() || w.Owner != pl.owner {
+		name := wbAgent
+		if pl.owner == RoleAgent2 {
+			name = wbAgent2
+		}
+		if w = t.s.info.workbin(name); w.ID == "" {
+			return &addRefused{fmt.Errorf("%s has no workbin to give it back through", pl.owner)}
+		}
+	}
+	sess := t.cleanupSession(ctx, by)
+	if sess == nil {
+		return &addRefused{fmt.Errorf("cannot log in as %s", by)}
+	}
+	form := formWorkbins
+	if by != pl.owner {
+		form = formUser
+	}
+	mi, _ := spec.MediaOf(pl.media)
+	path, q := t.postPath(form, w)
+	ex := sess.Do(ctx, http.MethodPost, path, map[string]any{spec.FieldOperationName: mi.AddOperation, spec.FieldID: id}, q...)
+	if ex.Err != nil {
+		return ex.Err // the Add may have happened
+	}
+	if ex.Status != http.StatusOK {
+		return &addRefused{fmt.Errorf("%s's %s to %s answered HTTP %d %s", by, mi.AddOperation, w.Label, ex.Status, statusOf(ex))}
+	}
+	return p.pullBack(ctx, t, id, w, pl.owner)
+}
+
+// release puts id back into the pool as owned by role.
+func (p *apiProvisioner) release(id string, role Role, m spec.Media) {
 	if role != RoleAgent && role != RoleAgent2 && role != RoleSupervisor {
 		return
 	}

@@ -253,7 +253,7 @@ func buildReport(in reportInput) *Report {
 		r.Result = ResultPartial
 	}
 	r.Summary = summary(r)
-	r.Reproduce = reproduce(o, in.seed, in.filter)
+	r.Reproduce = reproduce(o, in.mask, in.seed, in.filter)
 	return r
 }
 
@@ -356,18 +356,22 @@ func summary(r *Report) string {
 	if len(failed) > 0 {
 		text += "; failing features: " + strings.Join(failed, ", ")
 	}
+	if slices.Equal(r.DeclaredFeatures, CoreFeatures()) {
+		text += "; only the core (" + featureNames(r.DeclaredFeatures) + ") was declared"
+	}
 	return text
 }
 
-// reproduce gives a command line for the same run (credentials stay in the config file).
-func reproduce(o *Options, seed int64, filter string) string {
+// reproduce gives a command line for the same run (credentials stay in the config file;
+// a password in the target's userinfo is masked like everywhere else).
+func reproduce(o *Options, mask *Masker, seed int64, filter string) string {
 	names := make([]string, len(o.Features))
 	for i, f := range o.Features {
 		names[i] = string(f)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "./conformance.test --config YOUR-CONFIG.yaml --target %s --features %s --provisioning %s",
-		o.Target, strings.Join(names, ","), o.Provisioning.Mode)
+	fmt.Fprintf(&b, "bin/conformance.test --config YOUR-CONFIG.yaml --target %s --features %s --provisioning %s",
+		mask.String(o.Target), strings.Join(names, ","), o.Provisioning.Mode)
 	if o.Strict {
 		b.WriteString(" --strict")
 	}

@@ -212,3 +212,28 @@ func TestReportMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// TestReportMasksTargetUserinfo: a password in --target's userinfo shows nowhere in the
+// written reports, the Reproduce command included.
+func TestReportMasksTargetUserinfo(t *testing.T) {
+	o := testOptions(t)
+	o.Target = "http://vendor:TopSecret@127.0.0.1:8090"
+	r := reportOf(o, types.SpecReports{specReport("pull-workitem.a", []Feature{FeaturePullWorkitem}, types.SpecStatePassed, "")})
+	if strings.Contains(r.Reproduce, "TopSecret") || !strings.Contains(r.Reproduce, "--target http://vendor:"+Masked+"@127.0.0.1:8090") {
+		t.Errorf("reproduce: %s", r.Reproduce)
+	}
+	dir := t.TempDir()
+	paths := Reports{JSON: filepath.Join(dir, "r.json"), Markdown: filepath.Join(dir, "r.md")}
+	if err := r.Write(paths); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{paths.JSON, paths.Markdown} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "TopSecret") {
+			t.Errorf("%s shows the target's password", filepath.Base(p))
+		}
+	}
+}

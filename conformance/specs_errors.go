@@ -145,10 +145,13 @@ func badInputSpecs() []specDef {
 				expectChallenge(t, ex)
 				return ex
 			}}),
-		refusedSpec(bad, refusedCase{id: "bad-input.wrong-password", text: "a pull with a wrong password: 401", variant: pw,
-			refusal: refusal{rule: RuleAuth, what: "a pull with a wrong password", strict: spec.StatusNotAuthenticated, tolerated: []spec.StatusCode{spec.StatusNotAuthenticated}},
+		refusedSpec(bad, refusedCase{id: "bad-input.wrong-password", text: "a pull with the credentials of no user: 401", variant: pw,
+			refusal: refusal{rule: RuleAuth, what: "a pull with wrong credentials", strict: spec.StatusNotAuthenticated, tolerated: []spec.StatusCode{spec.StatusNotAuthenticated}},
 			send: func(t *T, sess *Session, p Placed) *Exchange {
-				bad := Credentials{User: t.s.opts.Users.Agent.User, Password: randomID("wrong-")}
+				// A made-up user, not the agent with a wrong password: a run must not count
+				// toward locking a real lab account out. The check is the same: 401 with
+				// WWW-Authenticate, and nothing changes.
+				bad := Credentials{User: randomID("workbinkit-nobody-"), Password: randomID("wrong-")}
 				ex := t.pull(sess, formWorkbins, p, spec.PullWorkitem, basicAs(bad))
 				expectChallenge(t, ex)
 				return ex

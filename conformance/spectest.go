@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +34,9 @@ type T struct {
 	// owned are provisioned interactions the suite pulled (their new owner), handed back to
 	// the provisioner when the spec ends (the api mode adds them again).
 	owned map[string]ownedBy
+	// placed are the interactions the spec provisioned, by id: when the spec ends the
+	// provisioner gets each back (api mode: to its configured owner), pulled or not.
+	placed map[string]placement
 	// accepted are the referenceIds of the spec's accepted requests, by role: events that
 	// carry one of them are accounted for.
 	accepted map[Role]map[int64]bool
@@ -42,6 +47,13 @@ type ownedBy struct {
 	media spec.Media
 }
 
+// placement is where the provisioner put an interaction and whose it was before.
+type placement struct {
+	workbin WorkbinRef
+	media   spec.Media
+	owner   Role
+}
+
 func (s *Suite) newT(ctx context.Context, id string) *T {
 	t := &T{
 		ctx: ctx, s: s, id: id,
@@ -49,18 +61,51 @@ func (s *Suite) newT(ctx context.Context, id string) *T {
 		log:      &exchangeLog{},
 		users:    map[Role]*Session{},
 		owned:    map[string]ownedBy{},
+		placed:   map[string]placement{},
 		accepted: map[Role]map[int64]bool{},
 	}
 	// On failure, before any cleanup: the masked HTTP exchanges and CometD transcripts.
 	ginkgo.DeferOnFailure(t.attachEvidence)
-	ginkgo.DeferCleanup(func() {
+	// Registered first, so it runs last: after the listeners stopped, the interactions go
+	// back (the api mode's Add and pull do not reach the spec's own listeners).
+	ginkgo.DeferCleanup(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, t.s.opts.Timeouts.Provision.D())
+		defer cancel()
 		t.mu.Lock()
-		defer t.mu.Unlock()
-		for id, o := range t.owned {
-			s.prov.Reclaim(id, o.role, o.media)
+		placed := maps.Clone(t.placed)
+		owned := maps.Clone(t.owned)
+		t.mu.Unlock()
+		for _, id := range slices.Sorted(maps.Keys(placed)) {
+			s.prov.Return(ctx, t, id, placed[id], owned[id].role)
 		}
 	})
 	return t
+}
+
+// notePlaced records an interaction the provisioner put into a workbin for this spec.
+func (t *T) notePlaced(id string, p placement) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.placed[id] = p
+}
+
+// cleanupSession is a session of role for work after the spec's checks: the spec's own if it
+// has one, else a fresh login. It never fails the spec (nil when the login fails).
+func (t *T) cleanupSession(ctx context.Context, role Role) *Session {
+	t.mu.Lock()
+	sess := t.users[role]
+	t.mu.Unlock()
+	if sess != nil {
+		return sess
+	}
+	if t.s.info.Problems[role] != "" {
+		return nil
+	}
+	sess = t.s.tg.newSession(role, *t.s.opts.Users.Credentials(role), t.ua, t.log)
+	if ex, user := sess.Login(ctx); ex.Err != nil || ex.Status != http.StatusOK || user == nil {
+		return nil
+	}
+	return sess
 }
 
 // setOwned records who owns a provisioned interaction now ("" role: nobody of the suite).

@@ -36,7 +36,33 @@ func RunConformance(t TestingT, opts Options) bool {
 	}
 	s.Register()
 	gomega.RegisterFailHandler(ginkgo.Fail)
-	return ginkgo.RunSpecs(t, "workbinkit conformance")
+	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
+	// go test kills the binary at its -timeout (10 minutes by default) without running
+	// ReportAfterSuite: every report would be lost. Ginkgo's own suite timeout, set a
+	// little earlier, ends the run cleanly and writes them.
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if deadline, ok := d.Deadline(); ok {
+			suiteCfg.Timeout = suiteTimeout(time.Until(deadline), suiteCfg.Timeout)
+		}
+	}
+	return ginkgo.RunSpecs(t, "workbinkit conformance", suiteCfg, reporterCfg)
+}
+
+// Bounds of the margin suiteTimeout leaves before go test's deadline.
+const (
+	minDeadlineMargin     = 30 * time.Second
+	deadlineMarginPercent = 5
+)
+
+// suiteTimeout is the Ginkgo suite timeout for a test binary that go test kills after
+// remaining: remaining minus a margin for the reports (30 s or 5 %, whichever is larger),
+// but at least half of remaining, and never more than configured (-ginkgo.timeout).
+func suiteTimeout(remaining, configured time.Duration) time.Duration {
+	if remaining <= 0 {
+		return configured
+	}
+	margin := max(minDeadlineMargin, remaining*deadlineMarginPercent/100)
+	return min(configured, max(remaining-margin, remaining/2))
 }
 
 // Suite is one run of the suite: the options, the compiled contract, the target, and,
@@ -55,6 +81,7 @@ type Suite struct {
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
 func NewSuite(opts Options) (*Suite, error) {
+	opts.Features = normalizeFeatures(opts.Features) // the core is on even if a caller left Features empty
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -238,7 +265,7 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 		case ex.Err != nil:
 			info.Problems[r] = fmt.Sprintf("cannot reach the target as %s: %v", r, ex.Err)
 		case ex.Status != http.StatusOK || user == nil:
-			info.Problems[r] = fmt.Sprintf("GET /api/v2/me as %s (user %s) answered HTTP %d: check users.%s", r, creds.User, ex.Status, r)
+			info.Problems[r] = loginProblem(r, creds.User, ex.Status)
 		default:
 			name, _ := user["userName"].(string)
 			info.Users[r] = UserInfo{ID: sess.UserID(), Name: name}
@@ -294,6 +321,21 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 		info.Workbins[wbPlaceGroup] = WorkbinRef{ID: g.Workbin, Owner: RoleAgent, Param: spec.ParamPlaceGroup, Group: g.Group, Label: "PlaceGroup workbin " + g.Workbin + " of " + g.Group}
 	}
 	return info, nil
+}
+
+// loginProblem says why GET /api/v2/me failed for role, blaming the credentials only when
+// the target did (401, 403).
+func loginProblem(r Role, user string, status int) string {
+	msg := fmt.Sprintf("GET %s/me as %s (user %s) answered HTTP %d", spec.BasePath, r, user, status)
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return msg + ": check the user name and password of users." + string(r)
+	case http.StatusNotFound:
+		return msg + ": check --target, the server's base URL without " + spec.BasePath + " (e.g. https://gws.example:8443)"
+	case http.StatusOK:
+		return msg + " without a user resource: is --target a GWS-compatible server?"
+	}
+	return msg + ": the server could not serve the login; check --target and the server's logs"
 }
 
 // findWorkbins returns the first Agent and Place workbins GET /api/v2/me/workbins?fields=*

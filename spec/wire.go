@@ -84,6 +84,9 @@ func NotificationSchema(messageType string) (string, bool) {
 // BayeuxMessageSchema is the schema of a whole Bayeux message carrying a notification.
 const BayeuxMessageSchema = "bayeux-message.json"
 
+// ErrorSchema is the schema of every error reply, exactly {statusCode, statusMessage} (D3).
+const ErrorSchema = "error.json"
+
 // Notification types (data.notificationType) of the interaction messages.
 const (
 	NotificationStatusChange        = "StatusChange"

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,6 +129,8 @@ func TestSelfTest(t *testing.T) {
 	t.Run("list-provisioning", h.listProvisioning)
 	t.Run("api-provisioning", h.apiProvisioning)
 	t.Run("parallel-run", h.parallelRun)
+	t.Run("undocumented-4xx", h.undocumented4xx)
+	t.Run("go-test-deadline", h.goTestDeadline)
 }
 
 // mock starts an in-process mock on 127.0.0.1:0 with cfg; its self-check violations are
@@ -443,6 +447,22 @@ func defaultUsers(t *testing.T) (agent, agent2, workbin string, set *fixtures.Se
 	return o.Users.Agent.User, o.Users.Agent2.User, workbin, set
 }
 
+// mockAccountsYAML is the config-file form of the mock's default users and group
+// workbins: a run with --config gets no defaults for them.
+func mockAccountsYAML(t *testing.T) string {
+	t.Helper()
+	o, err := conformance.DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, w := o.Users, o.Workbins
+	return fmt.Sprintf("users:\n  agent: {user: %q, password: %q}\n  agent2: {user: %q, password: %q}\n"+
+		"  supervisor: {user: %q, password: %q}\n  noMultimedia: {user: %q, password: %q}\n"+
+		"workbins:\n  agentGroup: {group: %q, workbin: %q}\n  placeGroup: {group: %q, workbin: %q}\n",
+		u.Agent.User, u.Agent.Password, u.Agent2.User, u.Agent2.Password, u.Supervisor.User, u.Supervisor.Password,
+		u.NoMultimedia.User, u.NoMultimedia.Password, w.AgentGroup.Group, w.AgentGroup.Workbin, w.PlaceGroup.Group, w.PlaceGroup.Workbin)
+}
+
 func writeFile(t *testing.T, name, text string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -474,7 +494,7 @@ func (h harness) listProvisioning(t *testing.T) {
 		}
 		ids = append(ids, placed.ID)
 	}
-	cfg := "provisioning:\n  mode: list\n  interactions:\n"
+	cfg := mockAccountsYAML(t) + "provisioning:\n  mode: list\n  interactions:\n"
 	for _, id := range ids {
 		cfg += fmt.Sprintf("    - {id: %s, media: workitem, workbin: %s}\n", id, workbin)
 	}
@@ -503,26 +523,68 @@ func labelFilter(ids []string) string {
 	return strings.Join(f, " || ")
 }
 
-// apiProvisioning: interactions the users own are added with the Add operations and
-// reused once pulled back.
+// apiProvisioning: interactions the users own are added with the Add operations, reused
+// once pulled back, and given back to their owners when a spec ends, so that a second run
+// against the same server passes too. The fixtures give each owner one interaction per
+// media, so an interaction not given back fails the later specs that need it. In the first
+// run the mock accepts a pull without CSRF token (csrf-not-enforced): that spec fails after
+// a pull the suite did not expect, and its interaction must come back all the same; the
+// supervisor's pull leaves agent2's workitem with the supervisor until it is given back.
 func (h harness) apiProvisioning(t *testing.T) {
 	m := startMock(t, mockserver.Config{})
 	agent, agent2, _, set := defaultUsers(t)
-	cfg := "provisioning:\n  mode: api\n  owned:\n"
+	cfg := mockAccountsYAML(t) + "provisioning:\n  mode: api\n  owned:\n"
 	for user, role := range map[string]string{agent: "agent", agent2: "agent2"} {
 		for _, x := range set.OwnedBy(user) {
 			cfg += fmt.Sprintf("    - {id: %s, media: %s, owner: %s}\n", x.ID, x.Media, role)
 		}
 	}
-	focus := []string{"pull-workitem.workbins-url", "pull-workitem.me-url", "pull-chat.pull-chat", "pull-email.pull-email", "add-to-workbin.add-by-id"}
-	o := h.run(t, m.url, "--config", writeFile(t, "api.yaml", cfg), "-ginkgo.label-filter="+labelFilter(focus))
-	for _, id := range focus {
-		if s, _ := o.spec(id); s.State != conformance.StatePassed {
-			t.Errorf("%s: %s: %s", id, s.State, firstLines(s.Reason, 10))
+	config := writeFile(t, "api.yaml", cfg)
+	focus := []string{"pull-workitem.workbins-url", "pull-workitem.me-url", "pull-chat.pull-chat", "pull-email.pull-email",
+		"add-to-workbin.add-by-id", "workbin-subscriptions.supervisor", "csrf.post-without-token"}
+	const unseen = "csrf.post-without-token"
+	setDeviations(t, m, "csrf-not-enforced")
+	for run := 1; run <= 2; run++ {
+		o := h.run(t, m.url, "--config", config, "-ginkgo.label-filter="+labelFilter(focus))
+		for _, id := range focus {
+			s, _ := o.spec(id)
+			want := conformance.StatePassed
+			if run == 1 && id == unseen {
+				want = conformance.StateFailed
+			}
+			if s.State != want {
+				t.Errorf("run %d: %s: %s, want %s: %s", run, id, s.State, want, firstLines(s.Reason, 10))
+			}
 		}
+		if strings.Contains(o.output, "was not given back") {
+			t.Errorf("run %d: an interaction was not given back:\n%s", run, tail(o.output))
+		}
+		if t.Failed() {
+			t.Fatalf("run %d: exit %d, %+v\n%s", run, o.code, o.report.Statistics, tail(o.output))
+		}
+		setDeviations(t, m)
 	}
-	if o.code != 0 || o.report.Statistics.Failed != 0 {
-		t.Fatalf("exit %d, %+v\n%s", o.code, o.report.Statistics, tail(o.output))
+}
+
+// setDeviations switches exactly these deviations of m on, through its admin API.
+func setDeviations(t *testing.T, m *mock, names ...string) {
+	t.Helper()
+	body, err := json.Marshal(map[string][]string{"on": append([]string{}, names...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPut, m.url+spec.AdminBasePath+spec.AdminPathDeviations, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("PUT deviations %v: HTTP %d", names, resp.StatusCode)
 	}
 }
 
@@ -558,4 +620,58 @@ func (h harness) parallelRun(t *testing.T) {
 		t.Errorf("no JUnit report: %v", err)
 	}
 	t.Logf("full run on 2 processes: %d specs passed in %s", o.report.Statistics.Passed, o.took.Round(10*time.Millisecond))
+}
+
+// undocumented4xx: a server that refuses a second pull with 409 (a 4xx the contract does
+// not list) and the error envelope passes by default and fails under --strict, naming the
+// status. The server is the mock behind a proxy that turns every 400 into a 409.
+func (h harness) undocumented4xx(t *testing.T) {
+	m := startMock(t, mockserver.Config{})
+	u, err := url.Parse(m.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	proxy.FlushInterval = -1 // CometD long polls pass straight through
+	proxy.ModifyResponse = func(r *http.Response) error {
+		if r.StatusCode == http.StatusBadRequest {
+			r.StatusCode, r.Status = http.StatusConflict, "409 Conflict"
+		}
+		return nil
+	}
+	ts := httptest.NewServer(proxy)
+	t.Cleanup(ts.Close)
+	focus := "-ginkgo.label-filter=" + labelFilter([]string{"pull-workitem.second-pull"})
+	if o := h.run(t, ts.URL, focus); o.code != 0 || o.report.Statistics.Passed != 1 {
+		s, _ := o.spec("pull-workitem.second-pull")
+		t.Errorf("tolerant: exit %d, %+v: %s", o.code, o.report.Statistics, firstLines(s.Reason, 10))
+	}
+	o := h.run(t, ts.URL, focus, "--strict")
+	s, _ := o.spec("pull-workitem.second-pull")
+	if o.code == 0 || s.State != conformance.StateFailed || !strings.Contains(s.Reason, "[contract]") || !strings.Contains(s.Reason, "does not document this status") {
+		t.Errorf("--strict: exit %d, %s: %s", o.code, s.State, firstLines(s.Reason, 10))
+	}
+}
+
+// goTestDeadline: a run that go test's -timeout would kill still ends cleanly, shortly
+// before the deadline, and writes its report. The target never answers (the request
+// timeout is far longer than the deadline), so only the suite timeout can end the run.
+func (h harness) goTestDeadline(t *testing.T) {
+	release := make(chan struct{})
+	ts := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(ts.Close)
+	t.Cleanup(func() { close(release) }) // runs before ts.Close
+	const deadline = 12 * time.Second
+	o := h.run(t, ts.URL, "-test.timeout="+deadline.String(), "--timeouts", "request=10m")
+	if o.took >= deadline {
+		t.Errorf("the run took %s; go test would have killed it at %s", o.took, deadline)
+	}
+	if o.code == 0 || o.report.Result != conformance.ResultFailure {
+		t.Errorf("exit %d, result %s: a run cut short must not pass\n%s", o.code, o.report.Result, tail(o.output))
+	}
 }
