@@ -354,7 +354,9 @@ func (s *Server) journalHTTP(c *apiCall, status int, h http.Header, body []byte,
 	r := c.r
 	rec := httpRecord{
 		time: start, method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, status: status,
-		duration: time.Since(start), reqHeader: r.Header, reqBody: c.body, respHeader: h.Clone(), respBody: body,
+		duration:  time.Since(start),
+		reqHeader: maskHeaders(r.Header), reqBody: journalBody(c.body),
+		respHeader: maskHeaders(h), respBody: journalBody(body),
 	}
 	if c.sess != nil {
 		rec.user = c.user.Name
