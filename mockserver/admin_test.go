@@ -545,3 +545,78 @@ func TestAdminViolations(t *testing.T) {
 		t.Errorf("openapi.yaml: %d", r.status)
 	}
 }
+
+// A page of another site cannot drive the control plane through a browser: a "simple"
+// cross-site request (text/plain, no preflight) with a foreign Origin is refused with 403
+// and changes nothing; a localhost origin (the default corsAllowedOrigins) and a request
+// without Origin (curl) work.
+func TestAdminRefusesCrossSiteRequests(t *testing.T) {
+	m := newMock(t)
+	post := func(path, body, origin string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, m.url(path), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "text/plain")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(raw)
+	}
+	place := func(id string) string {
+		return `{"workbinId":"` + seedWorkbin + `","media":"workitem","id":"` + id + `"}`
+	}
+	fixtureDir := t.TempDir()
+	if err := os.CopyFS(fixtureDir, fixtures.BuiltinFiles()); err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct{ path, body string }{
+		{"/_mock/interactions", place("CROSSSITE1")},
+		{"/_mock/reset", ""},
+		{"/_mock/fixtures", `{"dir":` + string(mustJSON(fixtureDir)) + `}`},
+		{"/_mock/faults", `{"method":"POST","count":1,"statusCode":4}`},
+		{"/_mock/cometd/expire", `{"user":"MaratTest"}`},
+	}
+	for _, origin := range []string{"https://evil.example", "http://localhost.evil.example", "null"} {
+		snap, set := snapshotJSON(t, m), m.srv.Fixtures()
+		for _, c := range calls {
+			status, body := post(c.path, c.body, origin)
+			if status != http.StatusForbidden || !strings.Contains(body, "cross-site request refused") {
+				t.Errorf("%s from %s: %d %s", c.path, origin, status, body)
+			}
+		}
+		if snapshotJSON(t, m) != snap || m.srv.Fixtures() != set || len(m.srv.faults.list()) != 0 {
+			t.Errorf("cross-site requests from %s changed the mock", origin)
+		}
+	}
+	if status, body := post("/_mock/interactions", place("CROSSSITE2"), "http://localhost:5173"); status != http.StatusCreated {
+		t.Errorf("from a localhost origin: %d %s", status, body)
+	}
+	if status, body := post("/_mock/interactions", place("CROSSSITE3"), ""); status != http.StatusCreated {
+		t.Errorf("without Origin: %d %s", status, body)
+	}
+	for _, id := range []string{"CROSSSITE2", "CROSSSITE3"} {
+		if _, ok := m.srv.Store().Interaction(id); !ok {
+			t.Errorf("%s was not placed", id)
+		}
+	}
+	// Configured origins replace the defaults here too.
+	o := m.srv.Options()
+	o.CORSAllowedOrigins = []string{"https://app.example.com"}
+	if err := m.srv.SetOptions(o); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := post("/_mock/reset", "", "https://app.example.com"); status != http.StatusOK {
+		t.Errorf("from a configured origin: %d", status)
+	}
+	if status, _ := post("/_mock/reset", "", "http://localhost:5173"); status != http.StatusForbidden {
+		t.Errorf("from localhost once it is not configured: %d", status)
+	}
+}
