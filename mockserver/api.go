@@ -88,8 +88,8 @@ const (
 	contentText = "text/plain; charset=utf-8"
 )
 
-// serveAPI is the path of every REST request: session/auth → CSRF → body limit → spec
-// validation → faults → api-multimedia → handler → self-checked reply → notifications.
+// serveAPI is the path of every REST request: session/auth → CSRF → body limit → route →
+// api-multimedia → spec validation → faults → handler → self-checked reply → notifications.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	opts := s.opts.Load()
@@ -118,6 +118,12 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 
 	route, err := s.contract.ValidateRequestBytes(r.Context(), r, c.body)
 	c.route = route
+	// D7 before the request's faults: without api-multimedia a workbin URL answers as if the
+	// API did not exist, also to a malformed request (the route is known whenever the path
+	// and method matched an operation, valid or not).
+	if route != nil && route.OperationID != spec.OpGetMe && !user.HasFeature(spec.FeatureMultimedia) {
+		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
+	}
 	switch {
 	case errors.Is(err, spec.ErrNoRoute):
 		return errorReply(spec.StatusNotFound, "No resource at %s", r.URL.Path)
@@ -151,10 +157,6 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 			rep.unchecked = true
 			return rep
 		}
-	}
-
-	if route.OperationID != spec.OpGetMe && !user.HasFeature(spec.FeatureMultimedia) {
-		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
 	}
 
 	h, ok := s.api[route.OperationID]

@@ -21,8 +21,10 @@
 //     parameter, both group parameters (W3), an Add without id and uri 1; an unknown
 //     operationName, or one the URL does not take, 2; a wrong type, pattern, length or
 //     enum, 10. The statusMessage names the field and the rule.
-//  5. faults injected through the control plane (delay, or a given statusCode / HTTP status).
-//  6. api-multimedia (D7): without it every workbin URL is 404 / 6.
+//  5. api-multimedia (D7): without it every workbin operation is 404 / 6, as if the API did
+//     not exist, valid request or not: this check runs as soon as the path and method match
+//     an operation, before the issues of step 4 are reported.
+//  6. faults injected through the control plane (delay, or a given statusCode / HTTP status).
 //  7. the handler decodes the operation; PullChat gates (D6): with enableNotificationOnPullChat
 //     or enableJoinOnPullChat off, PullChat (and PullInteraction of a chat) is 403 / 3
 //     naming the option.

@@ -259,6 +259,32 @@ func TestMultimediaFeature(t *testing.T) {
 		expect(t, v.do(c.method, c.path, body), http.StatusNotFound, int(spec.StatusNotFound))
 	}
 	expect(t, v.get("/api/v2/me"), http.StatusOK, 0)
+
+	// Malformed requests too: the API does not exist for him, so there is nothing to be
+	// malformed against (a user with the feature gets 400 for each).
+	marat := m.login("MaratTest")
+	before := snapshotJSON(t, m)
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+	}{
+		{"pull without id", "POST", "/api/v2/workbins/" + wb, `{"operationName":"PullWorkitem"}`},
+		{"body not JSON", "POST", "/api/v2/workbins/" + wb, `{"operationName":`},
+		{"unknown operation", "POST", "/api/v2/workbins/" + wb, `{"operationName":"PullEverything","id":"x"}`},
+		{"unknown media", "GET", "/api/v2/workbins/x/bogus", nil},
+	} {
+		if r := marat.do(c.method, c.path, c.body); r.status != http.StatusBadRequest {
+			t.Errorf("%s by MaratTest: %s (want 400)", c.name, r)
+		}
+		r := v.do(c.method, c.path, c.body)
+		expect(t, r, http.StatusNotFound, int(spec.StatusNotFound))
+		if msg, _ := r.body[spec.FieldStatusMessage].(string); !strings.Contains(msg, spec.FeatureMultimedia) {
+			t.Errorf("%s: %q does not name %s", c.name, msg, spec.FeatureMultimedia)
+		}
+	}
+	if snapshotJSON(t, m) != before {
+		t.Error("refused requests changed the state")
+	}
 }
 
 // D5 2, N5, D10: a supervisor pulls from an agent's workbin through /users/{userId}/…; he
