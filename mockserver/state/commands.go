@@ -111,12 +111,6 @@ func (s *Store) pulled(x Interaction, u User, nickname string) (Interaction, err
 	return Interaction{ID: x.ID, Media: x.Media, Owner: u.Name, State: state, Capabilities: caps, Resource: res}, nil
 }
 
-type participant struct {
-	Nickname      string `json:"nickname"`
-	Type          string `json:"type"`
-	ParticipantID string `json:"participantId"`
-}
-
 // joinChat returns the participants of a chat that u joins (S3, participant.json): the
 // customer, if the chat lists none (a chat in a workbin lists no participants), named by the
 // FirstName and LastName of its userData, else "Customer"; then u with the nickname of the
@@ -133,11 +127,24 @@ func (s *Store) joinChat(res []byte, u User, nickname string) ([]json.RawMessage
 		}
 	}
 	ids, customer := map[string]bool{}, false
-	for _, raw := range parts {
-		var p participant
-		_ = json.Unmarshal(raw, &p) // participants are open objects; only these members matter
-		ids[p.ParticipantID] = true
-		customer = customer || p.Type == spec.ParticipantCustomer
+	for i, raw := range parts {
+		// Participants are open objects; only their id and type matter here. A stored
+		// participant that is not an object, or whose id or type is not a string, is a
+		// broken state: refuse rather than join the chat beside it.
+		p, err := members(raw)
+		if err != nil {
+			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participant %d: %v", i, err)
+		}
+		id, err := optionalString(p, spec.FieldParticipantID)
+		if err != nil {
+			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participant %d: %v", i, err)
+		}
+		typ, err := optionalString(p, spec.FieldParticipantType)
+		if err != nil {
+			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participant %d: %v", i, err)
+		}
+		ids[id] = true
+		customer = customer || typ == spec.ParticipantCustomer
 	}
 	add := func(nick, typ string) error {
 		id, err := s.newID(func(id string) bool { return ids[id] })
