@@ -147,7 +147,7 @@ func (s *Server) adminFixtures() http.HandlerFunc {
 		case req.Dir != "" && req.Files != nil:
 			err = errors.New("give dir or files, not both")
 		case req.Dir != "":
-			set, err = fixtures.LoadDir(req.Dir)
+			set, err = fixtures.LoadDirWith(s.contract, req.Dir)
 		case req.Files != nil:
 			fsys := fstest.MapFS{}
 			for name, content := range req.Files {

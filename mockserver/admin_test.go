@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -618,5 +619,60 @@ func TestAdminRefusesCrossSiteRequests(t *testing.T) {
 	}
 	if status, _ := post("/_mock/reset", "", "http://localhost:5173"); status != http.StatusForbidden {
 		t.Errorf("from localhost once it is not configured: %d", status)
+	}
+}
+
+// POST /_mock/fixtures {"dir"} checks the files against the server's compiled contract, not
+// a fresh copy of the embedded one (which it compiled again on every call): with a contract
+// stricter than the embedded one, a directory the embedded one accepts is refused, naming
+// the file and the pointer.
+func TestAdminFixturesDirUsesTheServersContract(t *testing.T) {
+	files := fstest.MapFS{}
+	if err := fs.WalkDir(spec.Files(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(spec.Files(), p)
+		files[p] = &fstest.MapFile{Data: data}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	user := files["schemas/user.json"]
+	stricter := bytes.Replace(user.Data, []byte(`"firstName": { "type": "string" }`), []byte(`"firstName": { "type": "string", "maxLength": 20 }`), 1)
+	if bytes.Equal(stricter, user.Data) {
+		t.Fatal("schemas/user.json: firstName not found; update the test")
+	}
+	user.Data = stricter
+	c, err := spec.LoadFS(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMock(t, func(cfg *Config) { cfg.Contract = c })
+
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, fixtures.BuiltinFiles()); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "users", "agent2.json")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("A", 30)
+	if err := os.WriteFile(p, bytes.Replace(data, []byte(`"firstName": "Agent"`), []byte(`"firstName": "`+long+`"`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fixtures.LoadDir(dir); err != nil {
+		t.Fatalf("the embedded contract refuses the directory: %v", err)
+	}
+	set := m.srv.Fixtures()
+	r := m.admin().do("POST", "/_mock/fixtures", map[string]string{"dir": dir})
+	msg, _ := r.body["error"].(string)
+	if r.status != http.StatusBadRequest || !strings.Contains(msg, "users/agent2.json") || !strings.Contains(msg, "/user/firstName") {
+		t.Errorf("a directory the server's contract refuses: %s", r)
+	}
+	if m.srv.Fixtures() != set {
+		t.Error("the refused directory replaced the fixtures")
 	}
 }
