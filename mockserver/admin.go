@@ -268,7 +268,7 @@ func (s *Server) adminPlace() http.HandlerFunc {
 		if req.ReceivedDate != "" {
 			t, err := time.Parse(spec.ReceivedDateLayout, req.ReceivedDate)
 			if err != nil {
-				adminError(w, http.StatusBadRequest, fmt.Sprintf("receivedDate %q: want the form %s", req.ReceivedDate, spec.ReceivedDateLayout))
+				adminError(w, http.StatusBadRequest, fmt.Sprintf("receivedDate %q: want the form %s, e.g. %s", req.ReceivedDate, spec.ReceivedDateForm, spec.ReceivedDateExample))
 				return
 			}
 			n.ReceivedDate = t

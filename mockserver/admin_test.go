@@ -297,6 +297,12 @@ func TestAdminPlaceInteraction(t *testing.T) {
 	if r := a.do("POST", "/_mock/interactions", map[string]any{"workbinId": "nosuch", "media": "chat"}); r.status != 404 {
 		t.Errorf("unknown workbin: %s", r)
 	}
+	// A bad receivedDate is explained in a form people read, not in Go's layout.
+	r = a.do("POST", "/_mock/interactions", map[string]any{"workbinId": seedWorkbin, "media": "workitem", "receivedDate": "2016-04-08T15:05:57Z"})
+	if msg, _ := r.body["error"].(string); r.status != 400 || !strings.Contains(msg, "YYYY-MM-DD HH:MM:SS.sss±hhmm") ||
+		!strings.Contains(msg, "2016-04-08 15:05:57.000+0300") || strings.Contains(msg, "2006-01-02") {
+		t.Errorf("bad receivedDate: %s", r)
+	}
 	_ = agent
 }
 
