@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/workbinkit/workbinkit/mockserver/state"
@@ -128,8 +129,9 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 	case errors.Is(err, spec.ErrNoRoute):
 		return errorReply(spec.StatusNotFound, "No resource at %s", r.URL.Path)
 	case errors.Is(err, spec.ErrMethodNotAllowed):
-		rep := errorReplyStatus(http.StatusMethodNotAllowed, spec.StatusInvalidParameter, fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
-		return rep
+		allow := strings.Join(s.contract.AllowedMethods(r), ", ")
+		w.Header().Set("Allow", allow)
+		return errorReplyStatus(http.StatusMethodNotAllowed, spec.StatusInvalidParameter, fmt.Sprintf("Method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
 	case err != nil:
 		issues := spec.IssuesOf(err)
 		if issues == nil {

@@ -16,11 +16,12 @@
 //     X-CSRF-HEADER and X-CSRF-TOKEN.
 //  3. body limit: over 1 MiB is 413 / statusCode 10.
 //  4. validation against the contract (spec.ValidateRequest): a path the contract lacks is
-//     404 / 6, a method the path lacks 405 / 2; otherwise the issues map to statusCodes
-//     (requestFault): malformed JSON or a wrong Content-Type 10; a missing member or
-//     parameter, both group parameters (W3), an Add without id and uri 1; an unknown
-//     operationName, or one the URL does not take, 2; a wrong type (operationName's too),
-//     pattern, length or enum, 10. The statusMessage names the field and the rule.
+//     404 / 6, a method the path lacks 405 / 2 with an Allow header listing the contract's
+//     methods for the path; otherwise the issues map to statusCodes (requestFault):
+//     malformed JSON or a wrong Content-Type 10; a missing member or parameter, both group
+//     parameters (W3), an Add without id and uri 1; an unknown operationName, or one the URL
+//     does not take, 2; a wrong type (operationName's too), pattern, length or enum, 10. The
+//     statusMessage names the field and the rule.
 //  5. api-multimedia (D7): without it every workbin operation is 404 / 6, as if the API did
 //     not exist, valid request or not: this check runs as soon as the path and method match
 //     an operation, before the issues of step 4 are reported.

@@ -157,7 +157,19 @@ func TestErrorReplies(t *testing.T) {
 			if snapshotJSON(t, m) != before {
 				t.Error("a refused request changed the state")
 			}
+			// RFC 9110: a 405 lists the methods the path has (here the contract's).
+			if allow := r.header.Get("Allow"); (tc.status == http.StatusMethodNotAllowed) != (allow != "") {
+				t.Errorf("Allow %q with HTTP %d", allow, tc.status)
+			}
 		})
+	}
+	r := marat.do(http.MethodPut, "/api/v2/me", "{}")
+	expect(t, r, http.StatusMethodNotAllowed, int(spec.StatusInvalidParameter))
+	if got := r.header.Get("Allow"); got != "GET" {
+		t.Errorf("PUT /api/v2/me: Allow %q, want GET", got)
+	}
+	if got := marat.do(http.MethodDelete, wb, nil).header.Get("Allow"); got != "GET, POST" {
+		t.Errorf("DELETE %s: Allow %q, want GET, POST", wb, got)
 	}
 }
 
