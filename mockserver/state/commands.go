@@ -66,7 +66,7 @@ func (s *Store) Pull(a Actor, ref WorkbinRef, operation, interactionID, nickname
 		return nil, fail(spec.StatusInvalidParameter, ErrNotInWorkbin, "interaction %q is not in workbin %q: it is %s", x.ID, t.workbin.ID, where)
 	}
 	if media != "" && x.Media != media {
-		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for a %s; interaction %q is a %s", operation, media, x.ID, x.Media)
+		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for %s; interaction %q is %s", operation, withArticle(string(media)), x.ID, withArticle(string(x.Media)))
 	}
 	next, err := s.pulled(x, u, nickname)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Store) Pull(a Actor, ref WorkbinRef, operation, interactionID, nickname
 // for the media-agnostic name).
 func operationMedia(operation string, is func(string) bool, kind string) (spec.Media, error) {
 	if !is(operation) {
-		return "", fail(spec.StatusInvalidParameter, ErrUnknownOperation, "%q is not a %s operation", operation, kind)
+		return "", fail(spec.StatusInvalidParameter, ErrUnknownOperation, "%q is not %s operation", operation, withArticle(kind))
 	}
 	m, _ := spec.OperationMedia(operation)
 	if _, modelled := spec.MediaOf(m); m != "" && !modelled {
@@ -229,7 +229,7 @@ func (s *Store) Add(a Actor, ref WorkbinRef, operation, interactionID string, sa
 	case x.Owner != u.Name:
 		return nil, fail(spec.StatusNoPermission, ErrNotOwner, "interaction %q is owned by another user", x.ID)
 	case media != "" && x.Media != media:
-		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for a %s; interaction %q is a %s", operation, media, x.ID, x.Media)
+		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for %s; interaction %q is %s", operation, withArticle(string(media)), x.ID, withArticle(string(x.Media)))
 	case x.State == spec.StateCompleted:
 		return nil, fail(spec.StatusInvalidParameter, ErrCompleted, "interaction %q is %s", x.ID, x.State)
 	}

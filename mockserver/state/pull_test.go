@@ -384,3 +384,26 @@ func mustContract(t testing.TB) *spec.Contract {
 	}
 	return c
 }
+
+// Messages naming a media, a kind or a workbin type read as English: "an email", "an
+// AgentGroup workbin".
+func TestMessagesUseTheRightArticle(t *testing.T) {
+	s := newStore(t)
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{second(s.Pull(Actor{marat}, me(testWB), spec.PullEmail, wiTest, "")), "PullEmail is for an email; interaction \"" + wiTest + "\" is a workitem"},
+		{second(s.Pull(Actor{marat}, me(testWB), spec.PullWorkitem, mailTest, "")), "PullWorkitem is for a workitem; interaction \"" + mailTest + "\" is an email"},
+		{second(s.Pull(Actor{marat}, me(agWB), spec.PullWorkitem, wiAG, "")), "is an AgentGroup workbin"},
+		{second(s.Pull(Actor{marat}, me(testWB), spec.AddWorkitem, wiTest, "")), "is not a pull operation"},
+		{second(s.Add(Actor{marat}, me(testWB), spec.PullWorkitem, wiOwned, false)), "is not an add operation"},
+	} {
+		var se *Error
+		if !errors.As(c.err, &se) || !strings.Contains(se.Message, c.want) {
+			t.Errorf("message %v, want it to contain %q", c.err, c.want)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
