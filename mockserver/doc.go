@@ -42,7 +42,9 @@
 //     A payload the contract rejects is a violation and is dropped.
 //
 // Violations are logged (with JSON pointer and rule), counted, listed by GET
-// /_mock/violations and passed to Config.OnViolation; tests make that hook fail.
+// /_mock/violations and passed to Config.OnViolation; tests make that hook fail. In strict
+// mode a request body member the contract does not declare is reported there too, with kind
+// "request-field": it is the client's fault, logged as a warning, not as the mock's error.
 //
 // # CometD
 //
