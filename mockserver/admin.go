@@ -26,9 +26,24 @@ import (
 // maxAdminBody bounds control-plane request bodies (fixture bundles can be large).
 const maxAdminBody = 32 << 20
 
-// adminAuth requires the admin token when one is set (bearer, compared in constant time).
+// adminAuth refuses cross-site requests and requires the admin token when one is set
+// (bearer, compared in constant time).
+//
+// A browser sends a request with an Origin header to any site a page asks it to, and a
+// "simple" one (a POST of text/plain, say) without asking the server first; without a token,
+// the default on loopback, a page on any website could then drive the control plane (load
+// fixtures from a directory, reset, inject faults). So a request whose Origin the CORS
+// option corsAllowedOrigins does not allow is refused, whatever its method and Content-Type;
+// tools such as curl send no Origin and are not affected. The same-origin case gets no
+// exception: under DNS rebinding an attacker's page is "same-origin" with the mock.
 func (s *Server) adminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin, ok := r.Header["Origin"]; ok {
+			if len(origin) != 1 || !originAllowed(origin[0], s.opts.Load().CORSAllowedOrigins) {
+				adminError(w, http.StatusForbidden, fmt.Sprintf("cross-site request refused: origin %q is not allowed to use the control plane (option corsAllowedOrigins)", strings.Join(origin, ", ")))
+				return
+			}
+		}
 		if tok := s.cfg.AdminToken; tok != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
@@ -132,7 +147,7 @@ func (s *Server) adminFixtures() http.HandlerFunc {
 		case req.Dir != "" && req.Files != nil:
 			err = errors.New("give dir or files, not both")
 		case req.Dir != "":
-			set, err = fixtures.LoadDir(req.Dir)
+			set, err = fixtures.LoadDirWith(s.contract, req.Dir)
 		case req.Files != nil:
 			fsys := fstest.MapFS{}
 			for name, content := range req.Files {
@@ -253,7 +268,7 @@ func (s *Server) adminPlace() http.HandlerFunc {
 		if req.ReceivedDate != "" {
 			t, err := time.Parse(spec.ReceivedDateLayout, req.ReceivedDate)
 			if err != nil {
-				adminError(w, http.StatusBadRequest, fmt.Sprintf("receivedDate %q: want the form %s", req.ReceivedDate, spec.ReceivedDateLayout))
+				adminError(w, http.StatusBadRequest, fmt.Sprintf("receivedDate %q: want the form %s, e.g. %s", req.ReceivedDate, spec.ReceivedDateForm, spec.ReceivedDateExample))
 				return
 			}
 			n.ReceivedDate = t

@@ -296,6 +296,12 @@ func TestAdminPlaceInteraction(t *testing.T) {
 	if r := a.do("POST", "/_mock/interactions", map[string]any{"workbinId": "nosuch", "media": "chat"}); r.status != 404 {
 		t.Errorf("unknown workbin: %s", r)
 	}
+	// A bad receivedDate is explained in a form people read, not in Go's layout.
+	r = a.do("POST", "/_mock/interactions", map[string]any{"workbinId": seedWorkbin, "media": "workitem", "receivedDate": "2016-04-08T15:05:57Z"})
+	if msg, _ := r.body["error"].(string); r.status != 400 || !strings.Contains(msg, "YYYY-MM-DD HH:MM:SS.sss±hhmm") ||
+		!strings.Contains(msg, "2016-04-08 15:05:57.000+0300") || strings.Contains(msg, "2006-01-02") {
+		t.Errorf("bad receivedDate: %s", r)
+	}
 	_ = agent
 }
 
@@ -477,9 +483,16 @@ func TestAdminJournalMasksSecrets(t *testing.T) {
 	if r := a.do("GET", "/_mock/journal?limit=x", nil); r.status != 400 {
 		t.Errorf("limit=x: %s", r)
 	}
+	// DELETE forgets every entry. The CometD listener keeps polling, so entries newer than
+	// the DELETE may appear; none as old as the newest one before it may remain.
+	newest := a.do("GET", "/_mock/journal?limit=1", nil).body["entries"].([]any)[0].(map[string]any)["seq"].(json.Number)
+	before, _ := newest.Int64()
 	a.do("DELETE", "/_mock/journal", nil)
-	if r := a.do("GET", "/_mock/journal", nil); len(r.body["entries"].([]any)) != 0 {
-		t.Errorf("journal after DELETE: %s", r.raw)
+	r = a.do("GET", "/_mock/journal", nil)
+	for _, e := range r.body["entries"].([]any) {
+		if seq, _ := e.(map[string]any)["seq"].(json.Number).Int64(); seq <= before {
+			t.Errorf("journal after DELETE still has seq %d (≤ %d): %.1000s", seq, before, r.raw)
+		}
 	}
 }
 
@@ -543,5 +556,115 @@ func TestAdminViolations(t *testing.T) {
 	}
 	if r := a.do("GET", "/_mock/openapi.yaml", nil); r.status != 200 || !strings.Contains(string(r.raw), "openapi: 3.0.3") {
 		t.Errorf("openapi.yaml: %d", r.status)
+	}
+}
+
+// A page of another site cannot drive the control plane through a browser: a "simple"
+// cross-site request (text/plain, no preflight) with a foreign Origin is refused with 403
+// and changes nothing; a localhost origin (the default corsAllowedOrigins) and a request
+// without Origin (curl) work.
+func TestAdminRefusesCrossSiteRequests(t *testing.T) {
+	m := newMock(t)
+	post := func(path, body, origin string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, m.url(path), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "text/plain")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(raw)
+	}
+	place := func(id string) string {
+		return `{"workbinId":"` + seedWorkbin + `","media":"workitem","id":"` + id + `"}`
+	}
+	fixtureDir := t.TempDir()
+	if err := os.CopyFS(fixtureDir, fixtures.BuiltinFiles()); err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct{ path, body string }{
+		{"/_mock/interactions", place("CROSSSITE1")},
+		{"/_mock/reset", ""},
+		{"/_mock/fixtures", `{"dir":` + string(mustJSON(fixtureDir)) + `}`},
+		{"/_mock/faults", `{"method":"POST","count":1,"statusCode":4}`},
+		{"/_mock/cometd/expire", `{"user":"MaratTest"}`},
+	}
+	for _, origin := range []string{"https://evil.example", "http://localhost.evil.example", "null"} {
+		snap, set := snapshotJSON(t, m), m.srv.Fixtures()
+		for _, c := range calls {
+			status, body := post(c.path, c.body, origin)
+			if status != http.StatusForbidden || !strings.Contains(body, "cross-site request refused") {
+				t.Errorf("%s from %s: %d %s", c.path, origin, status, body)
+			}
+		}
+		if snapshotJSON(t, m) != snap || m.srv.Fixtures() != set || len(m.srv.faults.list()) != 0 {
+			t.Errorf("cross-site requests from %s changed the mock", origin)
+		}
+	}
+	if status, body := post("/_mock/interactions", place("CROSSSITE2"), "http://localhost:5173"); status != http.StatusCreated {
+		t.Errorf("from a localhost origin: %d %s", status, body)
+	}
+	if status, body := post("/_mock/interactions", place("CROSSSITE3"), ""); status != http.StatusCreated {
+		t.Errorf("without Origin: %d %s", status, body)
+	}
+	for _, id := range []string{"CROSSSITE2", "CROSSSITE3"} {
+		if _, ok := m.srv.Store().Interaction(id); !ok {
+			t.Errorf("%s was not placed", id)
+		}
+	}
+	// Configured origins replace the defaults here too.
+	o := m.srv.Options()
+	o.CORSAllowedOrigins = []string{"https://app.example.com"}
+	if err := m.srv.SetOptions(o); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := post("/_mock/reset", "", "https://app.example.com"); status != http.StatusOK {
+		t.Errorf("from a configured origin: %d", status)
+	}
+	if status, _ := post("/_mock/reset", "", "http://localhost:5173"); status != http.StatusForbidden {
+		t.Errorf("from localhost once it is not configured: %d", status)
+	}
+}
+
+// POST /_mock/fixtures {"dir"} checks the files against the server's compiled contract, not
+// a fresh copy of the embedded one (which it compiled again on every call): with a contract
+// stricter than the embedded one, a directory the embedded one accepts is refused, naming
+// the file and the pointer.
+func TestAdminFixturesDirUsesTheServersContract(t *testing.T) {
+	c := brokenContract(t, [3]string{"schemas/user.json", `"firstName": { "type": "string" }`, `"firstName": { "type": "string", "maxLength": 20 }`})
+	m := newMock(t, func(cfg *Config) { cfg.Contract = c })
+
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, fixtures.BuiltinFiles()); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "users", "agent2.json")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("A", 30)
+	if err := os.WriteFile(p, bytes.Replace(data, []byte(`"firstName": "Agent"`), []byte(`"firstName": "`+long+`"`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fixtures.LoadDir(dir); err != nil {
+		t.Fatalf("the embedded contract refuses the directory: %v", err)
+	}
+	set := m.srv.Fixtures()
+	r := m.admin().do("POST", "/_mock/fixtures", map[string]string{"dir": dir})
+	msg, _ := r.body["error"].(string)
+	if r.status != http.StatusBadRequest || !strings.Contains(msg, "users/agent2.json") || !strings.Contains(msg, "/user/firstName") {
+		t.Errorf("a directory the server's contract refuses: %s", r)
+	}
+	if m.srv.Fixtures() != set {
+		t.Error("the refused directory replaced the fixtures")
 	}
 }

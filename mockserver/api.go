@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/workbinkit/workbinkit/mockserver/state"
@@ -88,8 +89,8 @@ const (
 	contentText = "text/plain; charset=utf-8"
 )
 
-// serveAPI is the path of every REST request: session/auth → CSRF → body limit → spec
-// validation → faults → api-multimedia → handler → self-checked reply → notifications.
+// serveAPI is the path of every REST request: session/auth → CSRF → body limit → route →
+// api-multimedia → spec validation → faults → handler → self-checked reply → notifications.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	opts := s.opts.Load()
@@ -118,12 +119,19 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 
 	route, err := s.contract.ValidateRequestBytes(r.Context(), r, c.body)
 	c.route = route
+	// D7 before the request's faults: without api-multimedia a workbin URL answers as if the
+	// API did not exist, also to a malformed request (the route is known whenever the path
+	// and method matched an operation, valid or not).
+	if route != nil && route.OperationID != spec.OpGetMe && !user.HasFeature(spec.FeatureMultimedia) {
+		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
+	}
 	switch {
 	case errors.Is(err, spec.ErrNoRoute):
 		return errorReply(spec.StatusNotFound, "No resource at %s", r.URL.Path)
 	case errors.Is(err, spec.ErrMethodNotAllowed):
-		rep := errorReplyStatus(http.StatusMethodNotAllowed, spec.StatusInvalidParameter, fmt.Sprintf("Method %s is not allowed on %s", r.Method, r.URL.Path))
-		return rep
+		allow := strings.Join(s.contract.AllowedMethods(r), ", ")
+		w.Header().Set("Allow", allow)
+		return errorReplyStatus(http.StatusMethodNotAllowed, spec.StatusInvalidParameter, fmt.Sprintf("Method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
 	case err != nil:
 		issues := spec.IssuesOf(err)
 		if issues == nil {
@@ -151,10 +159,6 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 			rep.unchecked = true
 			return rep
 		}
-	}
-
-	if route.OperationID != spec.OpGetMe && !user.HasFeature(spec.FeatureMultimedia) {
-		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
 	}
 
 	h, ok := s.api[route.OperationID]
@@ -354,7 +358,9 @@ func (s *Server) journalHTTP(c *apiCall, status int, h http.Header, body []byte,
 	r := c.r
 	rec := httpRecord{
 		time: start, method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, status: status,
-		duration: time.Since(start), reqHeader: r.Header, reqBody: c.body, respHeader: h.Clone(), respBody: body,
+		duration:  time.Since(start),
+		reqHeader: maskHeaders(r.Header), reqBody: journalBody(c.body),
+		respHeader: maskHeaders(h), respBody: journalBody(body),
 	}
 	if c.sess != nil {
 		rec.user = c.user.Name

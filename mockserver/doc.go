@@ -16,13 +16,16 @@
 //     X-CSRF-HEADER and X-CSRF-TOKEN.
 //  3. body limit: over 1 MiB is 413 / statusCode 10.
 //  4. validation against the contract (spec.ValidateRequest): a path the contract lacks is
-//     404 / 6, a method the path lacks 405 / 2; otherwise the issues map to statusCodes
-//     (requestFault): malformed JSON or a wrong Content-Type 10; a missing member or
-//     parameter, both group parameters (W3), an Add without id and uri 1; an unknown
-//     operationName, or one the URL does not take, 2; a wrong type, pattern, length or
-//     enum, 10. The statusMessage names the field and the rule.
-//  5. faults injected through the control plane (delay, or a given statusCode / HTTP status).
-//  6. api-multimedia (D7): without it every workbin URL is 404 / 6.
+//     404 / 6, a method the path lacks 405 / 2 with an Allow header listing the contract's
+//     methods for the path; otherwise the issues map to statusCodes (requestFault):
+//     malformed JSON or a wrong Content-Type 10; a missing member or parameter, both group
+//     parameters (W3), an Add without id and uri 1; an unknown operationName, or one the URL
+//     does not take, 2; a wrong type (operationName's too), pattern, length or enum, 10. The
+//     statusMessage names the field and the rule.
+//  5. api-multimedia (D7): without it every workbin operation is 404 / 6, as if the API did
+//     not exist, valid request or not: this check runs as soon as the path and method match
+//     an operation, before the issues of step 4 are reported.
+//  6. faults injected through the control plane (delay, or a given statusCode / HTTP status).
 //  7. the handler decodes the operation; PullChat gates (D6): with enableNotificationOnPullChat
 //     or enableJoinOnPullChat off, PullChat (and PullInteraction of a chat) is 403 / 3
 //     naming the option.
@@ -39,7 +42,9 @@
 //     A payload the contract rejects is a violation and is dropped.
 //
 // Violations are logged (with JSON pointer and rule), counted, listed by GET
-// /_mock/violations and passed to Config.OnViolation; tests make that hook fail.
+// /_mock/violations and passed to Config.OnViolation; tests make that hook fail. In strict
+// mode a request body member the contract does not declare is reported there too, with kind
+// "request-field": it is the client's fault, logged as a warning, not as the mock's error.
 //
 // # CometD
 //

@@ -3,7 +3,9 @@ package mockserver
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,9 +15,11 @@ import (
 )
 
 // JournalEntry is one HTTP exchange or one CometD message, as GET /_mock/journal shows it.
-// Secrets are masked before an entry is stored: passwords (any JSON member whose name
-// contains "password", "secret" or "token"), Authorization headers, the values of the
-// session cookies (JSESSIONID, BAYEUX_BROWSER, and every other cookie) and CSRF tokens.
+// Secrets are masked: passwords (any JSON member whose name contains "password", "secret",
+// "token"…), Authorization headers, the values of the session cookies (JSESSIONID,
+// BAYEUX_BROWSER, and every other cookie) and CSRF tokens. HTTP bodies over 16 KiB are cut;
+// a body that cannot be masked (not JSON, or over 16 KiB) and mentions a secret word is
+// replaced by "<N bytes, not shown: may hold a secret>".
 type JournalEntry struct {
 	Seq  uint64    `json:"seq"`
 	Time time.Time `json:"time"`
@@ -42,9 +46,11 @@ type JournalEntry struct {
 	Message   json.RawMessage `json:"message,omitempty"`
 }
 
-// journal is a bounded ring of records, newest last. A record keeps what the request path
-// already holds (headers, bodies, the Bayeux message) and is turned into a masked
-// JournalEntry only when read, so that journaling costs the request path almost nothing.
+// journal is a bounded ring of records, newest last. An HTTP record is masked and its bodies
+// cut to maxJournalBody when it is added, so that the ring holds at most about
+// size × 2 × maxJournalBody of bodies (not the up to 1 MiB each request may carry) and no
+// secret. A CometD record keeps the Bayeux message and is masked only when read, which costs
+// the notification path nothing.
 type journal struct {
 	mu   sync.Mutex
 	ring []journalRecord
@@ -60,13 +66,15 @@ type journalRecord struct {
 	wire *bayeux.WireEvent
 }
 
+// httpRecord is an HTTP exchange as stored: headers masked (maskHeaders), bodies as
+// journalBody renders them.
 type httpRecord struct {
 	time                                 time.Time
 	method, path, query, user, operation string
 	status                               int
 	duration                             time.Duration
-	reqHeader, respHeader                http.Header
-	reqBody, respBody                    []byte
+	reqHeader, respHeader                map[string][]string
+	reqBody, respBody                    json.RawMessage
 }
 
 func newJournal(size int) *journal {
@@ -115,7 +123,8 @@ func (j *journal) clear() {
 	j.next, j.full = 0, false
 }
 
-// entry renders a record, masking its secrets.
+// entry renders a record: a CometD message masked, an HTTP exchange (masked when added)
+// copied, so that callers of Server.Journal cannot alter the journal.
 func (r journalRecord) entry() JournalEntry {
 	if r.wire != nil {
 		e := cometdEntry(*r.wire)
@@ -127,12 +136,24 @@ func (r journalRecord) entry() JournalEntry {
 		Seq: r.seq, Time: h.time, Kind: "http", Method: h.method, Path: h.path, Query: h.query,
 		User: h.user, Operation: h.operation, Status: h.status,
 		DurationMillis: float64(h.duration.Microseconds()) / 1000,
-		RequestHeaders: maskHeaders(h.reqHeader), RequestBody: journalBody(h.reqBody),
-		ResponseHeaders: maskHeaders(h.respHeader), ResponseBody: journalBody(h.respBody),
+		RequestHeaders: cloneHeaders(h.reqHeader), RequestBody: bytes.Clone(h.reqBody),
+		ResponseHeaders: cloneHeaders(h.respHeader), ResponseBody: bytes.Clone(h.respBody),
 	}
 }
 
-// maxJournalBody bounds a stored body; longer ones are cut and stored as a JSON string.
+func cloneHeaders(h map[string][]string) map[string][]string {
+	if h == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(h))
+	for k, vs := range h {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// maxJournalBody bounds a stored body; longer ones are cut and stored as a JSON string
+// (or not shown at all when they may hold a secret).
 const maxJournalBody = 16 << 10
 
 const masked = "***"
@@ -199,24 +220,42 @@ func maskSetCookie(v string) string {
 }
 
 // journalBody returns body as it goes into the journal: JSON as JSON with secret members
-// masked, anything else (or anything too long) as a JSON string. A JSON body without secrets
-// is kept as sent (encoding/json compacts it when the journal is read).
+// masked; anything else, or anything over maxJournalBody, as a JSON string, cut to
+// maxJournalBody. A body that cannot be masked (not JSON, or too long to decode) and that
+// mentions a secret word is not shown at all: only its length is. A JSON body without
+// secrets is kept as sent (encoding/json compacts it when the journal is read).
 func journalBody(body []byte) json.RawMessage {
 	if len(body) == 0 {
 		return nil
 	}
-	if len(body) > maxJournalBody {
-		s, _ := json.Marshal(string(body[:maxJournalBody]) + "…(truncated)")
-		return s
-	}
-	if !json.Valid(body) {
-		s, _ := json.Marshal(string(body))
-		return s
+	tooLong := len(body) > maxJournalBody
+	if tooLong || !json.Valid(body) {
+		if mayHoldSecret(body) {
+			return notShown(body)
+		}
+		if tooLong {
+			return jsonString(string(body[:maxJournalBody]) + "…(truncated)")
+		}
+		return jsonString(string(body))
 	}
 	if !mayHoldSecret(body) {
 		return bytes.Clone(body)
 	}
 	return maskJSON(body)
+}
+
+// notShown stands for a body that may hold a secret the journal cannot mask.
+func notShown(body []byte) json.RawMessage {
+	return jsonString(fmt.Sprintf("<%d bytes, not shown: may hold a secret>", len(body)))
+}
+
+// jsonString encodes s as a JSON string (invalid UTF-8 becomes U+FFFD).
+func jsonString(s string) json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "<N bytes…>" reads better than "\u003cN bytes…"
+	_ = enc.Encode(s)        // a string always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // secretWords are looked for in member names (lower case).
@@ -264,13 +303,11 @@ func maskJSON(doc []byte) json.RawMessage {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		s, _ := json.Marshal(string(doc))
-		return s
+		return notShown(doc)
 	}
 	out, err := json.Marshal(maskValue(v, 0))
 	if err != nil {
-		s, _ := json.Marshal(string(doc))
-		return s
+		return notShown(doc)
 	}
 	return out
 }

@@ -38,7 +38,9 @@ type Options struct {
 	// ("http://localhost:*"), or "*" for any origin. Default: localhost and 127.0.0.1 on any
 	// port, http and https.
 	CORSAllowedOrigins []string `json:"corsAllowedOrigins"`
-	// Strict reports unknown request body fields as violations (GWS ignores them, D2).
+	// Strict reports unknown request body fields (GWS ignores them, D2) as violations of
+	// kind "request-field": client faults, logged as warnings, listed and counted with the
+	// mock's own violations; the request is still served.
 	Strict bool `json:"strict"`
 }
 

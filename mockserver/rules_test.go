@@ -112,7 +112,8 @@ func TestErrorReplies(t *testing.T) {
 		{"empty body", "POST", wb, ``, "", 400, 1, ""},
 		{"unknown operation", "POST", wb, `{"operationName":"PullEverything","id":"x"}`, "", 400, 2, "operationName"},
 		{"operation not on this URL", "POST", wb, `{"operationName":"RequestAgentStats"}`, "", 400, 2, "operationName"},
-		{"operationName not a string", "POST", wb, `{"operationName":7,"id":"x"}`, "", 400, 2, "operationName"},
+		{"operationName not a string", "POST", wb, `{"operationName":7,"id":"x"}`, "", 400, 10, "operationName"},
+		{"operationName null", "POST", "/api/v2/workbins", `{"operationName":null}`, "", 400, 10, "operationName"},
 		{"malformed JSON", "POST", wb, `{"operationName":`, "", 400, 10, "JSON"},
 		{"data after the JSON body", "POST", wb, `{"operationName":"PullWorkitem","id":"` + seedWorkitem + `"} {}`, "", 400, 10, "data after"},
 		{"not an object", "POST", wb, `[1,2]`, "", 400, 10, ""},
@@ -156,7 +157,19 @@ func TestErrorReplies(t *testing.T) {
 			if snapshotJSON(t, m) != before {
 				t.Error("a refused request changed the state")
 			}
+			// RFC 9110: a 405 lists the methods the path has (here the contract's).
+			if allow := r.header.Get("Allow"); (tc.status == http.StatusMethodNotAllowed) != (allow != "") {
+				t.Errorf("Allow %q with HTTP %d", allow, tc.status)
+			}
 		})
+	}
+	r := marat.do(http.MethodPut, "/api/v2/me", "{}")
+	expect(t, r, http.StatusMethodNotAllowed, int(spec.StatusInvalidParameter))
+	if got := r.header.Get("Allow"); got != "GET" {
+		t.Errorf("PUT /api/v2/me: Allow %q, want GET", got)
+	}
+	if got := marat.do(http.MethodDelete, wb, nil).header.Get("Allow"); got != "GET, POST" {
+		t.Errorf("DELETE %s: Allow %q, want GET, POST", wb, got)
 	}
 }
 
@@ -259,6 +272,32 @@ func TestMultimediaFeature(t *testing.T) {
 		expect(t, v.do(c.method, c.path, body), http.StatusNotFound, int(spec.StatusNotFound))
 	}
 	expect(t, v.get("/api/v2/me"), http.StatusOK, 0)
+
+	// Malformed requests too: the API does not exist for him, so there is nothing to be
+	// malformed against (a user with the feature gets 400 for each).
+	marat := m.login("MaratTest")
+	before := snapshotJSON(t, m)
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+	}{
+		{"pull without id", "POST", "/api/v2/workbins/" + wb, `{"operationName":"PullWorkitem"}`},
+		{"body not JSON", "POST", "/api/v2/workbins/" + wb, `{"operationName":`},
+		{"unknown operation", "POST", "/api/v2/workbins/" + wb, `{"operationName":"PullEverything","id":"x"}`},
+		{"unknown media", "GET", "/api/v2/workbins/x/bogus", nil},
+	} {
+		if r := marat.do(c.method, c.path, c.body); r.status != http.StatusBadRequest {
+			t.Errorf("%s by MaratTest: %s (want 400)", c.name, r)
+		}
+		r := v.do(c.method, c.path, c.body)
+		expect(t, r, http.StatusNotFound, int(spec.StatusNotFound))
+		if msg, _ := r.body[spec.FieldStatusMessage].(string); !strings.Contains(msg, spec.FeatureMultimedia) {
+			t.Errorf("%s: %q does not name %s", c.name, msg, spec.FeatureMultimedia)
+		}
+	}
+	if snapshotJSON(t, m) != before {
+		t.Error("refused requests changed the state")
+	}
 }
 
 // D5 2, N5, D10: a supervisor pulls from an agent's workbin through /users/{userId}/…; he

@@ -1,8 +1,11 @@
 package mockserver
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -104,9 +107,14 @@ func hasIssue(v Violation, pointer, rule string) bool {
 	return false
 }
 
-// Strict mode reports unknown body members (without refusing the request).
+// Strict mode reports unknown body members (without refusing the request), as a client
+// fault: a warning in the log, not the mock's "self-check violation" error.
 func TestStrictMode(t *testing.T) {
-	m := newMock(t)
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	m := newMock(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	m.expectViol = true
 	marat := m.login("MaratTest")
 	body := map[string]string{"operationName": spec.Subscribe, "colour": "blue"}
@@ -124,6 +132,25 @@ func TestStrictMode(t *testing.T) {
 	if len(recent) != 1 || recent[0].Kind != ViolationRequestField || !hasIssue(recent[0], "/colour", spec.RuleAdditionalProperties) {
 		t.Errorf("strict violations %+v", recent)
 	}
+	logMu.Lock()
+	out := logs.String()
+	logMu.Unlock()
+	if strings.Contains(out, "self-check violation") || strings.Contains(out, "level=ERROR") ||
+		!strings.Contains(out, "level=WARN") || !strings.Contains(out, "strict mode: the client sent a member") || !strings.Contains(out, "/colour") {
+		t.Errorf("strict-mode log:\n%s", out)
+	}
+}
+
+// lockedWriter serialises writes to a buffer the test reads.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // The mock's notifications for the seed pull have the shapes of the golden messages

@@ -14,7 +14,7 @@ import (
 //   - a required member or parameter missing, both group parameters (W3), neither id nor
 //     uri of an Add: 1
 //   - an unknown operationName, or one the URL does not take: 2
-//   - anything else (wrong type, pattern, length, enum): 10
+//   - anything else (wrong type, operationName's too; pattern, length, enum): 10
 //
 // With several issues the first of the most telling kind wins, in the order above.
 func requestFault(issues []spec.Issue) (spec.StatusCode, string) {
@@ -49,8 +49,8 @@ func issueRank(is spec.Issue) int {
 	case is.Rule == spec.RuleRequired || is.Rule == spec.RuleMutuallyExclusive ||
 		(is.Rule == spec.RuleAnyOf && is.Pointer == "" && strings.HasPrefix(is.Where, "request body")):
 		return 1
-	case is.Pointer == spec.Pointer(spec.FieldOperationName):
-		return 2
+	case is.Pointer == spec.Pointer(spec.FieldOperationName) && (is.Rule == spec.RuleDiscriminator || is.Rule == spec.RuleEnum):
+		return 2 // a name the contract lacks, or one this URL does not take; a wrong type is 10
 	}
 	return 3
 }

@@ -12,10 +12,15 @@ import (
 // Violation is output of the mock that its own contract rejects: a bug of the mock (or of
 // the contract). The offending output is never sent: a response becomes a statusCode 4
 // error, a notification is dropped.
+//
+// In strict mode a request body member the contract does not declare is reported the same
+// way, with Kind "request-field", so that GET /_mock/violations and Config.OnViolation show
+// it; it is the client's fault, not the mock's, is logged as a warning, and the request is
+// served (GWS ignores such members, D2). It counts with the other violations.
 type Violation struct {
 	Time time.Time `json:"time"`
-	// Kind is "response", "notification" or "request-field" (strict mode: an unknown request
-	// body member, which is reported but not refused).
+	// Kind is "response", "notification" (the mock's own faults) or "request-field" (strict
+	// mode: the client sent an unknown request body member; reported, not refused).
 	Kind string `json:"kind"`
 	// Subject says which output: "POST /api/v2/workbins/{workbinId} 200" or
 	// "/v2/me/workitems WorkitemStateChangeMessage".
@@ -44,6 +49,11 @@ type violationLog struct {
 func (v *violationLog) report(x Violation) {
 	v.count.Add(1)
 	for _, is := range x.Issues {
+		if x.Kind == ViolationRequestField {
+			v.log.Warn("mock: strict mode: the client sent a member the contract does not declare (GWS ignores it)",
+				"subject", x.Subject, "pointer", is.Pointer, "message", is.Message)
+			continue
+		}
 		v.log.Error("mock: self-check violation", "kind", x.Kind, "subject", x.Subject,
 			"where", is.Where, "pointer", is.Pointer, "rule", is.Rule, "message", is.Message)
 	}

@@ -90,6 +90,12 @@ func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, bo
 	return rt, nil
 }
 
+// AllowedMethods lists the methods the contract has an operation for at r's path (r's
+// method is ignored), sorted, for the Allow header of a 405 reply; nil when no path of the
+// contract matches. It matches the path as ValidateRequest does (r's host matters only for
+// a contract whose servers name hosts).
+func (c *Contract) AllowedMethods(r *http.Request) []string { return c.routes.allowed(r) }
+
 func (c *Contract) findRoute(r *http.Request) (*Route, error) {
 	route, op, params, err := c.routes.find(r)
 	if err != nil {

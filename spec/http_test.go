@@ -42,6 +42,8 @@ func TestValidateRequest(t *testing.T) {
 		{"pull without id", "POST", wb, js, `{"operationName":"PullWorkitem"}`, OpPostWorkbin, nil, RuleRequired, "request body", "/id"},
 		{"unknown operationName", "POST", wb, js, `{"operationName":"PullEverything","id":"x"}`, OpPostWorkbin, nil, RuleDiscriminator, "request body", "/operationName"},
 		{"operationName missing", "POST", wb, js, `{"id":"x"}`, OpPostWorkbin, nil, RuleRequired, "request body", "/operationName"},
+		{"operationName not a string", "POST", wb, js, `{"operationName":5,"id":"x"}`, OpPostWorkbin, nil, RuleType, "request body", "/operationName"},
+		{"operationName null", "POST", "/api/v2/workbins", js, `{"operationName":null}`, OpPostWorkbins, nil, RuleType, "request body", "/operationName"},
 		{"id of the wrong type", "POST", wb, js, `{"operationName":"PullWorkitem","id":5}`, OpPostWorkbin, nil, RuleType, "request body", "/id"},
 		{"id too long", "POST", wb, js, `{"operationName":"PullWorkitem","id":"` + strings.Repeat("x", 256) + `"}`, OpPostWorkbin, nil, RuleMaxLength, "request body", "/id"},
 		{"malformed JSON", "POST", wb, js, `{"operationName":"PullWorkitem",`, OpPostWorkbin, nil, RuleSyntax, "request body", ""},

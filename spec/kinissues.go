@@ -64,8 +64,13 @@ func kinSchemaErrorIssues(where string, e *openapi3.SchemaError) []Issue {
 		if e.Schema != nil && e.Schema.Discriminator != nil {
 			name = e.Schema.Discriminator.PropertyName
 		}
-		if strings.Contains(e.Reason, "does not contain") {
+		// kin-openapi reports a missing member, one of the wrong type and an unmapped value
+		// all as discriminator faults; gojsonschema calls the first two required and type.
+		switch {
+		case strings.Contains(e.Reason, "does not contain"):
 			return issue(RuleRequired, ptr+Pointer(name))
+		case strings.Contains(e.Reason, "is not a string"):
+			return issue(RuleType, ptr+Pointer(name))
 		}
 		return issue(RuleDiscriminator, ptr+Pointer(name))
 	case "enum":

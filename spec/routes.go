@@ -195,6 +195,43 @@ func (t *routeTable) find(r *http.Request) (*routers.Route, *openapi3.Operation,
 	return nil, nil, nil, ErrNoRoute
 }
 
+// operationMethods are the methods an OpenAPI 3.0 path item can have an operation for.
+var operationMethods = []string{
+	http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions,
+	http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodTrace,
+}
+
+// allowed returns the methods of the path item that find would match r's path to (r's
+// method aside), sorted; nil when no template matches.
+func (t *routeTable) allowed(r *http.Request) []string {
+	var out []string
+	if t.fallback != nil {
+		for _, m := range operationMethods {
+			cp := r.Clone(r.Context())
+			cp.Method = m
+			if _, _, err := t.fallback.FindRoute(cp); err == nil {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	path := r.URL.EscapedPath()
+	var scratch [4]string
+	for i := range t.entries {
+		e := &t.entries[i]
+		if _, ok := e.match(path, scratch[:0]); !ok {
+			continue
+		}
+		for _, m := range operationMethods {
+			if e.item.GetOperation(m) != nil {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
 // withRequest returns the prebuilt route, or a copy when the request reached its operation
 // through another server, template or method name than the one it was built for (several
 // servers, an operation shared between path items).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -179,5 +180,64 @@ func TestSecurityWalkSkipped(t *testing.T) {
 	var fe *FileError
 	if err := checkSecurity(c.doc); !errors.As(err, &fe) || fe.Pointer != "/security" || !strings.Contains(err.Error(), `"undeclared"`) {
 		t.Fatalf("checkSecurity: %v", err)
+	}
+}
+
+// sameAllowed requires AllowedMethods to agree with the router: a method is listed exactly
+// when the request with that method matches an operation.
+func sameAllowed(t *testing.T, c *Contract, target string) {
+	t.Helper()
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.URL = u
+	got := c.AllowedMethods(r)
+	var want []string
+	for _, m := range operationMethods {
+		r.Method = m
+		if _, _, _, err := c.routes.find(r); err == nil {
+			want = append(want, m)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("AllowedMethods(%s) = %v; the router matches %v", target, got, want)
+	}
+}
+
+func TestAllowedMethods(t *testing.T) {
+	c := loadT(t)
+	for target, want := range map[string][]string{
+		"/api/v2/me":                        {"GET"},
+		"/api/v2/workbins/x":                {"GET", "POST"},
+		"/api/v2/workbins":                  {"GET", "POST"},
+		"/api/v2/workbins/x/workitems":      {"GET"},
+		"/api/v2/nosuch":                    nil,
+		"/api/v2/users/u/workbins/w/emails": {"GET"},
+	} {
+		r := httptest.NewRequest(http.MethodDelete, target, nil)
+		if got := c.AllowedMethods(r); !slices.Equal(got, want) {
+			t.Errorf("AllowedMethods(%s) = %v, want %v", target, got, want)
+		}
+	}
+	for _, target := range routeTargets(c) {
+		sameAllowed(t, c, target)
+	}
+	// A contract matched by gorillamux answers the same way.
+	m := contractCopy(t)
+	edit(t, m, OpenAPIFile, "  /workbins/{workbinId}/{mediaType}:", "  /workbins/{workbinId}/{mediaType}.json:")
+	fc, err := LoadFS(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.routes.fallback == nil {
+		t.Fatal("no fallback")
+	}
+	for _, target := range append(routeTargets(fc), "/api/v2/workbins/w/workitems.json") {
+		sameAllowed(t, fc, target)
+	}
+	if got := fc.AllowedMethods(httptest.NewRequest(http.MethodPut, "/api/v2/workbins/w/workitems.json", nil)); !slices.Equal(got, []string{"GET"}) {
+		t.Errorf("fallback AllowedMethods = %v", got)
 	}
 }

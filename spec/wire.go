@@ -598,6 +598,10 @@ const (
 const (
 	// ReceivedDateLayout is receivedDate's format: 2016-04-08 15:05:57.000+0300.
 	ReceivedDateLayout = "2006-01-02 15:04:05.000-0700"
+	// ReceivedDateForm is receivedDate's format as people read it, for error messages.
+	ReceivedDateForm = "YYYY-MM-DD HH:MM:SS.sss±hhmm"
+	// ReceivedDateExample is a receivedDate in that format.
+	ReceivedDateExample = "2016-04-08 15:05:57.000+0300"
 	// UserDataTimeLayout is the format of timestamps inside userData: RFC 3339 in UTC.
 	UserDataTimeLayout = "2006-01-02T15:04:05Z"
 )

@@ -420,6 +420,15 @@ func TestWireDateLayouts(t *testing.T) {
 			t.Errorf("ReceivedDateLayout gives %q, which the schema rejects", s)
 		}
 	}
+	// The human form and the example say what the layout does.
+	ex, err := time.Parse(ReceivedDateLayout, ReceivedDateExample)
+	if err != nil || ex.Format(ReceivedDateLayout) != ReceivedDateExample || !pattern.MatchString(ReceivedDateExample) {
+		t.Errorf("ReceivedDateExample %q does not fit the layout or the schema: %v", ReceivedDateExample, err)
+	}
+	form := strings.NewReplacer("YYYY", "2016", "MM-DD", "04-08", "HH:MM:SS", "15:05:57", "sss", "000", "±hhmm", "+0300").Replace(ReceivedDateForm)
+	if form != ReceivedDateExample {
+		t.Errorf("ReceivedDateForm %q, filled in, is %q, not the example", ReceivedDateForm, form)
+	}
 	if s := time.Date(2014, 4, 17, 4, 3, 21, 0, time.UTC).Format(UserDataTimeLayout); s != "2014-04-17T04:03:21Z" {
 		t.Errorf("UserDataTimeLayout gives %q", s)
 	}

@@ -290,9 +290,15 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	if err != nil {
 		return err
 	}
+	// Every request's context ends when the stop begins (stopRequests), so that a request
+	// held by a fault delay, or anything else waiting on its context, is answered at once
+	// instead of holding the stop for the whole grace period.
+	baseCtx, stopRequests := context.WithCancel(context.Background())
+	defer stopRequests()
 	// No WriteTimeout: a held CometD connect writes only after up to cometd.timeout.
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return baseCtx }}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
@@ -311,6 +317,9 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	if err := srv.Shutdown(stopCtx); err != nil { // release held connects first
 		errs = append(errs, err)
 	}
+	// Then end the requests' contexts: after the held connects are answered, since a connect
+	// whose context ends first takes its client for gone and answers nothing.
+	stopRequests()
 	if err := hs.Shutdown(stopCtx); err != nil {
 		errs = append(errs, err)
 		_ = hs.Close()

@@ -166,6 +166,77 @@ func TestMockRunStateFileAcrossRestart(t *testing.T) {
 	}
 }
 
+// A request held by a fault delay is answered when the stop begins (its context ends), not
+// cut off after the grace period.
+func TestMockStopEndsFaultDelays(t *testing.T) {
+	base, stop := startRun(t, noEnv, "--addr", "127.0.0.1:0", "--log-level", "error")
+	c, token := mockSession(t, base)
+	res, err := http.Post(base+"/_mock/faults", "application/json",
+		strings.NewReader(`{"method":"POST","operationName":"PullWorkitem","count":1,"delay":"10m"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /_mock/faults: %d", res.StatusCode)
+	}
+	type outcome struct {
+		status int
+		body   map[string]any
+		err    error
+	}
+	held := make(chan outcome, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v2/workbins/3434543fafwe987", strings.NewReader(`{"operationName":"PullWorkitem","id":"02F0ASAK8EAFA00W"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(spec.HeaderCSRFToken, token)
+		res, err := c.Do(req)
+		if err != nil {
+			held <- outcome{err: err}
+			return
+		}
+		defer res.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&body)
+		held <- outcome{status: res.StatusCode, body: body}
+	}()
+	waitFaultTaken(t, base)
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	select {
+	case o := <-held:
+		msg, _ := o.body["statusMessage"].(string)
+		if o.err != nil || o.status != http.StatusInternalServerError || !strings.Contains(msg, "delayed by a fault") {
+			t.Errorf("the delayed request: %d %v %v", o.status, o.body, o.err)
+		}
+	case <-time.After(mockWait):
+		t.Error("the delayed request was not answered")
+	}
+}
+
+// waitFaultTaken waits until a request took the only fault (GET /_mock/faults lists none):
+// the server offers no event to wait on, so this polls, bounded in time.
+func waitFaultTaken(t *testing.T, base string) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(mockWait)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(base + "/_mock/faults")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(body), `"faults":[]`) {
+			return
+		}
+		<-tick.C
+	}
+	t.Fatal("the fault was not taken")
+}
+
 // waitHeld waits until the mock holds a CometD connect (GET /_mock/cometd/sessions): the
 // server offers no event to wait on, so this polls, bounded in time.
 func waitHeld(t *testing.T, base string) {

@@ -75,7 +75,7 @@ func (w *world) access(u User, ref WorkbinRef) (target, error) {
 			if wb.Type == spec.WorkbinPlaceGroup {
 				param = spec.ParamPlaceGroup
 			}
-			return target{}, fail(spec.StatusMissingParameter, ErrMissingParameter, "workbin %q is a %s workbin: /me/workbins needs ?%s=", wb.ID, wb.Type, param)
+			return target{}, fail(spec.StatusMissingParameter, ErrMissingParameter, "workbin %q is %s workbin: /me/workbins needs ?%s=", wb.ID, withArticle(wb.Type), param)
 		}
 		if !canReach(u, wb) {
 			return target{}, fail(spec.StatusNoPermission, ErrWorkbinForbidden, "user %q is not a member of the %s %q", u.Name, ownerKind(wb.Type), wb.Owner)

@@ -66,7 +66,7 @@ func (s *Store) Pull(a Actor, ref WorkbinRef, operation, interactionID, nickname
 		return nil, fail(spec.StatusInvalidParameter, ErrNotInWorkbin, "interaction %q is not in workbin %q: it is %s", x.ID, t.workbin.ID, where)
 	}
 	if media != "" && x.Media != media {
-		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for a %s; interaction %q is a %s", operation, media, x.ID, x.Media)
+		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for %s; interaction %q is %s", operation, withArticle(string(media)), x.ID, withArticle(string(x.Media)))
 	}
 	next, err := s.pulled(x, u, nickname)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Store) Pull(a Actor, ref WorkbinRef, operation, interactionID, nickname
 // for the media-agnostic name).
 func operationMedia(operation string, is func(string) bool, kind string) (spec.Media, error) {
 	if !is(operation) {
-		return "", fail(spec.StatusInvalidParameter, ErrUnknownOperation, "%q is not a %s operation", operation, kind)
+		return "", fail(spec.StatusInvalidParameter, ErrUnknownOperation, "%q is not %s operation", operation, withArticle(kind))
 	}
 	m, _ := spec.OperationMedia(operation)
 	if _, modelled := spec.MediaOf(m); m != "" && !modelled {
@@ -111,12 +111,6 @@ func (s *Store) pulled(x Interaction, u User, nickname string) (Interaction, err
 	return Interaction{ID: x.ID, Media: x.Media, Owner: u.Name, State: state, Capabilities: caps, Resource: res}, nil
 }
 
-type participant struct {
-	Nickname      string `json:"nickname"`
-	Type          string `json:"type"`
-	ParticipantID string `json:"participantId"`
-}
-
 // joinChat returns the participants of a chat that u joins (S3, participant.json): the
 // customer, if the chat lists none (a chat in a workbin lists no participants), named by the
 // FirstName and LastName of its userData, else "Customer"; then u with the nickname of the
@@ -133,11 +127,24 @@ func (s *Store) joinChat(res []byte, u User, nickname string) ([]json.RawMessage
 		}
 	}
 	ids, customer := map[string]bool{}, false
-	for _, raw := range parts {
-		var p participant
-		_ = json.Unmarshal(raw, &p) // participants are open objects; only these members matter
-		ids[p.ParticipantID] = true
-		customer = customer || p.Type == spec.ParticipantCustomer
+	for i, raw := range parts {
+		// Participants are open objects; only their id and type matter here. A stored
+		// participant that is not an object, or whose id or type is not a string, is a
+		// broken state: refuse rather than join the chat beside it.
+		p, err := members(raw)
+		if err != nil {
+			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participant %d: %v", i, err)
+		}
+		id, err := optionalString(p, spec.FieldParticipantID)
+		if err != nil {
+			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participant %d: %v", i, err)
+		}
+		typ, err := optionalString(p, spec.FieldParticipantType)
+		if err != nil {
+			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participant %d: %v", i, err)
+		}
+		ids[id] = true
+		customer = customer || typ == spec.ParticipantCustomer
 	}
 	add := func(nick, typ string) error {
 		id, err := s.newID(func(id string) bool { return ids[id] })
@@ -222,7 +229,7 @@ func (s *Store) Add(a Actor, ref WorkbinRef, operation, interactionID string, sa
 	case x.Owner != u.Name:
 		return nil, fail(spec.StatusNoPermission, ErrNotOwner, "interaction %q is owned by another user", x.ID)
 	case media != "" && x.Media != media:
-		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for a %s; interaction %q is a %s", operation, media, x.ID, x.Media)
+		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for %s; interaction %q is %s", operation, withArticle(string(media)), x.ID, withArticle(string(x.Media)))
 	case x.State == spec.StateCompleted:
 		return nil, fail(spec.StatusInvalidParameter, ErrCompleted, "interaction %q is %s", x.ID, x.State)
 	}

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/workbinkit/workbinkit/spec"
 )
@@ -59,4 +60,13 @@ func CodeOf(err error) spec.StatusCode {
 		return e.Code
 	}
 	return spec.StatusInternalError
+}
+
+// withArticle puts "a" or "an" before word by its first letter, for messages that name a
+// media, a kind or a workbin type (an email, an Agent workbin, a chat).
+func withArticle(word string) string {
+	if word != "" && strings.ContainsRune("aeiouAEIOU", rune(word[0])) {
+		return "an " + word
+	}
+	return "a " + word
 }

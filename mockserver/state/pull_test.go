@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -138,15 +139,56 @@ func subscribersOf(s *Store, wb string) []string {
 	return out
 }
 
+// participant is a member of a chat's participants, as the tests compare them.
+type participant struct{ Nickname, Type, ParticipantID string }
+
 func participantsOf(t *testing.T, x Interaction) []participant {
 	t.Helper()
-	var r struct {
-		Participants []participant `json:"participants"`
-	}
-	if err := json.Unmarshal(x.Resource, &r); err != nil {
+	m, err := members(x.Resource)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return r.Participants
+	var raws []json.RawMessage
+	if raw, ok := m[spec.FieldParticipants]; ok {
+		if err := json.Unmarshal(raw, &raws); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []participant
+	for _, raw := range raws {
+		pm, err := members(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p participant
+		p.Nickname, _ = stringMember(pm, spec.FieldNickname)
+		p.Type, _ = stringMember(pm, spec.FieldParticipantType)
+		p.ParticipantID, _ = stringMember(pm, spec.FieldParticipantID)
+		out = append(out, p)
+	}
+	return out
+}
+
+// A stored participant that is not an object, or whose id or type is not a string, is a
+// broken state: joining the chat is refused (it was silently read as an empty participant).
+func TestJoinChatRefusesBrokenParticipants(t *testing.T) {
+	s := newStore(t)
+	u := User{Name: marat}
+	for _, parts := range []string{`[5]`, `["Customer"]`, `[{"participantId":7}]`, `[{"type":["Customer"]}]`, `[null]`} {
+		res := `{"participants":` + parts + `}`
+		if got, err := s.joinChat([]byte(res), u, ""); !errors.Is(err, ErrInternal) {
+			t.Errorf("participants %s: %d participants, error %v", parts, len(got), err)
+		}
+	}
+	// Open objects are fine: other members are ignored, and an existing customer is kept.
+	res := `{"participants":[{"nickname":"Ann","type":"Customer","participantId":"P1","extra":{"a":1}}]}`
+	got, err := s.joinChat([]byte(res), u, "")
+	if err != nil || len(got) != 2 {
+		t.Fatalf("open participant: %d participants, error %v", len(got), err)
+	}
+	if string(got[0]) != `{"nickname":"Ann","type":"Customer","participantId":"P1","extra":{"a":1}}` {
+		t.Errorf("the existing participant changed: %s", got[0])
+	}
 }
 
 func toStrings(v any) []string {
@@ -342,3 +384,26 @@ func mustContract(t testing.TB) *spec.Contract {
 	}
 	return c
 }
+
+// Messages naming a media, a kind or a workbin type read as English: "an email", "an
+// AgentGroup workbin".
+func TestMessagesUseTheRightArticle(t *testing.T) {
+	s := newStore(t)
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{second(s.Pull(Actor{marat}, me(testWB), spec.PullEmail, wiTest, "")), "PullEmail is for an email; interaction \"" + wiTest + "\" is a workitem"},
+		{second(s.Pull(Actor{marat}, me(testWB), spec.PullWorkitem, mailTest, "")), "PullWorkitem is for a workitem; interaction \"" + mailTest + "\" is an email"},
+		{second(s.Pull(Actor{marat}, me(agWB), spec.PullWorkitem, wiAG, "")), "is an AgentGroup workbin"},
+		{second(s.Pull(Actor{marat}, me(testWB), spec.AddWorkitem, wiTest, "")), "is not a pull operation"},
+		{second(s.Add(Actor{marat}, me(testWB), spec.PullWorkitem, wiOwned, false)), "is not an add operation"},
+	} {
+		var se *Error
+		if !errors.As(c.err, &se) || !strings.Contains(se.Message, c.want) {
+			t.Errorf("message %v, want it to contain %q", c.err, c.want)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

@@ -286,3 +286,17 @@ func stringMember(m map[string]json.RawMessage, key string) (string, bool) {
 	}
 	return s, true
 }
+
+// optionalString is the member key of m: "" when it is absent, an error when it is not a
+// string.
+func optionalString(m map[string]json.RawMessage, key string) (string, error) {
+	raw, ok := m[key]
+	if !ok {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("%s is not a string", key)
+	}
+	return s, nil
+}

@@ -354,7 +354,7 @@ func (b *builder) interaction(i int, x Interaction) {
 			b.fail("%s: an owned interaction cannot be %s (it is in no workbin)", where, state)
 			return
 		case !slices.Contains(spec.States(x.Media), state):
-			b.fail("%s: state %q is not a %s state %v", where, state, x.Media, spec.States(x.Media))
+			b.fail("%s: state %q is not %s state %v", where, state, withArticle(string(x.Media)), spec.States(x.Media))
 			return
 		}
 		want, known := spec.Capabilities(x.Media, state)
@@ -362,7 +362,7 @@ func (b *builder) interaction(i int, x Interaction) {
 		case !hasCaps:
 			caps = want
 		case known && !sameSet(caps, want):
-			b.fail("%s: a %s in state %s has the capabilities %v, not %v", where, x.Media, state, want, caps)
+			b.fail("%s: %s in state %s has the capabilities %v, not %v", where, withArticle(string(x.Media)), state, want, caps)
 			return
 		}
 		if caps == nil {
