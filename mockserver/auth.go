@@ -15,7 +15,12 @@ import (
 // JSESSIONID cookie of an earlier authenticated call. Credentials, when given, must be
 // right even if a cookie comes along; they reuse the cookie's session when it is the same
 // user's, and start a new session (Set-Cookie) otherwise.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*httpSession, state.User, bool) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (_ *httpSession, user state.User, ok bool) {
+	defer func() {
+		if ok {
+			user = s.deviateUser(user)
+		}
+	}()
 	var cookie *httpSession
 	if c, err := r.Cookie(spec.SessionCookie); err == nil {
 		cookie = s.sessions.get(c.Value)

@@ -45,6 +45,19 @@ const (
 	DevMissingErrorMessage     Deviation = "missing-status-message"
 	DevAgentStatsWrongCount    Deviation = "agent-stats-wrong-count"
 	DevMissingSubscriptionNote Deviation = "missing-subscription-notification"
+
+	DevRefusedRequestHalfApplied   Deviation = "refused-request-half-applied"
+	DevConcurrentPullsAllWin       Deviation = "concurrent-pulls-all-win"
+	DevGroupParamsBothAccepted     Deviation = "group-params-both-accepted"
+	DevAgentOnSupervisorURL        Deviation = "agent-on-supervisor-url-accepted"
+	DevSupervisorPullNotifiesAgent Deviation = "supervisor-pull-notifies-agent"
+	DevMultimediaNotEnforced       Deviation = "multimedia-not-enforced"
+	DevAddUnownedAccepted          Deviation = "add-unowned-accepted"
+	DevPullerNotParticipant        Deviation = "puller-not-participant"
+	DevConnectNotHeld              Deviation = "connect-not-held"
+	DevFirstConnectHeld            Deviation = "first-connect-held"
+	DevDisconnectIgnored           Deviation = "disconnect-ignored"
+	DevNegotiationIgnored          Deviation = "negotiation-ignored"
 )
 
 // ErrUnknownDeviation: a deviation name that is not one of the switches.
@@ -112,6 +125,30 @@ var deviationTable = []DeviationInfo{
 		"RequestAgentStats: Count is the number of interactions in the workbin"},
 	{DevMissingSubscriptionNote, "Subscribe and Unsubscribe publish no WorkbinSubscriptionStateChangeMessage.",
 		"Subscribe/Unsubscribe are confirmed by WorkbinSubscriptionStateChangeMessage on /v2/me/workbins"},
+	{DevRefusedRequestHalfApplied, "A pull refused because its operation is for another media (PullChat of a workitem) still takes the interaction out of the workbin (it goes to the caller, unannounced); the reply stays 400 / statusCode 2.",
+		"D11: a refused request changes nothing"},
+	{DevConcurrentPullsAllWin, "A pull of an interaction that another HTTP session of the same user pulled less than 2 s before answers 200 with a new referenceId (and publishes nothing) instead of being refused.",
+		"D11: of concurrent pulls of one interaction exactly one wins"},
+	{DevGroupParamsBothAccepted, "A request with both agentGroup and placeGroup ignores placeGroup instead of being refused.",
+		"D1/W3: agentGroup and placeGroup together are refused with statusCode 1"},
+	{DevAgentOnSupervisorURL, "An agent's pull on the supervisor URL /users/{userId}/workbins/{id} answers 200 with a referenceId (and changes nothing) instead of 403 / statusCode 5.",
+		"D10: the supervisor URL is refused to users without the supervisor role"},
+	{DevSupervisorPullNotifiesAgent, "When a supervisor pulls from an agent's workbin, the agent also receives the media notification (without referenceId).",
+		"D10: after a supervisor's pull the supervisor owns the interaction; the agent gets no media notification"},
+	{DevMultimediaNotEnforced, "A user without api-multimedia gets 200 with an empty list from GET /me/workbins and GET /workbins instead of 404 / statusCode 6.",
+		"D7: without api-multimedia the workbin URLs are 404 / statusCode 6"},
+	{DevAddUnownedAccepted, "An Add of an interaction that is in a workbin (the caller does not own it) answers 200 with a referenceId (and changes nothing) instead of being refused.",
+		"D11: Add is only for an interaction the caller owns"},
+	{DevPullerNotParticipant, "The pulled chat in the media notification lists no Agent or Supervisor participant (the puller is left out).",
+		"D5: a pulled chat lists the puller among its participants"},
+	{DevConnectNotHeld, "Every /meta/connect is answered at once (as if it asked advice.timeout 0), advising interval 100 ms, even when there is nothing to deliver.",
+		"D9/Bayeux: long-polling holds a connect until an event or the timeout"},
+	{DevFirstConnectHeld, "A /meta/connect asking advice.timeout 0 (the first one after a handshake) is held for up to 6 s like any other.",
+		"D9/Bayeux: the first connect (advice.timeout 0) is answered at once"},
+	{DevDisconnectIgnored, "/meta/disconnect answers successful:true but the session stays: its held connect is not released and later messages are still accepted.",
+		"D9/Bayeux: a disconnect ends the session, releases its held connect, and the clientId is unknown afterwards"},
+	{DevNegotiationIgnored, "A handshake offering no connection type the server supports succeeds (as if it offered long-polling).",
+		"D9/Bayeux: a handshake without a common connection type fails"},
 }
 
 // Deviations lists every deviation switch with what it does and the rule it breaks, sorted

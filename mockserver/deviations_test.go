@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -243,6 +244,7 @@ func deviationChecks() map[Deviation]func(t *testing.T, m *mockT) bool {
 // switch without a check here fails the test.
 func TestDeviations(t *testing.T) {
 	checks := deviationChecks()
+	maps.Copy(checks, newDeviationChecks())
 	for _, info := range Deviations() {
 		check, ok := checks[info.Name]
 		if !ok {

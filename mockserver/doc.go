@@ -56,5 +56,8 @@
 //
 // Deviations() lists switches that each break the contract in one precise way, for a
 // conformance suite's self-test. They are off unless set, and GET /_mock/state and the banner
-// warn when one is on. What a deviation alters is not self-checked; the rest still is.
+// warn when one is on. What a deviation alters is not self-checked; the rest still is. The
+// Bayeux ones (connect-not-held, first-connect-held, disconnect-ignored, negotiation-ignored)
+// rewrite or answer the messages before package bayeux sees them, so that package stays
+// free of deliberate faults.
 package mockserver

@@ -65,6 +65,7 @@ type notification struct {
 // of a pull.
 func (s *Server) publish(events []state.Event, refOf func(state.Event) int64, pull bool) {
 	for _, ev := range events {
+		ev = s.deviateRecipients(ev, pull)
 		var ref int64
 		if refOf != nil && ev.Requester != "" {
 			ref = refOf(ev)
@@ -163,7 +164,7 @@ func (s *Server) renderInteraction(ev state.Event, ref int64, pull bool) (notifi
 		return n, true
 	}
 	res, mt, channel := ev.Interaction.Resource, info.MessageType, info.Channel
-	if s.dev.has(DevMissingCapability) || s.dev.has(DevWrongStateAfterPull) || s.dev.has(DevUserDataDropped) {
+	if s.dev.has(DevMissingCapability) || s.dev.has(DevWrongStateAfterPull) || s.dev.has(DevUserDataDropped) || s.dev.has(DevPullerNotParticipant) {
 		res = s.deviateResource(res)
 	}
 	if s.dev.has(DevWrongMessageType) {
@@ -196,6 +197,9 @@ func (s *Server) deviateResource(res []byte) []byte {
 	}
 	if s.dev.has(DevUserDataDropped) {
 		delete(m, spec.FieldUserData)
+	}
+	if s.dev.has(DevPullerNotParticipant) {
+		withoutPuller(m)
 	}
 	if out := encodeMembers(m); out != nil {
 		return out

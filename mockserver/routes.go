@@ -13,7 +13,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 
 	// GWS REST API: every operation of spec/openapi.yaml, through serveAPI's pipeline.
-	mux.HandleFunc(spec.BasePath+"/", s.serveAPI)
+	mux.HandleFunc(spec.BasePath+"/", s.withoutPlaceGroup(s.serveAPI))
 
 	// CometD (Bayeux long-polling), the mount path and every sub-path (D9).
 	cometd := s.cometdHandler()

@@ -76,6 +76,7 @@ type Server struct {
 	faults   faultTable
 	viol     violationLog
 	pulled   pulledMemory
+	pullWins pullWins
 	online   onlineIndex
 
 	api     map[string]apiHandler // by operationId

@@ -25,6 +25,9 @@ func (s *Server) handleGetMe() apiHandler {
 func (s *Server) handleListWorkbins(onlyMine bool) apiHandler {
 	return func(c *apiCall) apiReply {
 		wbs, err := s.store.VisibleWorkbins(c.actor(), onlyMine)
+		if s.deviateWorkbinList(err) {
+			wbs, err = nil, nil
+		}
 		if err != nil {
 			return stateError(err)
 		}
@@ -176,8 +179,14 @@ func (s *Server) pull(c *apiCall, ref state.WorkbinRef, b body) apiReply {
 	if opt := s.pullChatGate(c.op, id); opt != "" && !s.dev.has(DevPullChatGateIgnored) {
 		return errorReply(spec.StatusForbidden, "%s is forbidden: %s is false", spec.PullChat, opt)
 	}
-	events, err := s.store.Pull(c.actor(), ref, c.op, id, b.str(spec.FieldNickname))
+	if rep, ok := s.deviatePull(c, ref); ok {
+		return rep
+	}
+	events, err := s.storePull(c, ref, id, b.str(spec.FieldNickname))
 	if err != nil {
+		if rep, ok := s.deviateRefusedPull(c, ref, id, err); ok {
+			return rep
+		}
 		if errors.Is(err, state.ErrNotInWorkbin) && s.alreadyPulled(id) {
 			switch {
 			case s.dev.has(DevSecondPullSucceeds):
@@ -244,6 +253,9 @@ func (s *Server) add(c *apiCall, ref state.WorkbinRef, b body) apiReply {
 	}
 	events, err := s.store.Add(c.actor(), ref, c.op, id, b.boolean(spec.FieldSaveLAR))
 	if err != nil {
+		if rep, ok := s.deviateRefusedAdd(c, err); ok {
+			return rep
+		}
 		return stateError(err)
 	}
 	return s.accepted(c, events)

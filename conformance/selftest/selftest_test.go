@@ -86,6 +86,18 @@ func catches() map[string]catch {
 		"wrong-reference-id":                {specs: pull, rules: []string{"D4.referenceId-echo"}, pointer: "/data/referenceId"},
 		"wrong-second-pull-status-code":     {specs: []string{"pull-workitem.second-pull"}, rules: []string{"D11.second-pull"}, pointer: "/statusCode"},
 		"wrong-state-after-pull":            {specs: pull, rules: []string{"D5.state"}, pointer: "/data/workitem/state"},
+		"add-unowned-accepted":              {specs: []string{"add-to-workbin.not-owned"}, rules: []string{"D11.ownership"}},
+		"agent-on-supervisor-url-accepted":  {specs: []string{"supervisor.agent-refused"}, rules: []string{"D10.supervisor"}},
+		"concurrent-pulls-all-win":          {specs: []string{"pull-workitem.concurrent"}, rules: []string{"D11.concurrent-pull"}},
+		"connect-not-held":                  {specs: []string{"bayeux.held-connect"}, rules: []string{"D9.bayeux"}},
+		"disconnect-ignored":                {specs: []string{"bayeux.disconnect"}, rules: []string{"D9.bayeux"}},
+		"first-connect-held":                {specs: []string{"bayeux.first-connect"}, rules: []string{"D9.bayeux"}},
+		"group-params-both-accepted":        {specs: []string{"group-workbins.both-params"}, rules: []string{"D1.group-params"}},
+		"multimedia-not-enforced":           {specs: []string{"multimedia-gate.get-workbins"}, rules: []string{"D7.multimedia"}},
+		"negotiation-ignored":               {specs: []string{"bayeux.handshake-negotiation"}, rules: []string{"D9.bayeux"}},
+		"puller-not-participant":            {specs: []string{"pull-chat.pull-chat"}, rules: []string{"D5.participants"}, pointer: "/data/chat/participants"},
+		"refused-request-half-applied":      {specs: []string{"bad-input.wrong-media"}, rules: []string{"D11.nothing-changed"}},
+		"supervisor-pull-notifies-agent":    {specs: []string{"supervisor.pull-from-agent"}, rules: []string{"D10.supervisor"}},
 	}
 }
 
