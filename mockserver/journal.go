@@ -123,6 +123,22 @@ func (j *journal) clear() {
 	j.next, j.full = 0, false
 }
 
+// journalCometD records a Bayeux message. Its data and ext are copied (they may be slices of
+// a request body of up to 1 MiB, which the record would keep alive); a member over
+// maxJournalBody is replaced by a JSON string saying how long it was.
+func (s *Server) journalCometD(ev bayeux.WireEvent) {
+	ev.Message.Data = boundedMember(ev.Message.Data)
+	ev.Message.Ext = boundedMember(ev.Message.Ext)
+	s.journal.add(journalRecord{wire: &ev})
+}
+
+func boundedMember(raw json.RawMessage) json.RawMessage {
+	if len(raw) > maxJournalBody {
+		return jsonString(fmt.Sprintf("<%d bytes, not kept>", len(raw)))
+	}
+	return bytes.Clone(raw)
+}
+
 // entry renders a record: a CometD message masked, an HTTP exchange (masked when added)
 // copied, so that callers of Server.Journal cannot alter the journal.
 func (r journalRecord) entry() JournalEntry {

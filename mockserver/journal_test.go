@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workbinkit/workbinkit/bayeux"
 	"github.com/workbinkit/workbinkit/spec"
 )
 
@@ -59,10 +60,39 @@ func TestJournalStoresBoundedBodies(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/api/v2/workbins", nil)
 	big := []byte(`{"statusCode":0,"pad":"` + strings.Repeat("y", 1<<20) + `"}`)
 	m.srv.journalHTTP(&apiCall{r: r}, http.StatusOK, http.Header{}, big, time.Now())
-	if rec := lastHTTPRecord(t, m, http.MethodPost); len(rec.respBody) > maxStoredBody {
+	if rec := lastHTTPRecord(t, m, http.MethodGet); len(rec.respBody) > maxStoredBody {
 		t.Errorf("stored reply body: %d bytes (want ≤ %d)", len(rec.respBody), maxStoredBody)
 	}
+}
 
+// A CometD message is stored with its data and ext bounded too: a client may send up to
+// 1 MiB in one message (a publish the mock refuses is journaled all the same).
+func TestJournalStoresBoundedCometDMessages(t *testing.T) {
+	m := newMock(t)
+	big := json.RawMessage(`"` + strings.Repeat("z", 512<<10) + `"`)
+	small := json.RawMessage(`{"a":1}`)
+	m.srv.journalCometD(bayeux.WireEvent{Direction: bayeux.ToServer, Message: bayeux.Message{Channel: "/v2/me/workitems", Data: big, Ext: big}})
+	m.srv.journalCometD(bayeux.WireEvent{Direction: bayeux.ToServer, Message: bayeux.Message{Channel: "/v2/me/workitems", Data: small}})
+	j := m.srv.journal
+	j.mu.Lock()
+	var wires []*bayeux.WireEvent
+	for _, r := range j.ring {
+		if r.wire != nil {
+			wires = append(wires, r.wire)
+		}
+	}
+	j.mu.Unlock()
+	if len(wires) != 2 {
+		t.Fatalf("%d CometD records, want 2", len(wires))
+	}
+	for _, f := range []json.RawMessage{wires[0].Message.Data, wires[0].Message.Ext} {
+		if len(f) > maxStoredBody || !strings.Contains(string(f), "not kept") {
+			t.Errorf("stored member of %d bytes: %.80s", len(f), f)
+		}
+	}
+	if string(wires[1].Message.Data) != string(small) {
+		t.Errorf("small data stored as %s", wires[1].Message.Data)
+	}
 }
 
 // lastHTTPRecord is the newest HTTP record of method ("": any) as the journal stores it.

@@ -137,7 +137,7 @@ func New(cfg Config) (*Server, error) {
 		AuthorizePublish:   denyPublish,
 		OnMessage: func(ev bayeux.WireEvent) {
 			s.online.observe(ev)
-			s.journal.add(journalRecord{wire: &ev})
+			s.journalCometD(ev)
 		},
 	})
 	s.api = s.apiRoutes()
