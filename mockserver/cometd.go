@@ -34,6 +34,19 @@ const (
 	firstConnectHoldMillis = 6000
 )
 
+// peekBatch decodes the Bayeux messages of r's body and puts the body back for the bayeux
+// server; false when the body is unreadable, too large, not Bayeux or empty (the server then
+// answers it as usual).
+func peekBatch(r *http.Request) ([]bayeux.Message, bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, spec.MaxBodyBytes+1))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil || len(body) > spec.MaxBodyBytes {
+		return nil, false
+	}
+	msgs, err := bayeux.DecodeMessages(body)
+	return msgs, err == nil && len(msgs) > 0
+}
+
 func (s *Server) bayeuxDeviations() bool {
 	return s.dev.has(DevConnectNotHeld) || s.dev.has(DevFirstConnectHeld) || s.dev.has(DevDisconnectIgnored) || s.dev.has(DevNegotiationIgnored)
 }
@@ -44,13 +57,8 @@ func (s *Server) bayeuxDeviations() bool {
 // known client itself, leaving the session alive (disconnect-ignored). It reports whether
 // it answered.
 func (s *Server) deviateBayeux(w http.ResponseWriter, r *http.Request) bool {
-	body, err := io.ReadAll(io.LimitReader(r.Body, spec.MaxBodyBytes+1))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil || len(body) > spec.MaxBodyBytes {
-		return false
-	}
-	msgs, err := bayeux.DecodeMessages(body)
-	if err != nil || len(msgs) == 0 {
+	msgs, ok := peekBatch(r)
+	if !ok {
 		return false
 	}
 	if m := msgs[0]; len(msgs) == 1 && m.Channel == bayeux.MetaDisconnect && s.dev.has(DevDisconnectIgnored) {
@@ -157,13 +165,8 @@ func writeBayeux(w http.ResponseWriter, replies []bayeux.Message) bool {
 // acceptUnknownClients answers successful:true to a batch whose every message names a
 // clientId the server does not know (the deviation; CometD answers 402::Unknown client).
 func (s *Server) acceptUnknownClients(w http.ResponseWriter, r *http.Request) bool {
-	body, err := io.ReadAll(io.LimitReader(r.Body, spec.MaxBodyBytes+1))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil || len(body) > spec.MaxBodyBytes {
-		return false
-	}
-	msgs, err := bayeux.DecodeMessages(body)
-	if err != nil || len(msgs) == 0 {
+	msgs, ok := peekBatch(r)
+	if !ok {
 		return false
 	}
 	for _, m := range msgs {
