@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/workbinkit/workbinkit/internal/nodetest"
 )
 
 // The Go client against faye 1.4.3 (npm), a Bayeux server that is not ours: see
@@ -29,16 +30,7 @@ const clientFayeTimeout = 30 * time.Second
 // it is killed if it does not exit.
 func startClientFaye(t *testing.T, holdSeconds int) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join("..", "node_modules", "faye", "package.json"))
-	}
-	if err != nil {
-		if testing.Short() {
-			t.Skipf("faye interop skipped under -short: %v", err)
-		}
-		t.Fatalf("faye interop needs node and the pinned npm packages: run `make deps` (npm ci) at the repository root: %v", err)
-	}
+	node := nodetest.Require(t, "faye")
 	ctx, cancel := context.WithCancel(context.Background()) // ended by the cleanup below
 	cmd := exec.CommandContext(ctx, node, filepath.Join("testdata", "faye-server.mjs"), fmt.Sprint(holdSeconds))
 	cmd.WaitDelay = 2 * time.Second

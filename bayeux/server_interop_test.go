@@ -8,38 +8,21 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
-)
 
-// srvRequireNode returns the node binary, or fails (skips under -short) with a clear message
-// when node or the pinned npm packages are missing.
-func srvRequireNode(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join("..", "node_modules", "cometd-nodejs-client", "package.json"))
-	}
-	if err != nil {
-		msg := "the CometD JavaScript client is needed (node and node_modules/cometd*): run `make deps`: " + err.Error()
-		if testing.Short() {
-			t.Skip(msg)
-		}
-		t.Fatal(msg)
-	}
-	return node
-}
+	"github.com/workbinkit/workbinkit/internal/nodetest"
+)
 
 // TestOfficialCometDClient runs the official CometD JavaScript client against the server:
 // handshake, subscriptions (pattern and plain), events published by server code, a
 // publish of its own, a forced expiry with re-handshake and re-subscription, disconnect.
 func TestOfficialCometDClient(t *testing.T) {
-	node := srvRequireNode(t)
+	node := nodetest.Require(t, "cometd", "cometd-nodejs-client")
 	srv := NewServer(Options{Timeout: 5 * time.Second})
 	var mu sync.Mutex
 	paths := map[string]bool{}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -13,31 +12,15 @@ import (
 	"time"
 
 	"github.com/workbinkit/workbinkit/spec"
-)
 
-// requireNode returns the node binary, or fails (skips under -short) when node or the
-// pinned npm packages are missing.
-func requireNode(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join("..", "node_modules", "cometd-nodejs-client", "package.json"))
-	}
-	if err != nil {
-		msg := "the CometD JavaScript client is needed (node and node_modules/cometd*): run `make deps`: " + err.Error()
-		if testing.Short() {
-			t.Skip(msg)
-		}
-		t.Fatal(msg)
-	}
-	return node
-}
+	"github.com/workbinkit/workbinkit/internal/nodetest"
+)
 
 // TestOfficialCometDClientSeedScenario is the issue's "Done when": the official CometD
 // JavaScript client in MaratTest's session receives the WorkitemStateChangeMessage of the
 // seed pull with the referenceId of the HTTP reply, and a second pull fails with 2.
 func TestOfficialCometDClientSeedScenario(t *testing.T) {
-	node := requireNode(t)
+	node := nodetest.Require(t, "cometd", "cometd-nodejs-client")
 	m := newMock(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

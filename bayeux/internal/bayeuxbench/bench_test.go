@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/workbinkit/workbinkit/internal/nodetest"
 )
 
 func TestPercentile(t *testing.T) {
@@ -120,16 +120,7 @@ func TestBenchAgainstGoServer(t *testing.T) {
 func TestBenchAgainstFaye(t *testing.T) {
 	t.Parallel()
 	script := filepath.Join("..", "..", "testdata", "faye-bench.mjs")
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join("..", "..", "..", "node_modules", "faye", "package.json"))
-	}
-	if err != nil {
-		if testing.Short() {
-			t.Skipf("faye needs node and the pinned npm packages: %v", err)
-		}
-		t.Fatalf("faye needs node and the pinned npm packages: run `make deps` (npm ci) at the repository root: %v", err)
-	}
+	node := nodetest.Require(t, "faye")
 	c, err := startChild(serverFaye, node, "--expose-gc", script, "5", "engine")
 	if err != nil {
 		t.Fatal(err)
