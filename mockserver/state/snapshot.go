@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -53,13 +54,13 @@ func (w *world) snapshot() Snapshot {
 		Users: make([]User, 0, len(w.users)), Workbins: make([]Workbin, 0, len(w.workbins)),
 		Interactions: make([]Interaction, 0, len(w.items)), Subscriptions: []Subscription{},
 	}
-	for _, name := range sortedKeys(w.users) {
+	for _, name := range slices.Sorted(maps.Keys(w.users)) {
 		snap.Users = append(snap.Users, w.users[name].clone())
 	}
-	for _, id := range sortedKeys(w.workbins) {
+	for _, id := range slices.Sorted(maps.Keys(w.workbins)) {
 		snap.Workbins = append(snap.Workbins, w.workbins[id].clone())
 	}
-	for _, id := range sortedKeys(w.items) {
+	for _, id := range slices.Sorted(maps.Keys(w.items)) {
 		snap.Interactions = append(snap.Interactions, w.items[id].clone())
 	}
 	for wb, users := range w.subs {
@@ -78,15 +79,6 @@ func sortSubscriptions(s []Subscription) {
 		}
 		return s[i].Workbin < s[j].Workbin
 	})
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // builder validates a snapshot and builds a world from it (S11).
@@ -390,7 +382,7 @@ func checkUserData(m map[string]json.RawMessage) string {
 	if err := dec.Decode(&ud); err != nil || ud == nil {
 		return "userData is not a JSON object"
 	}
-	for _, k := range sortedKeys(ud) {
+	for _, k := range slices.Sorted(maps.Keys(ud)) {
 		switch ud[k].(type) {
 		case string, json.Number, nil:
 		default:
