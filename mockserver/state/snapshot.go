@@ -86,9 +86,6 @@ type builder struct {
 	contract *spec.Contract
 	problems []string
 	w        *world
-	places   map[string]bool
-	agentGrp map[string]bool
-	placeGrp map[string]bool
 }
 
 func (b *builder) fail(format string, args ...any) {
@@ -103,7 +100,7 @@ func build(snap Snapshot, contract *spec.Contract) (*world, error) {
 	b := &builder{contract: contract, w: &world{
 		users: map[string]User{}, userIDs: map[string]string{}, workbins: map[string]Workbin{},
 		items: map[string]Interaction{}, subs: map[string]map[string]bool{},
-	}, places: map[string]bool{}, agentGrp: map[string]bool{}, placeGrp: map[string]bool{}}
+	}}
 	for i, u := range snap.Users {
 		b.user(i, u)
 	}
@@ -191,29 +188,16 @@ func (b *builder) user(i int, u User) {
 		}
 	}
 	w.users[u.Name], w.userIDs[u.ID] = u, u.Name
-	if u.Place != "" {
-		b.places[u.Place] = true
-	}
-	for _, g := range u.AgentGroups {
-		b.agentGrp[g] = true
-	}
-	for _, g := range u.PlaceGroups {
-		b.placeGrp[g] = true
-	}
 }
 
+// ownerKnown reports whether some user owns a workbin of this type and owner.
 func (b *builder) ownerKnown(typ, owner string) bool {
-	switch typ {
-	case spec.WorkbinAgent:
-		_, ok := b.w.users[owner]
-		return ok
-	case spec.WorkbinPlace:
-		return b.places[owner]
-	case spec.WorkbinAgentGroup:
-		return b.agentGrp[owner]
-	default:
-		return b.placeGrp[owner]
+	for _, u := range b.w.users {
+		if u.member().Owns(typ, owner) {
+			return true
+		}
 	}
+	return false
 }
 
 func (b *builder) workbin(i int, wb Workbin) {
@@ -226,7 +210,7 @@ func (b *builder) workbin(i int, wb Workbin) {
 		b.fail("%s: type %q is not one of %v", where, wb.Type, spec.WorkbinTypes())
 		return
 	case wb.Owner == "" || !b.ownerKnown(wb.Type, wb.Owner):
-		b.fail("%s: owner %q of this %s workbin is no user's %s", where, wb.Owner, wb.Type, ownerKind(wb.Type))
+		b.fail("%s: owner %q of this %s workbin is no user's %s", where, wb.Owner, wb.Type, spec.WorkbinOwnerKind(wb.Type))
 		return
 	}
 	if _, dup := b.w.workbins[wb.ID]; dup {
@@ -250,18 +234,6 @@ func (b *builder) workbin(i int, wb Workbin) {
 	}
 	wb.Resource = res
 	b.w.workbins[wb.ID] = wb
-}
-
-func ownerKind(typ string) string {
-	switch typ {
-	case spec.WorkbinPlace:
-		return "place"
-	case spec.WorkbinAgentGroup:
-		return "agent group"
-	case spec.WorkbinPlaceGroup:
-		return "place group"
-	}
-	return "name"
 }
 
 func (b *builder) interaction(i int, x Interaction) {
@@ -317,17 +289,14 @@ func (b *builder) interaction(i int, x Interaction) {
 			return
 		}
 	}
+	if p := spec.CheckPlacement(x.Media, x.Workbin != "", state, hasState, caps, hasCaps); p != nil {
+		b.fail("%s: %v", where, p)
+		return
+	}
 	set := map[string]any{}
 	if x.Workbin != "" {
-		// In a workbin: InWorkbin, no capabilities, a chat without participants (D11).
-		if hasState && state != spec.StateInWorkbin {
-			b.fail("%s: an interaction in a workbin is %s, not %s", where, spec.StateInWorkbin, state)
-			return
-		}
-		if len(caps) > 0 {
-			b.fail("%s: an interaction in a workbin has no capabilities, not %v", where, caps)
-			return
-		}
+		// In a workbin: InWorkbin, no capabilities (checked above), a chat without
+		// participants (D11).
 		if x.Media == spec.MediaChat {
 			var parts []json.RawMessage
 			if raw, ok := m[spec.FieldParticipants]; ok && (json.Unmarshal(raw, &parts) != nil || len(parts) > 0) {
@@ -338,24 +307,8 @@ func (b *builder) interaction(i int, x Interaction) {
 		}
 		state, caps = spec.StateInWorkbin, []string{}
 	} else {
-		switch {
-		case !hasState:
-			b.fail("%s: an owned interaction needs its state", where)
-			return
-		case state == spec.StateInWorkbin:
-			b.fail("%s: an owned interaction cannot be %s (it is in no workbin)", where, state)
-			return
-		case !slices.Contains(spec.States(x.Media), state):
-			b.fail("%s: state %q is not %s state %v", where, state, withArticle(string(x.Media)), spec.States(x.Media))
-			return
-		}
-		want, known := spec.Capabilities(x.Media, state)
-		switch {
-		case !hasCaps:
-			caps = want
-		case known && !sameSet(caps, want):
-			b.fail("%s: %s in state %s has the capabilities %v, not %v", where, withArticle(string(x.Media)), state, want, caps)
-			return
+		if !hasCaps {
+			caps, _ = spec.Capabilities(x.Media, state)
 		}
 		if caps == nil {
 			caps = []string{}
@@ -390,13 +343,6 @@ func checkUserData(m map[string]json.RawMessage) string {
 		}
 	}
 	return ""
-}
-
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }
 
 func (b *builder) subscription(i int, s Subscription) {
