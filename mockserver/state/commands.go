@@ -117,7 +117,7 @@ func (s *Store) pulled(x Interaction, u User, nickname string) (Interaction, err
 // FirstName and LastName of its userData, else "Customer"; then u with the nickname of the
 // request, else his user name, as Agent, or as Supervisor for a supervisor (W12).
 func (s *Store) joinChat(res []byte, u User, nickname string) ([]json.RawMessage, error) {
-	m, err := members(res)
+	m, err := Members(res)
 	if err != nil {
 		return nil, fail(spec.StatusInternalError, ErrInternal, "chat resource: %v", err)
 	}
@@ -132,7 +132,7 @@ func (s *Store) joinChat(res []byte, u User, nickname string) ([]json.RawMessage
 		// Participants are open objects; only their id and type matter here. A stored
 		// participant that is not an object, or whose id or type is not a string, is a
 		// broken state: refuse rather than join the chat beside it.
-		p, err := members(raw)
+		p, err := Members(raw)
 		if err != nil {
 			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participant %d: %v", i, err)
 		}

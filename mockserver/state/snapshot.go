@@ -135,7 +135,7 @@ func (b *builder) resource(where, schema, id string, raw json.RawMessage) ([]byt
 		b.fail("%s: resource: %v", where, err)
 		return nil, nil
 	}
-	m, _ := members(res)
+	m, _ := Members(res)
 	if got, ok := m[spec.FieldID]; ok {
 		if s, _ := stringMember(m, spec.FieldID); s != id {
 			b.fail("%s: resource id %s differs from the record's id %q", where, got, id)
