@@ -306,13 +306,11 @@ func (b *builder) interaction(i int, x Interaction) {
 			set[spec.FieldParticipants] = []json.RawMessage{}
 		}
 		state, caps = spec.StateInWorkbin, []string{}
-	} else {
-		if !hasCaps {
-			caps, _ = spec.Capabilities(x.Media, state)
-		}
-		if caps == nil {
-			caps = []string{}
-		}
+	} else if !hasCaps {
+		caps, _ = spec.Capabilities(x.Media, state)
+	}
+	if caps == nil {
+		caps = []string{}
 	}
 	set[spec.FieldID], set[spec.FieldState], set[spec.FieldCapabilities] = x.ID, state, caps
 	res, err := withMembers(res, set)
