@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -420,7 +421,7 @@ func (t *T) checkUserData(where, base string, p Placed, res map[string]any, raw 
 	if !ok {
 		t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + "/" + spec.FieldUserData, Message: fmt.Sprintf("the pulled %s has no userData; the workbin listed %d keys", p.Media, len(listed))}, raw)
 	}
-	for _, k := range sortedKeys(listed) {
+	for _, k := range slices.Sorted(maps.Keys(listed)) {
 		v, ok := got[k]
 		switch {
 		case !ok:

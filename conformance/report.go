@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -239,7 +240,7 @@ func buildReport(in reportInput) *Report {
 		}
 		r.Features = append(r.Features, *fr)
 	}
-	for _, k := range sortedKeys(variants) {
+	for _, k := range slices.Sorted(maps.Keys(variants)) {
 		v := variants[k]
 		v.Result = v.Statistics.result()
 		r.Operations = append(r.Operations, *v)
@@ -566,14 +567,5 @@ func sortedFeatureKeys(m map[Feature]*FeatureResult) []Feature {
 		}
 		return out[i] < out[j]
 	})
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

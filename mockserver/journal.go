@@ -265,14 +265,9 @@ func notShown(body []byte) json.RawMessage {
 	return jsonString(fmt.Sprintf("<%d bytes, not shown: may hold a secret>", len(body)))
 }
 
-// jsonString encodes s as a JSON string (invalid UTF-8 becomes U+FFFD).
-func jsonString(s string) json.RawMessage {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // "<N bytes…>" reads better than "\u003cN bytes…"
-	_ = enc.Encode(s)        // a string always encodes
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-}
+// jsonString encodes s as a JSON string, without HTML escaping ("<N bytes…>" reads better
+// than "\u003cN bytes…"); invalid UTF-8 becomes U+FFFD.
+func jsonString(s string) json.RawMessage { return appendString(nil, s) }
 
 // secretWords are looked for in member names (lower case).
 var secretWords = []string{"password", "passwd", "secret", "token", "authorization"}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/workbinkit/workbinkit/mockserver/state"
 )
 
 // object builds a JSON object member by member, in the order given: envelopes and
@@ -41,7 +43,11 @@ func (o *object) raw(k string, v []byte) {
 
 func (o *object) bytes() []byte { return append(o.b, '}') }
 
-// appendString appends s as a JSON string, without HTML escaping.
+// appendString appends s as a JSON string as encoding/json writes it without HTML escaping
+// (invalid UTF-8 becomes U+FFFD; U+2028 and U+2029 are escaped): the mock's one string
+// escaper, for envelopes, notifications and the journal. bayeux has its own (it imports
+// nothing of ours) and so has the fixtures' Python-repr importer (fixtures may not import
+// the mock; see fixtures/pyrepr.go for how it differs).
 func appendString(b []byte, s string) []byte {
 	simple := true
 	for i := 0; i < len(s); i++ {
@@ -90,13 +96,10 @@ func stringArray(items []string) []byte {
 	return append(b, ']')
 }
 
-// members decodes the top level of a JSON object, keeping each value as JSON.
+// members is state.Members as a yes or no: the HTTP layer only asks whether it has an object.
 func members(raw []byte) (map[string]json.RawMessage, bool) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return nil, false
-	}
-	return m, true
+	m, err := state.Members(raw)
+	return m, err == nil
 }
 
 // encodeMembers encodes members back into an object (keys sorted, as encoding/json does).

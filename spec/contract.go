@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -144,10 +146,10 @@ func loadOpenAPI(fsys fs.FS) (*openapi3.T, error) {
 // localize finds which part of the document a Validate error comes from, so the error can
 // name a JSON pointer.
 func localize(ctx context.Context, doc *openapi3.T, whole error) (string, error) {
-	for _, p := range sortedKeys(doc.Paths.Map()) {
+	for _, p := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
 		item := doc.Paths.Value(p)
 		ops := item.Operations()
-		for _, m := range sortedKeys(ops) {
+		for _, m := range slices.Sorted(maps.Keys(ops)) {
 			if err := ops[m].Validate(ctx); err != nil {
 				return Pointer("paths", p, strings.ToLower(m)), err
 			}
@@ -157,32 +159,32 @@ func localize(ctx context.Context, doc *openapi3.T, whole error) (string, error)
 		}
 	}
 	if comp := doc.Components; comp != nil {
-		for _, n := range sortedKeys(comp.Schemas) {
+		for _, n := range slices.Sorted(maps.Keys(comp.Schemas)) {
 			if err := comp.Schemas[n].Validate(ctx); err != nil {
 				return Pointer("components", "schemas", n), err
 			}
 		}
-		for _, n := range sortedKeys(comp.Parameters) {
+		for _, n := range slices.Sorted(maps.Keys(comp.Parameters)) {
 			if err := comp.Parameters[n].Validate(ctx); err != nil {
 				return Pointer("components", "parameters", n), err
 			}
 		}
-		for _, n := range sortedKeys(comp.RequestBodies) {
+		for _, n := range slices.Sorted(maps.Keys(comp.RequestBodies)) {
 			if err := comp.RequestBodies[n].Validate(ctx); err != nil {
 				return Pointer("components", "requestBodies", n), err
 			}
 		}
-		for _, n := range sortedKeys(comp.Responses) {
+		for _, n := range slices.Sorted(maps.Keys(comp.Responses)) {
 			if err := comp.Responses[n].Validate(ctx); err != nil {
 				return Pointer("components", "responses", n), err
 			}
 		}
-		for _, n := range sortedKeys(comp.Headers) {
+		for _, n := range slices.Sorted(maps.Keys(comp.Headers)) {
 			if err := comp.Headers[n].Validate(ctx); err != nil {
 				return Pointer("components", "headers", n), err
 			}
 		}
-		for _, n := range sortedKeys(comp.SecuritySchemes) {
+		for _, n := range slices.Sorted(maps.Keys(comp.SecuritySchemes)) {
 			if err := comp.SecuritySchemes[n].Validate(ctx); err != nil {
 				return Pointer("components", "securitySchemes", n), err
 			}
@@ -199,7 +201,7 @@ func (c *Contract) bindSchemas() error {
 	if c.doc.Components != nil {
 		comps = c.doc.Components.Schemas
 	}
-	for _, n := range sortedKeys(comps) {
+	for _, n := range slices.Sorted(maps.Keys(comps)) {
 		ref := comps[n]
 		if ref == nil || ref.Value == nil {
 			continue
@@ -230,10 +232,10 @@ func (c *Contract) indexOperations() error {
 			return &FileError{File: OpenAPIFile, Pointer: "/servers/0/url", Err: fmt.Errorf("server URL %q must be relative so that any host matches", base)}
 		}
 	}
-	for _, p := range sortedKeys(c.doc.Paths.Map()) {
+	for _, p := range slices.Sorted(maps.Keys(c.doc.Paths.Map())) {
 		item := c.doc.Paths.Value(p)
 		ops := item.Operations()
-		for _, m := range sortedKeys(ops) {
+		for _, m := range slices.Sorted(maps.Keys(ops)) {
 			op := ops[m]
 			info := &opInfo{id: op.OperationID, path: base + p}
 			ptr := Pointer("paths", p, strings.ToLower(m))

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -62,13 +63,13 @@ func (c *Contract) lintExamples() []error {
 		}
 	}
 	content := func(ptr string, cont openapi3.Content) {
-		for _, ct := range sortedKeys(cont) {
+		for _, ct := range slices.Sorted(maps.Keys(cont)) {
 			mt := cont[ct]
 			base := ptr + Pointer("content", ct)
 			if mt.Example != nil {
 				check(base+"/example", mt.Schema, mt.Example)
 			}
-			for _, n := range sortedKeys(mt.Examples) {
+			for _, n := range slices.Sorted(maps.Keys(mt.Examples)) {
 				if ex := mt.Examples[n]; ex != nil && ex.Value != nil && ex.Ref == "" {
 					check(base+Pointer("examples", n, "value"), mt.Schema, ex.Value.Value)
 				}
@@ -81,18 +82,18 @@ func (c *Contract) lintExamples() []error {
 		}
 	}
 	comp := c.doc.Components
-	for _, n := range sortedKeys(comp.Parameters) {
+	for _, n := range slices.Sorted(maps.Keys(comp.Parameters)) {
 		param(Pointer("components", "parameters", n), comp.Parameters[n].Value)
 	}
-	for _, n := range sortedKeys(comp.RequestBodies) {
+	for _, n := range slices.Sorted(maps.Keys(comp.RequestBodies)) {
 		content(Pointer("components", "requestBodies", n), comp.RequestBodies[n].Value.Content)
 	}
-	for _, n := range sortedKeys(comp.Responses) {
+	for _, n := range slices.Sorted(maps.Keys(comp.Responses)) {
 		content(Pointer("components", "responses", n), comp.Responses[n].Value.Content)
 	}
-	for _, p := range sortedKeys(c.doc.Paths.Map()) {
+	for _, p := range slices.Sorted(maps.Keys(c.doc.Paths.Map())) {
 		ops := c.doc.Paths.Value(p).Operations()
-		for _, m := range sortedKeys(ops) {
+		for _, m := range slices.Sorted(maps.Keys(ops)) {
 			op := ops[m]
 			base := Pointer("paths", p, strings.ToLower(m))
 			for i, pr := range op.Parameters {
@@ -103,7 +104,7 @@ func (c *Contract) lintExamples() []error {
 			if rb := op.RequestBody; rb != nil && rb.Ref == "" {
 				content(base+"/requestBody", rb.Value.Content)
 			}
-			for _, st := range sortedKeys(op.Responses.Map()) {
+			for _, st := range slices.Sorted(maps.Keys(op.Responses.Map())) {
 				if r := op.Responses.Value(st); r.Ref == "" {
 					content(base+Pointer("responses", st), r.Value.Content)
 				}
@@ -148,16 +149,16 @@ func (c *Contract) lintDecisions() []error {
 			errs = append(errs, &FileError{File: OpenAPIFile, Pointer: ptr + "/x-workbinkit-decision", Err: fmt.Errorf("no decision %s in x-workbinkit-decisions", id)})
 		}
 	}
-	for _, p := range sortedKeys(c.doc.Paths.Map()) {
+	for _, p := range slices.Sorted(maps.Keys(c.doc.Paths.Map())) {
 		ops := c.doc.Paths.Value(p).Operations()
-		for _, m := range sortedKeys(ops) {
+		for _, m := range slices.Sorted(maps.Keys(ops)) {
 			refer(Pointer("paths", p, strings.ToLower(m)), ops[m].Extensions)
 		}
 	}
-	for _, n := range sortedKeys(c.doc.Components.Parameters) {
+	for _, n := range slices.Sorted(maps.Keys(c.doc.Components.Parameters)) {
 		refer(Pointer("components", "parameters", n), c.doc.Components.Parameters[n].Value.Extensions)
 	}
-	for _, n := range sortedKeys(c.doc.Components.Responses) {
+	for _, n := range slices.Sorted(maps.Keys(c.doc.Components.Responses)) {
 		refer(Pointer("components", "responses", n), c.doc.Components.Responses[n].Value.Extensions)
 	}
 	return errs

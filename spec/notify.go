@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -97,7 +98,7 @@ func (c *Contract) ExtraFields(schema string, doc []byte) ([]string, error) {
 	known := map[string]bool{}
 	collectProperties(c.schemas.docs[schema], known)
 	var extra []string
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if !known[k] {
 			extra = append(extra, k)
 		}

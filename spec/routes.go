@@ -3,8 +3,10 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -265,7 +267,7 @@ func checkSecurity(doc *openapi3.T) error {
 	if err := check("/security", doc.Security); err != nil {
 		return err
 	}
-	for _, p := range sortedKeys(doc.Paths.Map()) {
+	for _, p := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
 		for m, op := range doc.Paths.Value(p).Operations() {
 			if op.Security != nil {
 				if err := check(Pointer("paths", p, strings.ToLower(m), "security"), *op.Security); err != nil {

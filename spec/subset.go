@@ -2,8 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -78,7 +79,7 @@ func (c *subsetChecker) schema(v any, tokens []string, parent string) {
 		c.fail(tokens, "a schema must be an object")
 		return
 	}
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	for _, k := range keys {
 		if why, bad := forbiddenKeywords[k]; bad {
 			c.fail(at(tokens, k), "keyword %q is not allowed: %s", k, why)
@@ -125,7 +126,7 @@ func (c *subsetChecker) schema(v any, tokens []string, parent string) {
 				c.fail(at(tokens, k), "properties must be an object")
 				continue
 			}
-			for _, name := range sortedKeys(props) {
+			for _, name := range slices.Sorted(maps.Keys(props)) {
 				c.schema(props[name], at(tokens, k, name), k)
 			}
 		case "additionalProperties", "items", "not":
@@ -172,9 +173,9 @@ func (c *subsetChecker) branches(kw string, list []any, tokens []string) {
 			c.fail(bt, "a schema must be an object")
 			continue
 		}
-		for _, k := range sortedKeys(bm) {
+		for _, k := range slices.Sorted(maps.Keys(bm)) {
 			if !branchKeywords[k] && !isAnnotation(k) {
-				c.fail(at(bt, k), "keyword %q in a %s branch: branches may only hold %s", k, kw, strings.Join(sortedKeys(branchKeywordsAny()), ", "))
+				c.fail(at(bt, k), "keyword %q in a %s branch: branches may only hold %s", k, kw, strings.Join(slices.Sorted(maps.Keys(branchKeywordsAny())), ", "))
 			}
 		}
 		if bm["nullable"] == true {
@@ -227,13 +228,4 @@ func (c *subsetChecker) ref(v any, tokens []string) {
 			c.fail(tokens, "$ref %q: %v", s, err)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 )
@@ -61,7 +62,7 @@ var notificationSchemas = map[string]struct{ channel, schema string }{
 // MessageTypes lists the message types published on channel (nil for an unknown channel).
 func MessageTypes(channel string) []string {
 	var out []string
-	for _, mt := range sortedKeys(notificationSchemas) {
+	for _, mt := range slices.Sorted(maps.Keys(notificationSchemas)) {
 		if notificationSchemas[mt].channel == channel {
 			out = append(out, mt)
 		}

@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -263,7 +264,7 @@ func TestWireOperations(t *testing.T) {
 	}
 	mapping := func(body string) []string {
 		s := c.doc.Components.RequestBodies[body].Value.Content["application/json"].Schema.Value
-		return sortedKeys(s.Discriminator.Mapping)
+		return slices.Sorted(maps.Keys(s.Discriminator.Mapping))
 	}
 	sameSet(t, "WorkbinOperation discriminator", mapping("WorkbinOperation"), append(append(PullOperations(), AddOperations()...), Subscribe, Unsubscribe))
 	sameSet(t, "WorkbinsOperation discriminator", mapping("WorkbinsOperation"), []string{RequestAgentStats, Subscribe, Unsubscribe})
@@ -325,7 +326,7 @@ func TestWireStatusCodes(t *testing.T) {
 	// Every (HTTP status, statusCode) pair in openapi.yaml's error examples follows D3, and
 	// every pair of D3 has an example.
 	seen := map[[2]int]bool{}
-	for _, p := range sortedKeys(c.doc.Paths.Map()) {
+	for _, p := range slices.Sorted(maps.Keys(c.doc.Paths.Map())) {
 		for m, op := range c.doc.Paths.Value(p).Operations() {
 			for status, r := range op.Responses.Map() {
 				h, _ := strconv.Atoi(status)
@@ -387,7 +388,7 @@ func TestWireSessionAndCSRF(t *testing.T) {
 		t.Errorf("session cookie scheme %+v", got)
 	}
 	// Every POST documents the CSRF header; no GET does.
-	for _, p := range sortedKeys(c.doc.Paths.Map()) {
+	for _, p := range slices.Sorted(maps.Keys(c.doc.Paths.Map())) {
 		item := c.doc.Paths.Value(p)
 		for m, op := range item.Operations() {
 			has := findParam(item, op, "header", HeaderCSRFToken) != nil

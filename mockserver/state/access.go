@@ -1,8 +1,6 @@
 package state
 
 import (
-	"slices"
-
 	"github.com/workbinkit/workbinkit/spec"
 )
 
@@ -78,7 +76,7 @@ func (w *world) access(u User, ref WorkbinRef) (target, error) {
 			return target{}, fail(spec.StatusMissingParameter, ErrMissingParameter, "workbin %q is %s workbin: /me/workbins needs ?%s=", wb.ID, withArticle(wb.Type), param)
 		}
 		if !canReach(u, wb) {
-			return target{}, fail(spec.StatusNoPermission, ErrWorkbinForbidden, "user %q is not a member of the %s %q", u.Name, ownerKind(wb.Type), wb.Owner)
+			return target{}, fail(spec.StatusNoPermission, ErrWorkbinForbidden, "user %q is not a member of the %s %q", u.Name, spec.WorkbinOwnerKind(wb.Type), wb.Owner)
 		}
 	}
 	return target{workbin: wb}, nil
@@ -123,21 +121,17 @@ func groupType(param string) string {
 	return spec.WorkbinPlaceGroup
 }
 
-// canReach reports whether a user may act on a workbin by some URL form: his own Agent
-// workbin, any Agent workbin for a supervisor (D10), his place's, his groups'.
+// canReach reports whether a user may act on a workbin by some URL form: one he owns (his
+// own Agent workbin, his place's, his groups', spec.WorkbinMember.Owns), or any Agent
+// workbin for a supervisor (D10).
 func canReach(u User, wb Workbin) bool {
 	if !u.HasFeature(spec.FeatureMultimedia) {
 		return false
 	}
-	switch wb.Type {
-	case spec.WorkbinAgent:
-		return wb.Owner == u.Name || u.IsSupervisor()
-	case spec.WorkbinPlace:
-		return wb.Owner == u.Place
-	case spec.WorkbinAgentGroup:
-		return slices.Contains(u.AgentGroups, wb.Owner)
-	case spec.WorkbinPlaceGroup:
-		return slices.Contains(u.PlaceGroups, wb.Owner)
-	}
-	return false
+	return u.member().Owns(wb.Type, wb.Owner) || wb.Type == spec.WorkbinAgent && u.IsSupervisor()
+}
+
+// member is what ties the user to workbins, for spec's ownership rule.
+func (u User) member() spec.WorkbinMember {
+	return spec.WorkbinMember{Name: u.Name, Place: u.Place, AgentGroups: u.AgentGroups, PlaceGroups: u.PlaceGroups}
 }

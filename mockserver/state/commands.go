@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -116,7 +117,7 @@ func (s *Store) pulled(x Interaction, u User, nickname string) (Interaction, err
 // FirstName and LastName of its userData, else "Customer"; then u with the nickname of the
 // request, else his user name, as Agent, or as Supervisor for a supervisor (W12).
 func (s *Store) joinChat(res []byte, u User, nickname string) ([]json.RawMessage, error) {
-	m, err := members(res)
+	m, err := Members(res)
 	if err != nil {
 		return nil, fail(spec.StatusInternalError, ErrInternal, "chat resource: %v", err)
 	}
@@ -131,7 +132,7 @@ func (s *Store) joinChat(res []byte, u User, nickname string) ([]json.RawMessage
 		// Participants are open objects; only their id and type matter here. A stored
 		// participant that is not an object, or whose id or type is not a string, is a
 		// broken state: refuse rather than join the chat beside it.
-		p, err := members(raw)
+		p, err := Members(raw)
 		if err != nil {
 			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participant %d: %v", i, err)
 		}
@@ -366,7 +367,7 @@ func (s *Store) AgentStats(a Actor, workbinType, workbinOwner string) (Event, er
 		}
 	}
 	stats := []WorkbinStat{}
-	for _, id := range sortedKeys(w.workbins) {
+	for _, id := range slices.Sorted(maps.Keys(w.workbins)) {
 		if wb := w.workbins[id]; wb.Type == workbinType && slices.Contains(owners, wb.Owner) {
 			stats = append(stats, WorkbinStat{WorkbinID: id, Count: count[id], Owner: wb.Owner, Type: wb.Type})
 		}
@@ -400,7 +401,7 @@ func (s *Store) Place(n NewInteraction, workbinID string) ([]Event, error) {
 		return nil, fail(spec.StatusInvalidInput, ErrInvalidInput, "%s %q is not one of %v", info.TypeField, typ, spec.InteractionTypes())
 	}
 	userData := map[string]any{}
-	for _, k := range sortedKeys(n.UserData) {
+	for _, k := range slices.Sorted(maps.Keys(n.UserData)) {
 		if !userDataValue(n.UserData[k]) {
 			return nil, fail(spec.StatusInvalidInput, ErrInvalidInput, "userData %q is %T; values are strings, numbers or null", k, n.UserData[k])
 		}
@@ -459,7 +460,7 @@ func userDataValue(v any) bool {
 }
 
 // subscribers lists the users subscribed to a workbin, sorted.
-func (w *world) subscribers(id string) []string { return sortedKeys(w.subs[id]) }
+func (w *world) subscribers(id string) []string { return slices.Sorted(maps.Keys(w.subs[id])) }
 
 // workbinEvent builds an event about a workbin (S7); x is copied.
 func workbinEvent(kind EventKind, t target, requester string, x Interaction, recipients []string) Event {

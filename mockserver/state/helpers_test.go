@@ -204,9 +204,8 @@ func invariant(snap Snapshot) error {
 			if !users[x.Owner] {
 				return fmt.Errorf("interaction %s is owned by unknown user %s", x.ID, x.Owner)
 			}
-			want, known := spec.Capabilities(x.Media, x.State)
-			if x.State == spec.StateInWorkbin || (known && !sameSet(want, x.Capabilities)) {
-				return fmt.Errorf("owned interaction %s is %s with %v", x.ID, x.State, x.Capabilities)
+			if p := spec.CheckPlacement(x.Media, false, x.State, true, x.Capabilities, true); p != nil {
+				return fmt.Errorf("owned interaction %s is %s with %v: %v", x.ID, x.State, x.Capabilities, p)
 			}
 		default:
 			return fmt.Errorf("interaction %s is nowhere", x.ID)

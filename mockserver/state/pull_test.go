@@ -144,7 +144,7 @@ type participant struct{ Nickname, Type, ParticipantID string }
 
 func participantsOf(t *testing.T, x Interaction) []participant {
 	t.Helper()
-	m, err := members(x.Resource)
+	m, err := Members(x.Resource)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func participantsOf(t *testing.T, x Interaction) []participant {
 	}
 	var out []participant
 	for _, raw := range raws {
-		pm, err := members(raw)
+		pm, err := Members(raw)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -43,8 +43,9 @@ func canonical(raw []byte) ([]byte, error) {
 	return encode(v)
 }
 
-// members decodes the top level of a JSON object.
-func members(raw []byte) (map[string]json.RawMessage, error) {
+// Members decodes the top level of a JSON object, keeping each value as JSON; anything
+// but an object (null included) is an error. The HTTP layer reads resources with it too.
+func Members(raw []byte) (map[string]json.RawMessage, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func withMembers(raw []byte, set map[string]any) ([]byte, error) {
 	if ms, ok := canonicalMembers(raw, scratch[:0]); ok && plainKeys(keys) {
 		return splice(raw, ms, keys, vals), nil
 	}
-	m, err := members(raw)
+	m, err := Members(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 // decodeReplaceEncode is what withMembers must give: the object decoded, the members
 // replaced, encoded again.
 func decodeReplaceEncode(raw []byte, set map[string]any) ([]byte, error) {
-	m, err := members(raw)
+	m, err := Members(raw)
 	if err != nil {
 		return nil, err
 	}

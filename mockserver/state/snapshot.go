@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -53,13 +54,13 @@ func (w *world) snapshot() Snapshot {
 		Users: make([]User, 0, len(w.users)), Workbins: make([]Workbin, 0, len(w.workbins)),
 		Interactions: make([]Interaction, 0, len(w.items)), Subscriptions: []Subscription{},
 	}
-	for _, name := range sortedKeys(w.users) {
+	for _, name := range slices.Sorted(maps.Keys(w.users)) {
 		snap.Users = append(snap.Users, w.users[name].clone())
 	}
-	for _, id := range sortedKeys(w.workbins) {
+	for _, id := range slices.Sorted(maps.Keys(w.workbins)) {
 		snap.Workbins = append(snap.Workbins, w.workbins[id].clone())
 	}
-	for _, id := range sortedKeys(w.items) {
+	for _, id := range slices.Sorted(maps.Keys(w.items)) {
 		snap.Interactions = append(snap.Interactions, w.items[id].clone())
 	}
 	for wb, users := range w.subs {
@@ -80,23 +81,11 @@ func sortSubscriptions(s []Subscription) {
 	})
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // builder validates a snapshot and builds a world from it (S11).
 type builder struct {
 	contract *spec.Contract
 	problems []string
 	w        *world
-	places   map[string]bool
-	agentGrp map[string]bool
-	placeGrp map[string]bool
 }
 
 func (b *builder) fail(format string, args ...any) {
@@ -111,7 +100,7 @@ func build(snap Snapshot, contract *spec.Contract) (*world, error) {
 	b := &builder{contract: contract, w: &world{
 		users: map[string]User{}, userIDs: map[string]string{}, workbins: map[string]Workbin{},
 		items: map[string]Interaction{}, subs: map[string]map[string]bool{},
-	}, places: map[string]bool{}, agentGrp: map[string]bool{}, placeGrp: map[string]bool{}}
+	}}
 	for i, u := range snap.Users {
 		b.user(i, u)
 	}
@@ -146,7 +135,7 @@ func (b *builder) resource(where, schema, id string, raw json.RawMessage) ([]byt
 		b.fail("%s: resource: %v", where, err)
 		return nil, nil
 	}
-	m, _ := members(res)
+	m, _ := Members(res)
 	if got, ok := m[spec.FieldID]; ok {
 		if s, _ := stringMember(m, spec.FieldID); s != id {
 			b.fail("%s: resource id %s differs from the record's id %q", where, got, id)
@@ -199,29 +188,16 @@ func (b *builder) user(i int, u User) {
 		}
 	}
 	w.users[u.Name], w.userIDs[u.ID] = u, u.Name
-	if u.Place != "" {
-		b.places[u.Place] = true
-	}
-	for _, g := range u.AgentGroups {
-		b.agentGrp[g] = true
-	}
-	for _, g := range u.PlaceGroups {
-		b.placeGrp[g] = true
-	}
 }
 
+// ownerKnown reports whether some user owns a workbin of this type and owner.
 func (b *builder) ownerKnown(typ, owner string) bool {
-	switch typ {
-	case spec.WorkbinAgent:
-		_, ok := b.w.users[owner]
-		return ok
-	case spec.WorkbinPlace:
-		return b.places[owner]
-	case spec.WorkbinAgentGroup:
-		return b.agentGrp[owner]
-	default:
-		return b.placeGrp[owner]
+	for _, u := range b.w.users {
+		if u.member().Owns(typ, owner) {
+			return true
+		}
 	}
+	return false
 }
 
 func (b *builder) workbin(i int, wb Workbin) {
@@ -234,7 +210,7 @@ func (b *builder) workbin(i int, wb Workbin) {
 		b.fail("%s: type %q is not one of %v", where, wb.Type, spec.WorkbinTypes())
 		return
 	case wb.Owner == "" || !b.ownerKnown(wb.Type, wb.Owner):
-		b.fail("%s: owner %q of this %s workbin is no user's %s", where, wb.Owner, wb.Type, ownerKind(wb.Type))
+		b.fail("%s: owner %q of this %s workbin is no user's %s", where, wb.Owner, wb.Type, spec.WorkbinOwnerKind(wb.Type))
 		return
 	}
 	if _, dup := b.w.workbins[wb.ID]; dup {
@@ -258,18 +234,6 @@ func (b *builder) workbin(i int, wb Workbin) {
 	}
 	wb.Resource = res
 	b.w.workbins[wb.ID] = wb
-}
-
-func ownerKind(typ string) string {
-	switch typ {
-	case spec.WorkbinPlace:
-		return "place"
-	case spec.WorkbinAgentGroup:
-		return "agent group"
-	case spec.WorkbinPlaceGroup:
-		return "place group"
-	}
-	return "name"
 }
 
 func (b *builder) interaction(i int, x Interaction) {
@@ -325,17 +289,14 @@ func (b *builder) interaction(i int, x Interaction) {
 			return
 		}
 	}
+	if p := spec.CheckPlacement(x.Media, x.Workbin != "", state, hasState, caps, hasCaps); p != nil {
+		b.fail("%s: %v", where, p)
+		return
+	}
 	set := map[string]any{}
 	if x.Workbin != "" {
-		// In a workbin: InWorkbin, no capabilities, a chat without participants (D11).
-		if hasState && state != spec.StateInWorkbin {
-			b.fail("%s: an interaction in a workbin is %s, not %s", where, spec.StateInWorkbin, state)
-			return
-		}
-		if len(caps) > 0 {
-			b.fail("%s: an interaction in a workbin has no capabilities, not %v", where, caps)
-			return
-		}
+		// In a workbin: InWorkbin, no capabilities (checked above), a chat without
+		// participants (D11).
 		if x.Media == spec.MediaChat {
 			var parts []json.RawMessage
 			if raw, ok := m[spec.FieldParticipants]; ok && (json.Unmarshal(raw, &parts) != nil || len(parts) > 0) {
@@ -345,29 +306,11 @@ func (b *builder) interaction(i int, x Interaction) {
 			set[spec.FieldParticipants] = []json.RawMessage{}
 		}
 		state, caps = spec.StateInWorkbin, []string{}
-	} else {
-		switch {
-		case !hasState:
-			b.fail("%s: an owned interaction needs its state", where)
-			return
-		case state == spec.StateInWorkbin:
-			b.fail("%s: an owned interaction cannot be %s (it is in no workbin)", where, state)
-			return
-		case !slices.Contains(spec.States(x.Media), state):
-			b.fail("%s: state %q is not %s state %v", where, state, withArticle(string(x.Media)), spec.States(x.Media))
-			return
-		}
-		want, known := spec.Capabilities(x.Media, state)
-		switch {
-		case !hasCaps:
-			caps = want
-		case known && !sameSet(caps, want):
-			b.fail("%s: %s in state %s has the capabilities %v, not %v", where, withArticle(string(x.Media)), state, want, caps)
-			return
-		}
-		if caps == nil {
-			caps = []string{}
-		}
+	} else if !hasCaps {
+		caps, _ = spec.Capabilities(x.Media, state)
+	}
+	if caps == nil {
+		caps = []string{}
 	}
 	set[spec.FieldID], set[spec.FieldState], set[spec.FieldCapabilities] = x.ID, state, caps
 	res, err := withMembers(res, set)
@@ -390,7 +333,7 @@ func checkUserData(m map[string]json.RawMessage) string {
 	if err := dec.Decode(&ud); err != nil || ud == nil {
 		return "userData is not a JSON object"
 	}
-	for _, k := range sortedKeys(ud) {
+	for _, k := range slices.Sorted(maps.Keys(ud)) {
 		switch ud[k].(type) {
 		case string, json.Number, nil:
 		default:
@@ -398,13 +341,6 @@ func checkUserData(m map[string]json.RawMessage) string {
 		}
 	}
 	return ""
-}
-
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }
 
 func (b *builder) subscription(i int, s Subscription) {

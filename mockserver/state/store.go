@@ -3,6 +3,7 @@ package state
 import (
 	"crypto/subtle"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -128,7 +129,7 @@ func (s *Store) VisibleWorkbins(a Actor, onlyMine bool) ([]Workbin, error) {
 		return nil, err
 	}
 	out := []Workbin{}
-	for _, id := range sortedKeys(s.w.workbins) {
+	for _, id := range slices.Sorted(maps.Keys(s.w.workbins)) {
 		wb := s.w.workbins[id]
 		var mine bool
 		switch wb.Type {
@@ -199,7 +200,7 @@ func (s *Store) target(a Actor, ref WorkbinRef) (target, error) {
 // inWorkbin lists the interactions in a workbin, sorted by id.
 func (w *world) inWorkbin(id string) []Interaction {
 	var out []Interaction
-	for _, xid := range sortedKeys(w.items) {
+	for _, xid := range slices.Sorted(maps.Keys(w.items)) {
 		if x := w.items[xid]; x.Workbin == id {
 			out = append(out, x)
 		}
