@@ -1,3 +1,6 @@
+// Actions: how a spec addresses a workbin (WorkbinRef, the URL forms of D1 through
+// spec/urls.go) and acts on it: POST an operation, pull, read the content.
+
 package conformance
 
 import (
@@ -22,11 +25,12 @@ type WorkbinRef struct {
 
 func (w WorkbinRef) isGroup() bool { return w.Param != "" }
 
-func (w WorkbinRef) groupQuery() []string {
+// groupQuery is ?agentGroup= or ?placeGroup= for a group workbin, nil for another.
+func (w WorkbinRef) groupQuery() url.Values {
 	if !w.isGroup() {
 		return nil
 	}
-	return []string{w.Param, w.Group}
+	return spec.GroupQuery(w.Param, w.Group)
 }
 
 // Placed is an interaction a spec provisioned: its workbin and how the workbin listed it.
@@ -69,26 +73,25 @@ func formOf(w WorkbinRef, personal urlForm) urlForm {
 	return personal
 }
 
-// postPath builds the path and query of a POST to w in form f.
-func (t *T) postPath(f urlForm, w WorkbinRef) (string, []reqOption) {
-	id := url.PathEscape(w.ID)
+// workbinURL is the path and query that address w in form f (spec/urls.go builds them).
+func (t *T) workbinURL(f urlForm, w WorkbinRef) (string, url.Values) {
 	switch f {
 	case formWorkbins:
-		return spec.BasePath + "/workbins/" + id, nil
+		return spec.WorkbinPath(w.ID), nil
 	case formMe:
-		return spec.BasePath + "/me/workbins/" + id, nil
+		return spec.MyWorkbinPath(w.ID), nil
 	case formUser:
-		return spec.BasePath + "/users/" + url.PathEscape(t.s.info.userID(w.Owner)) + "/workbins/" + id, nil
+		return spec.UserWorkbinPath(t.s.info.userID(w.Owner), w.ID), nil
 	case formAgentGroup, formPlaceGroup:
-		return spec.BasePath + "/me/workbins/" + id, []reqOption{query(w.groupQuery()...)}
+		return spec.MyWorkbinPath(w.ID), w.groupQuery()
 	}
 	panic("conformance: unknown URL form " + string(f)) // a suite bug
 }
 
 // post sends a workbin operation body to w in form f.
 func (t *T) post(sess *Session, f urlForm, w WorkbinRef, body any, opts ...reqOption) *Exchange {
-	path, q := t.postPath(f, w)
-	return t.do(sess, http.MethodPost, path, body, append(q, opts...)...)
+	path, q := t.workbinURL(f, w)
+	return t.do(sess, http.MethodPost, path, body, append([]reqOption{withQuery(q)}, opts...)...)
 }
 
 // pullBody is the body of a pull (D2).
@@ -103,16 +106,15 @@ func (t *T) pull(sess *Session, f urlForm, p Placed, op string, opts ...reqOptio
 
 // contentOf reads w's content (GET with subresources=*), as w's owner sees it.
 func (t *T) contentOf(w WorkbinRef) (map[string]item, *Exchange) {
-	q := append([]string{spec.ParamSubresources, "*"}, w.groupQuery()...)
-	base := spec.BasePath + "/workbins/"
+	path := spec.WorkbinPath(w.ID)
 	if w.isGroup() {
-		base = spec.BasePath + "/me/workbins/"
+		path = spec.MyWorkbinPath(w.ID)
 	}
-	ex := t.do(t.user(w.Owner), http.MethodGet, base+url.PathEscape(w.ID), nil, query(q...))
+	ex := t.do(t.user(w.Owner), http.MethodGet, path, nil, withQuery(spec.SubresourcesQuery("*"), w.groupQuery()))
 	if ex.Status != http.StatusOK {
 		t.violate(Violation{Rule: RuleContent, Where: ex.Where(), Message: fmt.Sprintf("reading the content of %s: HTTP %d", w.Label, ex.Status)}, ex.Dump())
 	}
-	wb, _ := ex.JSON()["workbin"].(map[string]any)
+	wb, _ := ex.JSON()[spec.FieldWorkbin].(map[string]any)
 	items := map[string]item{}
 	for _, m := range spec.AllMedia() {
 		mi, _ := spec.MediaOf(m)

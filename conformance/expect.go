@@ -1,3 +1,7 @@
+// Expectations on HTTP replies and on workbin content: the success envelope and its
+// referenceId (D3, D4), a refusal and its statusCode (D3, with the tolerated sets), the
+// content after a change (D11), and "a refused request changed nothing".
+
 package conformance
 
 import (
@@ -123,10 +127,10 @@ func (t *T) awaitListed(w WorkbinRef, id, why string) item {
 		t.violate(Violation{Rule: rule, Where: "GET content of " + w.Label, Message: fmt.Sprintf("%s interaction %s is not listed within %s: %v", why, id, t.s.opts.Timeouts.Consistency, err)}, last.Dump())
 	}
 	if st, ok := it.Resource[spec.FieldState]; ok && st != spec.StateInWorkbin {
-		t.failf(RuleContent, "GET content of "+w.Label, "/"+string(it.Media)+"/"+spec.FieldState, "%s %s is listed with state %v; an interaction in a workbin is InWorkbin", it.Media, id, st)
+		t.failf(RuleContent, "GET content of "+w.Label, spec.Pointer(string(it.Media), spec.FieldState), "%s %s is listed with state %v; an interaction in a workbin is InWorkbin", it.Media, id, st)
 	}
 	if caps, ok := it.Resource[spec.FieldCapabilities].([]any); ok && len(caps) > 0 {
-		t.failf(RuleContent, "GET content of "+w.Label, "/"+string(it.Media)+"/"+spec.FieldCapabilities, "%s %s is listed with capabilities %v; an interaction in a workbin has none", it.Media, id, caps)
+		t.failf(RuleContent, "GET content of "+w.Label, spec.Pointer(string(it.Media), spec.FieldCapabilities), "%s %s is listed with capabilities %v; an interaction in a workbin has none", it.Media, id, caps)
 	}
 	return it
 }

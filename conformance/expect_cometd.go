@@ -1,3 +1,6 @@
+// Expectations on CometD messages: each waits (bounded by timeouts.notification) for the
+// message a request caused, picked by the predicates of match.go, then judges it.
+
 package conformance
 
 import (
@@ -19,7 +22,7 @@ func (t *T) expectPulled(l *Listener, p Placed, ref int64, puller Role, nickname
 	var found Notification
 	err := t.await(t.s.opts.Timeouts.Notification.D(), func() error {
 		for _, n := range l.events() {
-			if n.Channel == mi.Channel && n.MessageType() == mi.MessageType && resourceID(n.Data, mi.ResourceKey) == p.ID && refIs(n.Data, ref) {
+			if n.MessageType() == mi.MessageType && isPullNote(n.Channel, n.Data, p, ref) {
 				found = n
 				return nil
 			}
@@ -33,12 +36,12 @@ func (t *T) expectPulled(l *Listener, p Placed, ref int64, puller Role, nickname
 	where := found.Describe() + " (" + string(l.role) + ")"
 	raw := "message: " + string(found.Raw)
 	if nt, _ := found.Data[spec.FieldNotificationType].(string); nt != spec.NotificationStatusChange {
-		t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: "/data/" + spec.FieldNotificationType, Message: fmt.Sprintf("notificationType %q; a pull is reported as %q", nt, spec.NotificationStatusChange)}, raw)
+		t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: dataPointer(spec.FieldNotificationType), Message: fmt.Sprintf("notificationType %q; a pull is reported as %q", nt, spec.NotificationStatusChange)}, raw)
 	}
 	res, _ := found.Data[mi.ResourceKey].(map[string]any)
-	base := "/data/" + mi.ResourceKey
+	base := dataPointer(mi.ResourceKey)
 	if st, _ := res[spec.FieldState].(string); st != mi.PulledState {
-		t.violate(Violation{Rule: RuleState, Where: where, Pointer: base + "/" + spec.FieldState, Message: fmt.Sprintf("a pulled %s is %q, got %q", p.Media, mi.PulledState, st)}, raw)
+		t.violate(Violation{Rule: RuleState, Where: where, Pointer: base + spec.Pointer(spec.FieldState), Message: fmt.Sprintf("a pulled %s is %q, got %q", p.Media, mi.PulledState, st)}, raw)
 	}
 	t.checkCapabilities(where, base, p.Media, mi.PulledState, res, raw)
 	t.checkUserData(where, base, p, res, raw)
@@ -63,9 +66,9 @@ func (t *T) diagnoseMissing(l *Listener, p Placed, mi spec.MediaInfo, ref int64)
 		case n.Channel != mi.Channel:
 			t.violate(Violation{Rule: RuleNotification, Where: where, Message: fmt.Sprintf("the %s about %s came on %s; want %s", n.MessageType(), p.ID, n.Channel, mi.Channel)}, raw)
 		case n.MessageType() != mi.MessageType:
-			t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: "/data/" + spec.FieldMessageType, Message: fmt.Sprintf("messageType %q; want %q", n.MessageType(), mi.MessageType)}, raw)
+			t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: dataPointer(spec.FieldMessageType), Message: fmt.Sprintf("messageType %q; want %q", n.MessageType(), mi.MessageType)}, raw)
 		case !refIs(n.Data, ref):
-			t.violate(Violation{Rule: RuleReferenceEcho, Where: where, Pointer: "/data/" + spec.FieldReferenceID, Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", n.Data[spec.FieldReferenceID], ref)}, raw)
+			t.violate(Violation{Rule: RuleReferenceEcho, Where: where, Pointer: dataPointer(spec.FieldReferenceID), Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", n.Data[spec.FieldReferenceID], ref)}, raw)
 		}
 	}
 	var seen []string
@@ -80,7 +83,7 @@ func (t *T) diagnoseMissing(l *Listener, p Placed, mi spec.MediaInfo, ref int64)
 // contract's order under --strict.
 func (t *T) checkCapabilities(where, base string, m spec.Media, state string, res map[string]any, raw string) {
 	want, _ := spec.Capabilities(m, state)
-	got := strings_(res[spec.FieldCapabilities])
+	got := stringsIn(res[spec.FieldCapabilities])
 	var missing, extra []string
 	for _, c := range want {
 		if !slices.Contains(got, c) {
@@ -101,10 +104,10 @@ func (t *T) checkCapabilities(where, base string, m spec.Media, state string, re
 		if len(extra) > 0 {
 			parts = append(parts, "unexpected "+strings.Join(extra, ", "))
 		}
-		t.violate(Violation{Rule: RuleCapabilities, Where: where, Pointer: base + "/" + spec.FieldCapabilities,
+		t.violate(Violation{Rule: RuleCapabilities, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities),
 			Message: fmt.Sprintf("a %s %s has %s; this one: %s", state, m, strings.Join(want, ", "), strings.Join(parts, "; "))}, raw)
 	case t.s.opts.Strict && !slices.Equal(got, want):
-		t.violate(Violation{Rule: RuleCapabilities, Where: where, Pointer: base + "/" + spec.FieldCapabilities,
+		t.violate(Violation{Rule: RuleCapabilities, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities),
 			Message: fmt.Sprintf("order %s; want %s (--strict)", strings.Join(got, ", "), strings.Join(want, ", "))}, raw)
 	}
 }
@@ -118,15 +121,15 @@ func (t *T) checkUserData(where, base string, p Placed, res map[string]any, raw 
 	}
 	got, ok := res[spec.FieldUserData].(map[string]any)
 	if !ok {
-		t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + "/" + spec.FieldUserData, Message: fmt.Sprintf("the pulled %s has no userData; the workbin listed %d keys", p.Media, len(listed))}, raw)
+		t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + spec.Pointer(spec.FieldUserData), Message: fmt.Sprintf("the pulled %s has no userData; the workbin listed %d keys", p.Media, len(listed))}, raw)
 	}
 	for _, k := range sortedKeys(listed) {
 		v, ok := got[k]
 		switch {
 		case !ok:
-			t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + "/" + spec.FieldUserData + spec.Pointer(k), Message: fmt.Sprintf("userData key %q is gone (the workbin listed %v)", k, listed[k])}, raw)
+			t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + spec.Pointer(spec.FieldUserData, k), Message: fmt.Sprintf("userData key %q is gone (the workbin listed %v)", k, listed[k])}, raw)
 		case !jsonEqual(v, listed[k]):
-			t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + "/" + spec.FieldUserData + spec.Pointer(k), Message: fmt.Sprintf("userData %q changed from %v to %v", k, listed[k], v)}, raw)
+			t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + spec.Pointer(spec.FieldUserData, k), Message: fmt.Sprintf("userData %q changed from %v to %v", k, listed[k], v)}, raw)
 		}
 	}
 }
@@ -147,7 +150,7 @@ func (t *T) checkParticipants(where, base string, puller Role, nickname string, 
 	var seen []string
 	for _, x := range parts {
 		p, _ := x.(map[string]any)
-		typ, _ := p["type"].(string)
+		typ, _ := p[spec.FieldParticipantType].(string)
 		nick, _ := p[spec.FieldNickname].(string)
 		seen = append(seen, fmt.Sprintf("%s %q", typ, nick))
 		if slices.Contains(types, typ) && (want == "" || nick == want) {
@@ -158,26 +161,24 @@ func (t *T) checkParticipants(where, base string, puller Role, nickname string, 
 	if want != "" {
 		wantText += fmt.Sprintf(" with nickname %q", want)
 	}
-	t.violate(Violation{Rule: RuleParticipants, Where: where, Pointer: base + "/" + spec.FieldParticipants,
+	t.violate(Violation{Rule: RuleParticipants, Where: where, Pointer: base + spec.Pointer(spec.FieldParticipants),
 		Message: fmt.Sprintf("a pulled chat lists the puller: want %s; got [%s]", wantText, strings.Join(seen, ", "))}, raw)
 }
 
 // expectSubscriptionNote waits for the WorkbinSubscriptionStateChangeMessage of a
 // Subscribe/Unsubscribe with referenceId ref.
 func expectSubscriptionNote(t *T, l *Listener, workbinID string, ref int64, want, ownerID string) {
-	isNote := func(n Notification) bool {
-		id, _ := n.Data[spec.FieldID].(string)
-		return n.MessageType() == spec.MessageWorkbinSubscriptionStateChange && id == workbinID
-	}
-	n, ok := t.awaitEvent(l, func(n Notification) bool { return isNote(n) && n.Channel == spec.ChannelWorkbins && refIs(n.Data, ref) })
+	n, ok := t.awaitEvent(l, func(n Notification) bool {
+		return isSubscriptionNote(n, workbinID) && n.Channel == spec.ChannelWorkbins && refIs(n.Data, ref)
+	})
 	if !ok {
 		for _, e := range l.events() {
-			if isNote(e) {
+			if isSubscriptionNote(e, workbinID) {
 				raw := "message: " + string(e.Raw)
 				if e.Channel != spec.ChannelWorkbins {
 					t.violate(Violation{Rule: RuleSubscription, Where: e.Describe(), Message: fmt.Sprintf("it came on %s; want %s", e.Channel, spec.ChannelWorkbins)}, raw)
 				}
-				t.violate(Violation{Rule: RuleReferenceEcho, Where: e.Describe(), Pointer: "/data/" + spec.FieldReferenceID,
+				t.violate(Violation{Rule: RuleReferenceEcho, Where: e.Describe(), Pointer: dataPointer(spec.FieldReferenceID),
 					Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", e.Data[spec.FieldReferenceID], ref)}, raw)
 			}
 		}
@@ -187,11 +188,11 @@ func expectSubscriptionNote(t *T, l *Listener, workbinID string, ref int64, want
 	t.checkEvents(l)
 	raw := "message: " + string(n.Raw)
 	if st, _ := n.Data[spec.FieldStateResource].(string); st != want {
-		t.violate(Violation{Rule: RuleSubscription, Where: n.Describe(), Pointer: "/data/" + spec.FieldStateResource, Message: fmt.Sprintf("stateResource %q; want %q", st, want)}, raw)
+		t.violate(Violation{Rule: RuleSubscription, Where: n.Describe(), Pointer: dataPointer(spec.FieldStateResource), Message: fmt.Sprintf("stateResource %q; want %q", st, want)}, raw)
 	}
 	if ownerID != "" {
 		if got, _ := n.Data[spec.FieldWorkbinUserID].(string); got != ownerID {
-			t.violate(Violation{Rule: RuleSubscription, Where: n.Describe(), Pointer: "/data/" + spec.FieldWorkbinUserID, Message: fmt.Sprintf("workbinUserId %q; want the agent's id %q (supervisor subscription)", got, ownerID)}, raw)
+			t.violate(Violation{Rule: RuleSubscription, Where: n.Describe(), Pointer: dataPointer(spec.FieldWorkbinUserID), Message: fmt.Sprintf("workbinUserId %q; want the agent's id %q (supervisor subscription)", got, ownerID)}, raw)
 		}
 	}
 }
@@ -210,19 +211,14 @@ type workbinEvent struct {
 
 // expectWorkbinEvent waits for a WorkbinStateChangeMessage on l and checks it (D5 2).
 func expectWorkbinEvent(t *T, l *Listener, e workbinEvent) Notification {
-	mi, _ := spec.MediaOf(e.p.Media)
-	about := func(n Notification) bool {
-		id, _ := n.Data[spec.FieldID].(string)
-		act, _ := n.Data[spec.FieldAction].(string)
-		return n.MessageType() == spec.MessageWorkbinStateChange && id == e.w.ID && act == e.action && resourceID(n.Data, mi.StateResourceV2Key) == e.p.ID
-	}
+	about := func(n Notification) bool { return isWorkbinEventAbout(n, e.action, e.w.ID, e.p) }
 	n, ok := t.awaitEvent(l, func(n Notification) bool {
 		return about(n) && (e.ref == 0 || refIs(n.Data, e.ref))
 	})
 	if !ok {
 		for _, x := range l.events() {
 			if about(x) && e.ref != 0 {
-				t.violate(Violation{Rule: RuleReferenceEcho, Where: x.Describe() + " (" + string(l.role) + ")", Pointer: "/data/" + spec.FieldReferenceID,
+				t.violate(Violation{Rule: RuleReferenceEcho, Where: x.Describe() + " (" + string(l.role) + ")", Pointer: dataPointer(spec.FieldReferenceID),
 					Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", x.Data[spec.FieldReferenceID], e.ref)}, "message: "+string(x.Raw))
 			}
 		}
@@ -235,17 +231,17 @@ func expectWorkbinEvent(t *T, l *Listener, e workbinEvent) Notification {
 		t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Message: fmt.Sprintf("it came on %s; want %s", n.Channel, spec.ChannelWorkbins)}, raw)
 	}
 	if _, has := n.Data[spec.FieldReferenceID]; e.ref == 0 && has {
-		t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: "/data/" + spec.FieldReferenceID,
+		t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: dataPointer(spec.FieldReferenceID),
 			Message: fmt.Sprintf("a subscriber who did not make the request got referenceId %v; only the requester's copy carries one (D5)", n.Data[spec.FieldReferenceID])}, raw)
 	}
 	if e.w.isGroup() {
 		if got, _ := n.Data[e.w.Param].(string); got != e.w.Group {
-			t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: "/data/" + e.w.Param, Message: fmt.Sprintf("%s %q; want %q for a group workbin (D5)", e.w.Param, got, e.w.Group)}, raw)
+			t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: dataPointer(e.w.Param), Message: fmt.Sprintf("%s %q; want %q for a group workbin (D5)", e.w.Param, got, e.w.Group)}, raw)
 		}
 	}
 	if e.userID != "" {
 		if got, _ := n.Data[spec.FieldWorkbinUserID].(string); got != e.userID {
-			t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: "/data/" + spec.FieldWorkbinUserID, Message: fmt.Sprintf("workbinUserId %q; want the agent's id %q after a supervisor's pull (D5, D10)", got, e.userID)}, raw)
+			t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: dataPointer(spec.FieldWorkbinUserID), Message: fmt.Sprintf("workbinUserId %q; want the agent's id %q after a supervisor's pull (D5, D10)", got, e.userID)}, raw)
 		}
 	}
 	return n

@@ -1,3 +1,6 @@
+// Reading decoded JSON (numbers as json.Number): integers, string arrays, object lists,
+// equality and the JSON pointer of the first difference.
+
 package conformance
 
 import (
@@ -22,7 +25,8 @@ func intOf(v any) (int64, bool) {
 	return 0, false
 }
 
-func strings_(v any) []string {
+// stringsIn is the strings of a decoded JSON array (other items left out; nil for no array).
+func stringsIn(v any) []string {
 	arr, _ := v.([]any)
 	out := make([]string, 0, len(arr))
 	for _, x := range arr {
@@ -33,6 +37,7 @@ func strings_(v any) []string {
 	return out
 }
 
+// asList is the objects of a decoded JSON array (other items left out).
 func asList(v any) []map[string]any {
 	arr, _ := v.([]any)
 	out := make([]map[string]any, 0, len(arr))
@@ -44,6 +49,7 @@ func asList(v any) []map[string]any {
 	return out
 }
 
+// jsonEqual reports whether a and b encode to the same JSON.
 func jsonEqual(a, b any) bool {
 	ja, err1 := json.Marshal(a)
 	jb, err2 := json.Marshal(b)
@@ -92,3 +98,7 @@ func firstDiff(a, b any, ptr string) (string, string) {
 	}
 	return "", ""
 }
+
+// dataPointer is the JSON pointer of a member of a CometD message's data:
+// dataPointer("workitem", "state") is /data/workitem/state.
+func dataPointer(tokens ...string) string { return "/data" + spec.Pointer(tokens...) }

@@ -1,3 +1,8 @@
+// Matching: the one place where a CometD message is tied to what caused it (the spec's
+// request, by referenceId; the interaction or workbin it is about; routing's placement).
+// The expectations in expect_cometd.go wait for messages through these predicates and
+// judge only what they pick.
+
 package conformance
 
 import (
@@ -34,12 +39,42 @@ func (t *T) awaitEvent(l *Listener, match func(Notification) bool) (Notification
 	return found, err == nil
 }
 
+// isPullNote reports whether a media notification (channel, data) is the one the pull of p
+// answered with referenceId ref caused: on p's media channel, about p, echoing ref.
+func isPullNote(channel string, data map[string]any, p Placed, ref int64) bool {
+	mi, _ := spec.MediaOf(p.Media)
+	return channel == mi.Channel && resourceID(data, mi.ResourceKey) == p.ID && refIs(data, ref)
+}
+
+// isSubscriptionNote reports whether n is a WorkbinSubscriptionStateChangeMessage about
+// workbin workbinID (whatever its channel and referenceId).
+func isSubscriptionNote(n Notification, workbinID string) bool {
+	id, _ := n.Data[spec.FieldID].(string)
+	return n.MessageType() == spec.MessageWorkbinSubscriptionStateChange && id == workbinID
+}
+
+// isWorkbinEventAbout reports whether n is a WorkbinStateChangeMessage with action about
+// p in workbin workbinID (whatever its channel and referenceId).
+func isWorkbinEventAbout(n Notification, action, workbinID string, p Placed) bool {
+	mi, _ := spec.MediaOf(p.Media)
+	id, _ := n.Data[spec.FieldID].(string)
+	act, _ := n.Data[spec.FieldAction].(string)
+	return n.MessageType() == spec.MessageWorkbinStateChange && id == workbinID && act == action && resourceID(n.Data, mi.StateResourceV2Key) == p.ID
+}
+
+// isStatsNote reports whether n is the WorkbinStatsMessage answering RequestAgentStats ref.
+func isStatsNote(n Notification, ref int64) bool {
+	return n.MessageType() == spec.MessageWorkbinStats && refIs(n.Data, ref)
+}
+
+// resourceID is the id of the resource data holds under key ("" when there is none).
 func resourceID(data map[string]any, key string) string {
 	res, _ := data[key].(map[string]any)
 	id, _ := res[spec.FieldID].(string)
 	return id
 }
 
+// refIs reports whether data carries referenceId ref.
 func refIs(data map[string]any, ref int64) bool {
 	v, ok := intOf(data[spec.FieldReferenceID])
 	return ok && v == ref

@@ -1,3 +1,6 @@
+// add-to-workbin: adding an owned interaction back, by id or uri, and the refusal of an
+// interaction the caller does not own (D11).
+
 package conformance
 
 import (
@@ -32,8 +35,7 @@ func addBack(t *T, op string, f urlForm, byURI, subscribed bool) {
 	if byURI {
 		uri, _ := r.p.Listed[spec.FieldURI].(string)
 		if uri == "" {
-			mi, _ := spec.MediaOf(r.p.Media)
-			uri = t.s.tg.base.String() + spec.BasePath + "/" + mi.ContentArray + "/" + r.p.ID
+			uri = t.s.tg.base.String() + spec.InteractionPath(r.p.Media, r.p.ID)
 		}
 		body[spec.FieldURI] = uri
 	} else {
@@ -47,7 +49,7 @@ func addBack(t *T, op string, f urlForm, byURI, subscribed bool) {
 		mi, _ := spec.MediaOf(r.p.Media)
 		res, _ := n.Data[mi.StateResourceV2Key].(map[string]any)
 		if caps, ok := res[spec.FieldCapabilities].([]any); ok && len(caps) > 0 {
-			t.violate(Violation{Rule: RuleWorkbinEvent, Where: n.Describe(), Pointer: "/data/" + mi.StateResourceV2Key + "/" + spec.FieldCapabilities,
+			t.violate(Violation{Rule: RuleWorkbinEvent, Where: n.Describe(), Pointer: dataPointer(mi.StateResourceV2Key, spec.FieldCapabilities),
 				Message: fmt.Sprintf("the added interaction has capabilities %v; in a workbin it has none (D11, N2)", caps)}, "message: "+string(n.Raw))
 		}
 	}

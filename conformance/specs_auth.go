@@ -1,3 +1,6 @@
+// Authentication and CSRF (D8): 401 with a Basic challenge, the CSRF token of GET /me and
+// the 403 without it.
+
 package conformance
 
 import (
@@ -7,6 +10,40 @@ import (
 
 	"github.com/workbinkit/workbinkit/spec"
 )
+
+// authSpecs: the bad-input specs about credentials (D8): 401 with a Basic challenge, and
+// nothing changes.
+func authSpecs() []specDef {
+	bad := feats(FeatureBadInput)
+	pw := variant(spec.PullWorkitem, formWorkbins)
+	return []specDef{
+		refusedSpec(bad, refusedCase{id: "bad-input.no-credentials", text: "a pull without credentials or session cookie: 401 with WWW-Authenticate", variant: pw,
+			refusal: refusal{rule: RuleAuth, what: "a pull without credentials", strict: spec.StatusNotAuthenticated, tolerated: []spec.StatusCode{spec.StatusNotAuthenticated}},
+			send: func(t *T, sess *Session, p Placed) *Exchange {
+				ex := t.pull(sess, formWorkbins, p, spec.PullWorkitem, noAuth())
+				expectChallenge(t, ex)
+				return ex
+			}}),
+		refusedSpec(bad, refusedCase{id: "bad-input.wrong-password", text: "a pull with the credentials of no user: 401", variant: pw,
+			refusal: refusal{rule: RuleAuth, what: "a pull with wrong credentials", strict: spec.StatusNotAuthenticated, tolerated: []spec.StatusCode{spec.StatusNotAuthenticated}},
+			send: func(t *T, sess *Session, p Placed) *Exchange {
+				// A made-up user, not the agent with a wrong password: a run must not count
+				// toward locking a real lab account out. The check is the same: 401 with
+				// WWW-Authenticate, and nothing changes.
+				bad := Credentials{User: randomID("workbinkit-nobody-"), Password: randomID("wrong-")}
+				ex := t.pull(sess, formWorkbins, p, spec.PullWorkitem, basicAs(bad))
+				expectChallenge(t, ex)
+				return ex
+			}}),
+		{id: "bad-input.no-credentials-get", text: "a GET without credentials: 401 with WWW-Authenticate", features: bad,
+			variant: "GET /api/v2/me/workbins", body: func(t *T) {
+				sess := t.user(RoleAgent)
+				ex := t.do(sess, http.MethodGet, spec.MyWorkbinsPath(), nil, noAuth())
+				expectChallenge(t, ex)
+				t.expectRefused(ex, refusal{rule: RuleAuth, what: "a GET without credentials", strict: spec.StatusNotAuthenticated, tolerated: []spec.StatusCode{spec.StatusNotAuthenticated}})
+			}},
+	}
+}
 
 // expectChallenge checks a 401 (D8): HTTP 401 with a Basic WWW-Authenticate challenge.
 func expectChallenge(t *T, ex *Exchange) {

@@ -1,3 +1,6 @@
+// bad-input: requests that must be refused and change nothing (malformed bodies, unknown
+// ids and workbins, wrong media), and refusedSpec, the shape of such a spec.
+
 package conformance
 
 import (
@@ -125,30 +128,5 @@ func badInputSpecs() []specDef {
 				tolerated: []spec.StatusCode{spec.StatusNoPermission, spec.StatusInvalidParameter, spec.StatusNotFound}},
 			workbin: wbAgent2,
 			send:    pullWith(func(p Placed) any { return pullBody(spec.PullWorkitem, p.ID) })}),
-		refusedSpec(bad, refusedCase{id: "bad-input.no-credentials", text: "a pull without credentials or session cookie: 401 with WWW-Authenticate", variant: pw,
-			refusal: refusal{rule: RuleAuth, what: "a pull without credentials", strict: spec.StatusNotAuthenticated, tolerated: []spec.StatusCode{spec.StatusNotAuthenticated}},
-			send: func(t *T, sess *Session, p Placed) *Exchange {
-				ex := t.pull(sess, formWorkbins, p, spec.PullWorkitem, noAuth())
-				expectChallenge(t, ex)
-				return ex
-			}}),
-		refusedSpec(bad, refusedCase{id: "bad-input.wrong-password", text: "a pull with the credentials of no user: 401", variant: pw,
-			refusal: refusal{rule: RuleAuth, what: "a pull with wrong credentials", strict: spec.StatusNotAuthenticated, tolerated: []spec.StatusCode{spec.StatusNotAuthenticated}},
-			send: func(t *T, sess *Session, p Placed) *Exchange {
-				// A made-up user, not the agent with a wrong password: a run must not count
-				// toward locking a real lab account out. The check is the same: 401 with
-				// WWW-Authenticate, and nothing changes.
-				bad := Credentials{User: randomID("workbinkit-nobody-"), Password: randomID("wrong-")}
-				ex := t.pull(sess, formWorkbins, p, spec.PullWorkitem, basicAs(bad))
-				expectChallenge(t, ex)
-				return ex
-			}}),
-		{id: "bad-input.no-credentials-get", text: "a GET without credentials: 401 with WWW-Authenticate", features: bad,
-			variant: "GET /api/v2/me/workbins", body: func(t *T) {
-				sess := t.user(RoleAgent)
-				ex := t.do(sess, http.MethodGet, spec.BasePath+"/me/workbins", nil, noAuth())
-				expectChallenge(t, ex)
-				t.expectRefused(ex, refusal{rule: RuleAuth, what: "a GET without credentials", strict: spec.StatusNotAuthenticated, tolerated: []spec.StatusCode{spec.StatusNotAuthenticated}})
-			}},
 	}
 }

@@ -1,3 +1,6 @@
+// Gates: multimedia-gate (no api-multimedia, D7) and configurable-options (the D6
+// options of PullChat and enableCsrfProtection, switched through the mock's admin API).
+
 package conformance
 
 import (
@@ -17,7 +20,7 @@ func multimediaSpecs() []specDef {
 	return []specDef{
 		{id: "multimedia-gate.get-workbins", text: "a user without api-multimedia gets 404 for the workbin list", features: mm, variant: "GET /api/v2/me/workbins",
 			body: func(t *T) {
-				ex := t.do(t.user(RoleNoMultimedia), http.MethodGet, spec.BasePath+"/me/workbins", nil, query(spec.ParamFields, "*"))
+				ex := t.do(t.user(RoleNoMultimedia), http.MethodGet, spec.MyWorkbinsPath(), nil, withQuery(spec.FieldsQuery("*")))
 				t.expectRefused(ex, refusal{rule: RuleMultimedia, what: "a workbin list without api-multimedia", strict: spec.StatusNotFound})
 			}},
 		{id: "multimedia-gate.pull", text: "a user without api-multimedia cannot pull, and nothing changes", features: mm, variant: variant(spec.PullWorkitem, formWorkbins),
@@ -82,7 +85,7 @@ func setOption(t *T, name string, v bool) func() {
 	}
 	old, ok := get.JSON()[name].(bool)
 	if !ok {
-		t.failf(RuleSetup, "GET "+path, "/"+name, "the options have no boolean %s", name)
+		t.failf(RuleSetup, "GET "+path, spec.Pointer(name), "the options have no boolean %s", name)
 	}
 	patch := func(ctx context.Context, val bool) *Exchange {
 		return t.admin().Do(ctx, http.MethodPatch, path, map[string]any{name: val}, adminCall(tok))

@@ -1,3 +1,6 @@
+// group-workbins: pulls from AgentGroup and PlaceGroup workbins through
+// /me/workbins/{id}?agentGroup= or ?placeGroup= (D1).
+
 package conformance
 
 import (
@@ -26,9 +29,9 @@ func bothGroupParams(t *T) {
 	l := t.listen(sess, mediaChannels()...)
 	p := t.provision(t.wb(wbAgentGroup), spec.MediaWorkitem)
 	pg := t.wb(wbPlaceGroup)
-	path, _ := t.postPath(formMe, p.Workbin)
+	path, _ := t.workbinURL(formMe, p.Workbin)
 	ex := t.do(sess, http.MethodPost, path, pullBody(spec.PullWorkitem, p.ID),
-		query(spec.ParamAgentGroup, p.Workbin.Group, spec.ParamPlaceGroup, pg.Group))
+		withQuery(spec.GroupQuery(spec.ParamAgentGroup, p.Workbin.Group), spec.GroupQuery(spec.ParamPlaceGroup, pg.Group)))
 	// D1/W3 decide 400 / statusCode 1; the docs do not say, so a bad-request family code
 	// (1, 2 or 10) with any 4xx passes by default.
 	t.expectRefused(ex, refusal{rule: RuleGroupParams, what: "a pull with both agentGroup and placeGroup",

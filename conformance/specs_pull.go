@@ -1,3 +1,6 @@
+// Pulls: pull-workitem (the core: URL forms, referenceIds, a second pull, concurrent
+// pulls, isolation, the reads the suite relies on), pull-chat and pull-email.
+
 package conformance
 
 import (
@@ -127,14 +130,14 @@ func concurrentPulls(t *T) {
 		sessions[i] = t.newSession(RoleAgent)
 	}
 	p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
-	path, q := t.postPath(formWorkbins, p.Workbin)
+	path, q := t.workbinURL(formWorkbins, p.Workbin)
 	exs := make([]*Exchange, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i, s := range sessions {
 		wg.Go(func() {
 			<-start
-			exs[i] = s.Do(t.ctx, http.MethodPost, path, pullBody(spec.PullWorkitem, p.ID), q...)
+			exs[i] = s.Do(t.ctx, http.MethodPost, path, pullBody(spec.PullWorkitem, p.ID), withQuery(q))
 		})
 	}
 	close(start)
@@ -189,26 +192,25 @@ func isolation(t *T) {
 func workbinReads(t *T) {
 	sess := t.user(RoleAgent)
 	w := t.wb(wbAgent)
-	id := url.PathEscape(w.ID)
 	type get struct {
 		path string
-		q    []string
+		q    url.Values
 	}
 	gets := []get{
-		{spec.BasePath + "/workbins", []string{spec.ParamFields, "*"}},
-		{spec.BasePath + "/me/workbins", []string{spec.ParamFields, "*"}},
-		{spec.BasePath + "/me/workbins", nil},
-		{spec.BasePath + "/workbins/" + id, nil},
-		{spec.BasePath + "/me/workbins/" + id, []string{spec.ParamSubresources, "*"}},
-		{spec.BasePath + "/workbins/" + id + "/workitems", nil},
+		{spec.WorkbinsPath(), spec.FieldsQuery("*")},
+		{spec.MyWorkbinsPath(), spec.FieldsQuery("*")},
+		{spec.MyWorkbinsPath(), nil},
+		{spec.WorkbinPath(w.ID), nil},
+		{spec.MyWorkbinPath(w.ID), spec.SubresourcesQuery("*")},
+		{spec.ContentPath(spec.WorkbinPath(w.ID), spec.MediaWorkitem), nil},
 	}
 	for _, g := range gets {
-		ex := t.do(sess, http.MethodGet, g.path, nil, query(g.q...))
+		ex := t.do(sess, http.MethodGet, g.path, nil, withQuery(g.q))
 		if ex.Status != http.StatusOK {
 			t.violate(Violation{Rule: RuleContent, Where: ex.Where(), Message: fmt.Sprintf("HTTP %d %s; want 200", ex.Status, statusOf(ex))}, ex.Dump())
 		}
 	}
-	list := t.do(sess, http.MethodGet, spec.BasePath+"/me/workbins", nil, query(spec.ParamFields, "*"))
+	list := t.do(sess, http.MethodGet, spec.MyWorkbinsPath(), nil, withQuery(spec.FieldsQuery("*")))
 	found := false
 	for _, x := range asList(list.JSON()[spec.FieldWorkbins]) {
 		if x[spec.FieldID] == w.ID {
@@ -216,7 +218,7 @@ func workbinReads(t *T) {
 		}
 	}
 	if !found {
-		t.violate(Violation{Rule: RuleContent, Where: list.Where(), Pointer: "/" + spec.FieldWorkbins, Message: fmt.Sprintf("the agent's workbin %s is not listed", w.ID)}, list.Dump())
+		t.violate(Violation{Rule: RuleContent, Where: list.Where(), Pointer: spec.Pointer(spec.FieldWorkbins), Message: fmt.Sprintf("the agent's workbin %s is not listed", w.ID)}, list.Dump())
 	}
 }
 

@@ -1,3 +1,5 @@
+// agent-stats: RequestAgentStats and its WorkbinStatsMessage.
+
 package conformance
 
 import (
@@ -20,10 +22,10 @@ func agentStats(t *T) {
 	l := t.listen(sess)
 	w := t.wb(wbAgent)
 	items, _ := t.contentOf(w)
-	ex := t.do(sess, http.MethodPost, spec.BasePath+"/workbins", map[string]any{spec.FieldOperationName: spec.RequestAgentStats})
+	ex := t.do(sess, http.MethodPost, spec.WorkbinsPath(), map[string]any{spec.FieldOperationName: spec.RequestAgentStats})
 	ref := t.expectAccepted(sess, ex, spec.RequestAgentStats)
 	n, ok := t.awaitEvent(l, func(n Notification) bool {
-		return n.MessageType() == spec.MessageWorkbinStats && refIs(n.Data, ref)
+		return isStatsNote(n, ref)
 	})
 	if !ok {
 		t.violate(Violation{Rule: RuleAgentStats, Where: "CometD " + spec.ChannelWorkbins,
@@ -37,15 +39,15 @@ func agentStats(t *T) {
 	stats, _ := n.Data[spec.FieldWorkbinStats].(map[string]any)
 	entry, ok := stats[w.ID].(map[string]any)
 	if !ok {
-		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: "/data/" + spec.FieldWorkbinStats + spec.Pointer(w.ID), Message: fmt.Sprintf("no entry for the agent's workbin %s", w.ID)}, raw)
+		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: dataPointer(spec.FieldWorkbinStats, w.ID), Message: fmt.Sprintf("no entry for the agent's workbin %s", w.ID)}, raw)
 	}
 	after, _ := t.contentOf(w)
 	count, _ := intOf(entry[spec.FieldStatCount])
 	if int(count) != len(items) && int(count) != len(after) {
-		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: "/data/" + spec.FieldWorkbinStats + spec.Pointer(w.ID) + "/" + spec.FieldStatCount,
+		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: dataPointer(spec.FieldWorkbinStats, w.ID, spec.FieldStatCount),
 			Message: fmt.Sprintf("Count %d; the workbin lists %d interactions", count, len(items))}, raw)
 	}
 	if typ, _ := entry[spec.FieldStatType].(string); typ != spec.WorkbinAgent {
-		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: "/data/" + spec.FieldWorkbinStats + spec.Pointer(w.ID) + "/" + spec.FieldStatType, Message: fmt.Sprintf("Type %q; want %q", typ, spec.WorkbinAgent)}, raw)
+		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: dataPointer(spec.FieldWorkbinStats, w.ID, spec.FieldStatType), Message: fmt.Sprintf("Type %q; want %q", typ, spec.WorkbinAgent)}, raw)
 	}
 }

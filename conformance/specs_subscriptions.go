@@ -1,3 +1,6 @@
+// workbin-subscriptions: Subscribe/Unsubscribe and the WorkbinStateChangeMessage of
+// subscribers (D5 2).
+
 package conformance
 
 import (
@@ -79,8 +82,8 @@ func subscribeMany(t *T) {
 	if pw := t.wb(wbAgentPlace); pw.ID != "" {
 		ids = append(ids, pw.ID)
 	}
-	ex := t.do(sess, http.MethodPost, spec.BasePath+"/me/workbins", map[string]any{spec.FieldOperationName: spec.Subscribe},
-		query(spec.ParamWorkbinIDs, strings.Join(ids, ",")))
+	ex := t.do(sess, http.MethodPost, spec.MyWorkbinsPath(), map[string]any{spec.FieldOperationName: spec.Subscribe},
+		withQuery(spec.WorkbinIDsQuery(ids...)))
 	if ex.Status != http.StatusOK {
 		t.violate(Violation{Rule: RuleEnvelope, Where: ex.Where(), Message: fmt.Sprintf("Subscribe to %s was refused: HTTP %d %s", strings.Join(ids, ", "), ex.Status, statusOf(ex))}, ex.Dump())
 	}
@@ -88,10 +91,10 @@ func subscribeMany(t *T) {
 	for _, id := range ids {
 		ref, ok := intOf(refs[id])
 		if !ok || ref < 1 {
-			t.violate(Violation{Rule: RuleReferenceID, Where: ex.Where(), Pointer: "/" + spec.FieldReferenceIDs + spec.Pointer(id), Message: fmt.Sprintf("referenceIds[%q] is %v; want a positive integer per workbin", id, refs[id])}, ex.Dump())
+			t.violate(Violation{Rule: RuleReferenceID, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldReferenceIDs, id), Message: fmt.Sprintf("referenceIds[%q] is %v; want a positive integer per workbin", id, refs[id])}, ex.Dump())
 		}
 		if !sess.noteReference(ref) {
-			t.violate(Violation{Rule: RuleReferenceID, Where: ex.Where(), Pointer: "/" + spec.FieldReferenceIDs + spec.Pointer(id), Message: fmt.Sprintf("referenceId %d repeats within the HTTP session (D4)", ref)}, ex.Dump())
+			t.violate(Violation{Rule: RuleReferenceID, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldReferenceIDs, id), Message: fmt.Sprintf("referenceId %d repeats within the HTTP session (D4)", ref)}, ex.Dump())
 		}
 		t.noteAccepted(sess.role, ref)
 		expectSubscriptionNote(t, l, id, ref, spec.SubscriptionSubscribed, "")

@@ -1,3 +1,5 @@
+// supervisor: pulls through /users/{userId}/workbins/{id} (D10).
+
 package conformance
 
 import (

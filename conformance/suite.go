@@ -325,7 +325,7 @@ func loginProblem(r Role, user string, status int) string {
 // findWorkbins returns the first Agent and Place workbins GET /api/v2/me/workbins?fields=*
 // lists for the session's user.
 func (s *Suite) findWorkbins(ctx context.Context, sess *Session) (agent, place string, err error) {
-	ex := sess.Do(ctx, http.MethodGet, spec.BasePath+"/me/workbins", nil, query(spec.ParamFields, "*"))
+	ex := sess.Do(ctx, http.MethodGet, spec.MyWorkbinsPath(), nil, withQuery(spec.FieldsQuery("*")))
 	if ex.Err != nil {
 		return "", "", fmt.Errorf("conformance: listing the workbins of %s: %w", sess.role, ex.Err)
 	}
