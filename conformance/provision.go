@@ -206,8 +206,8 @@ func (p *apiProvisioner) pullBack(ctx context.Context, t *T, id string, w Workbi
 	if sess == nil {
 		return fmt.Errorf("cannot log in as %s", owner)
 	}
-	path, q := t.postPath(formOf(w, formWorkbins), w)
-	ex := sess.Do(ctx, http.MethodPost, path, pullBody(spec.PullInteraction, id), q...)
+	path, q := t.workbinURL(formOf(w, formWorkbins), w)
+	ex := sess.Do(ctx, http.MethodPost, path, pullBody(spec.PullInteraction, id), withQuery(q))
 	if ex.Err != nil {
 		return ex.Err
 	}
@@ -246,8 +246,8 @@ func (p *apiProvisioner) giveBack(ctx context.Context, t *T, id string, pl place
 		form = formUser
 	}
 	mi, _ := spec.MediaOf(pl.media)
-	path, q := t.postPath(form, w)
-	ex := sess.Do(ctx, http.MethodPost, path, map[string]any{spec.FieldOperationName: mi.AddOperation, spec.FieldID: id}, q...)
+	path, q := t.workbinURL(form, w)
+	ex := sess.Do(ctx, http.MethodPost, path, map[string]any{spec.FieldOperationName: mi.AddOperation, spec.FieldID: id}, withQuery(q))
 	if ex.Err != nil {
 		return ex.Err // the Add may have happened
 	}

@@ -248,14 +248,18 @@ func rawBody(body []byte, contentType string) reqOption {
 	return func(r *reqSpec) { r.rawBody, r.contentType = body, contentType }
 }
 
-// query adds query parameters.
-func query(kv ...string) reqOption {
+// withQuery adds the query parameters of each set (spec/urls.go builds them).
+func withQuery(sets ...url.Values) reqOption {
 	return func(r *reqSpec) {
 		if r.query == nil {
 			r.query = url.Values{}
 		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			r.query.Add(kv[i], kv[i+1])
+		for _, set := range sets {
+			for k, vs := range set {
+				for _, v := range vs {
+					r.query.Add(k, v)
+				}
+			}
 		}
 	}
 }
@@ -441,15 +445,15 @@ func (s *Session) tolerateUndocumented4xx(ex *Exchange, issues []spec.Issue) []s
 // Login calls GET /api/v2/me with Basic credentials: it starts the session (cookie) and
 // picks up the CSRF header name and token. It returns the exchange and the user resource.
 func (s *Session) Login(ctx context.Context) (*Exchange, map[string]any) {
-	ex := s.Do(ctx, http.MethodGet, spec.BasePath+"/me", nil)
+	ex := s.Do(ctx, http.MethodGet, spec.MePath(), nil)
 	if ex.Err != nil || ex.Status != http.StatusOK {
 		return ex, nil
 	}
 	body := ex.JSON()
-	user, _ := body["user"].(map[string]any)
+	user, _ := body[spec.FieldUser].(map[string]any)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id, ok := user["id"].(string); ok {
+	if id, ok := user[spec.FieldID].(string); ok {
 		s.userID = id
 	}
 	return ex, user

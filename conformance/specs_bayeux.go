@@ -278,7 +278,7 @@ func bayeuxHeldConnect(t *T) {
 		}
 		if m.Channel == spec.ChannelWorkitems && len(m.Data) > 0 {
 			var data map[string]any
-			if decodeNumber(m.Data, &data) == nil && resourceID(data, "workitem") == p.ID && refIs(data, ref) {
+			if decodeNumber(m.Data, &data) == nil && isPullNote(m.Channel, data, p, ref) {
 				got = true
 			}
 		}
@@ -356,7 +356,7 @@ func bayeuxRehandshake(t *T) {
 	replies := r.awaitReleased(h, t.s.opts.Timeouts.Notification.D(), "the pull's event")
 	for _, m := range replies {
 		var data map[string]any
-		if m.Channel == spec.ChannelWorkitems && decodeNumber(m.Data, &data) == nil && resourceID(data, "workitem") == p.ID && refIs(data, ref) {
+		if m.Channel == spec.ChannelWorkitems && decodeNumber(m.Data, &data) == nil && isPullNote(m.Channel, data, p, ref) {
 			return
 		}
 	}

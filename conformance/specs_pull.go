@@ -1,37 +1,16 @@
+// Pulls: pull-workitem (the core: URL forms, referenceIds, a second pull, concurrent
+// pulls, isolation, the reads the suite relies on), pull-chat and pull-email.
+
 package conformance
 
 import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"sync"
 
 	"github.com/workbinkit/workbinkit/spec"
 )
-
-// allSpecs lists every spec of the suite, as data. Ids are stable: reports, label filters
-// and the self-test use them.
-func allSpecs() []specDef {
-	return slices.Concat(pullSpecs(), mediaSpecs(), groupSpecs(), supervisorSpecs(),
-		subscriptionSpecs(), addSpecs(), statsSpecs(), badInputSpecs(), csrfSpecs(),
-		multimediaSpecs(), optionSpecs(), bayeuxSpecs())
-}
-
-// feats is a feature list literal.
-func feats(fs ...Feature) []Feature { return fs }
-
-// mediaChannels are the channels of the media notifications (not /v2/me/workbins): what a
-// "nothing was published" check listens to, so that workbin events of provisioning do not
-// count.
-func mediaChannels() []string {
-	var out []string
-	for _, m := range spec.AllMedia() {
-		mi, _ := spec.MediaOf(m)
-		out = append(out, mi.Channel)
-	}
-	return out
-}
 
 // pullCase is one successful pull to run and check.
 type pullCase struct {
@@ -151,14 +130,14 @@ func concurrentPulls(t *T) {
 		sessions[i] = t.newSession(RoleAgent)
 	}
 	p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
-	path, q := t.postPath(formWorkbins, p.Workbin)
+	path, q := t.workbinURL(formWorkbins, p.Workbin)
 	exs := make([]*Exchange, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i, s := range sessions {
 		wg.Go(func() {
 			<-start
-			exs[i] = s.Do(t.ctx, http.MethodPost, path, pullBody(spec.PullWorkitem, p.ID), q...)
+			exs[i] = s.Do(t.ctx, http.MethodPost, path, pullBody(spec.PullWorkitem, p.ID), withQuery(q))
 		})
 	}
 	close(start)
@@ -213,26 +192,25 @@ func isolation(t *T) {
 func workbinReads(t *T) {
 	sess := t.user(RoleAgent)
 	w := t.wb(wbAgent)
-	id := url.PathEscape(w.ID)
 	type get struct {
 		path string
-		q    []string
+		q    url.Values
 	}
 	gets := []get{
-		{spec.BasePath + "/workbins", []string{spec.ParamFields, "*"}},
-		{spec.BasePath + "/me/workbins", []string{spec.ParamFields, "*"}},
-		{spec.BasePath + "/me/workbins", nil},
-		{spec.BasePath + "/workbins/" + id, nil},
-		{spec.BasePath + "/me/workbins/" + id, []string{spec.ParamSubresources, "*"}},
-		{spec.BasePath + "/workbins/" + id + "/workitems", nil},
+		{spec.WorkbinsPath(), spec.FieldsQuery("*")},
+		{spec.MyWorkbinsPath(), spec.FieldsQuery("*")},
+		{spec.MyWorkbinsPath(), nil},
+		{spec.WorkbinPath(w.ID), nil},
+		{spec.MyWorkbinPath(w.ID), spec.SubresourcesQuery("*")},
+		{spec.ContentPath(spec.WorkbinPath(w.ID), spec.MediaWorkitem), nil},
 	}
 	for _, g := range gets {
-		ex := t.do(sess, http.MethodGet, g.path, nil, query(g.q...))
+		ex := t.do(sess, http.MethodGet, g.path, nil, withQuery(g.q))
 		if ex.Status != http.StatusOK {
 			t.violate(Violation{Rule: RuleContent, Where: ex.Where(), Message: fmt.Sprintf("HTTP %d %s; want 200", ex.Status, statusOf(ex))}, ex.Dump())
 		}
 	}
-	list := t.do(sess, http.MethodGet, spec.BasePath+"/me/workbins", nil, query(spec.ParamFields, "*"))
+	list := t.do(sess, http.MethodGet, spec.MyWorkbinsPath(), nil, withQuery(spec.FieldsQuery("*")))
 	found := false
 	for _, x := range asList(list.JSON()[spec.FieldWorkbins]) {
 		if x[spec.FieldID] == w.ID {
@@ -240,19 +218,8 @@ func workbinReads(t *T) {
 		}
 	}
 	if !found {
-		t.violate(Violation{Rule: RuleContent, Where: list.Where(), Pointer: "/" + spec.FieldWorkbins, Message: fmt.Sprintf("the agent's workbin %s is not listed", w.ID)}, list.Dump())
+		t.violate(Violation{Rule: RuleContent, Where: list.Where(), Pointer: spec.Pointer(spec.FieldWorkbins), Message: fmt.Sprintf("the agent's workbin %s is not listed", w.ID)}, list.Dump())
 	}
-}
-
-func asList(v any) []map[string]any {
-	arr, _ := v.([]any)
-	out := make([]map[string]any, 0, len(arr))
-	for _, x := range arr {
-		if m, ok := x.(map[string]any); ok {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 // mediaSpecs: pull-chat and pull-email.
@@ -268,73 +235,4 @@ func mediaSpecs() []specDef {
 		pullSpec("pull-email.pull-interaction", "PullInteraction of an email", email,
 			pullCase{form: formWorkbins, op: spec.PullInteraction, media: spec.MediaEmail, workbin: wbAgent, puller: RoleAgent}),
 	}
-}
-
-// groupSpecs: group-workbins.
-func groupSpecs() []specDef {
-	g := feats(FeatureGroupWorkbins)
-	return []specDef{
-		pullSpec("group-workbins.agent-group", "pull from the AgentGroup workbin with ?agentGroup=", g,
-			pullCase{form: formMe, op: spec.PullWorkitem, media: spec.MediaWorkitem, workbin: wbAgentGroup, puller: RoleAgent}),
-		pullSpec("group-workbins.place-group", "pull from the PlaceGroup workbin with ?placeGroup=", g,
-			pullCase{form: formMe, op: spec.PullInteraction, media: spec.MediaWorkitem, workbin: wbPlaceGroup, puller: RoleAgent}),
-		pullSpec("group-workbins.agent-group-chat", "PullChat from the AgentGroup workbin", feats(FeatureGroupWorkbins, FeaturePullChat),
-			pullCase{form: formMe, op: spec.PullChat, media: spec.MediaChat, workbin: wbAgentGroup, puller: RoleAgent, nickname: "Group Agent"}),
-		{id: "group-workbins.both-params", text: "agentGroup and placeGroup together are refused and change nothing", features: g,
-			variant: variant(spec.PullWorkitem, formAgentGroup), body: bothGroupParams},
-	}
-}
-
-func bothGroupParams(t *T) {
-	sess := t.user(RoleAgent)
-	l := t.listen(sess, mediaChannels()...)
-	p := t.provision(t.wb(wbAgentGroup), spec.MediaWorkitem)
-	pg := t.wb(wbPlaceGroup)
-	path, _ := t.postPath(formMe, p.Workbin)
-	ex := t.do(sess, http.MethodPost, path, pullBody(spec.PullWorkitem, p.ID),
-		query(spec.ParamAgentGroup, p.Workbin.Group, spec.ParamPlaceGroup, pg.Group))
-	// D1/W3 decide 400 / statusCode 1; the docs do not say, so a bad-request family code
-	// (1, 2 or 10) with any 4xx passes by default.
-	t.expectRefused(ex, refusal{rule: RuleGroupParams, what: "a pull with both agentGroup and placeGroup",
-		strict: spec.StatusMissingParameter, tolerated: []spec.StatusCode{spec.StatusMissingParameter, spec.StatusInvalidParameter, spec.StatusInvalidInput}})
-	t.expectUnchanged(l, p)
-}
-
-// supervisorSpecs: supervisor.
-func supervisorSpecs() []specDef {
-	sup := feats(FeatureSupervisor)
-	return []specDef{
-		{id: "supervisor.pull-from-agent", text: "a supervisor pulls from an agent's workbin; the supervisor is notified, the agent is not", features: sup,
-			variant: variant(spec.PullWorkitem, formUser), body: supervisorPull},
-		pullSpec("supervisor.pull-chat", "a supervisor PullChat from an agent's workbin joins the chat", feats(FeatureSupervisor, FeaturePullChat),
-			pullCase{form: formUser, op: spec.PullChat, media: spec.MediaChat, workbin: wbAgent2, puller: RoleSupervisor, nickname: "Conformance Supervisor"}),
-		{id: "supervisor.agent-refused", text: "an agent using the supervisor URL is refused and nothing changes", features: sup,
-			variant: variant(spec.PullWorkitem, formUser), body: agentOnSupervisorURL},
-	}
-}
-
-func supervisorPull(t *T) {
-	a2 := t.user(RoleAgent2)
-	l2 := t.listen(a2, mediaChannels()...)
-	r := runPull(t, pullCase{form: formUser, op: spec.PullWorkitem, media: spec.MediaWorkitem, workbin: wbAgent2, puller: RoleSupervisor})
-	// D10/N5: the supervisor owns it now; the agent gets no media notification about it.
-	until := barrier(t, a2, l2, wbAgent2)
-	for _, e := range l2.about(r.p.ID) {
-		if e.Index < until {
-			t.violate(Violation{Rule: RuleSupervisor, Where: e.Describe() + " (agent2)",
-				Message: fmt.Sprintf("the agent received a media notification about %s, which the supervisor pulled (D10: the supervisor owns it)", r.p.ID)}, "message: "+string(e.Raw))
-		}
-	}
-}
-
-func agentOnSupervisorURL(t *T) {
-	a1, a2 := t.user(RoleAgent), t.user(RoleAgent2)
-	l2 := t.listen(a2, mediaChannels()...)
-	p := t.provision(t.wb(wbAgent2), spec.MediaWorkitem)
-	ex := t.pull(a1, formUser, p, spec.PullWorkitem)
-	// D10 decides 403 / statusCode 5; by default also 3 (forbidden) or 6 (not found: the
-	// URL does not exist for agents) with any 4xx.
-	t.expectRefused(ex, refusal{rule: RuleSupervisor, what: "an agent's pull on the supervisor URL",
-		strict: spec.StatusNoPermission, tolerated: []spec.StatusCode{spec.StatusNoPermission, spec.StatusForbidden, spec.StatusNotFound}})
-	t.expectUnchanged(l2, p)
 }

@@ -1,3 +1,6 @@
+// workbin-subscriptions: Subscribe/Unsubscribe and the WorkbinStateChangeMessage of
+// subscribers (D5 2).
+
 package conformance
 
 import (
@@ -42,95 +45,6 @@ func subscribe(t *T, sess *Session, l *Listener, f urlForm, w WorkbinRef, op str
 	return ref
 }
 
-// expectSubscriptionNote waits for the WorkbinSubscriptionStateChangeMessage of a
-// Subscribe/Unsubscribe with referenceId ref.
-func expectSubscriptionNote(t *T, l *Listener, workbinID string, ref int64, want, ownerID string) {
-	isNote := func(n Notification) bool {
-		id, _ := n.Data[spec.FieldID].(string)
-		return n.MessageType() == spec.MessageWorkbinSubscriptionStateChange && id == workbinID
-	}
-	n, ok := t.awaitEvent(l, func(n Notification) bool { return isNote(n) && n.Channel == spec.ChannelWorkbins && refIs(n.Data, ref) })
-	if !ok {
-		for _, e := range l.events() {
-			if isNote(e) {
-				raw := "message: " + string(e.Raw)
-				if e.Channel != spec.ChannelWorkbins {
-					t.violate(Violation{Rule: RuleSubscription, Where: e.Describe(), Message: fmt.Sprintf("it came on %s; want %s", e.Channel, spec.ChannelWorkbins)}, raw)
-				}
-				t.violate(Violation{Rule: RuleReferenceEcho, Where: e.Describe(), Pointer: "/data/" + spec.FieldReferenceID,
-					Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", e.Data[spec.FieldReferenceID], ref)}, raw)
-			}
-		}
-		t.violate(Violation{Rule: RuleSubscription, Where: "CometD " + spec.ChannelWorkbins + " (" + string(l.role) + ")",
-			Message: fmt.Sprintf("no %s about workbin %s with referenceId %d within %s (received: %s)", spec.MessageWorkbinSubscriptionStateChange, workbinID, ref, t.s.opts.Timeouts.Notification, seenChannels(l))})
-	}
-	t.checkEvents(l)
-	raw := "message: " + string(n.Raw)
-	if st, _ := n.Data[spec.FieldStateResource].(string); st != want {
-		t.violate(Violation{Rule: RuleSubscription, Where: n.Describe(), Pointer: "/data/" + spec.FieldStateResource, Message: fmt.Sprintf("stateResource %q; want %q", st, want)}, raw)
-	}
-	if ownerID != "" {
-		if got, _ := n.Data[spec.FieldWorkbinUserID].(string); got != ownerID {
-			t.violate(Violation{Rule: RuleSubscription, Where: n.Describe(), Pointer: "/data/" + spec.FieldWorkbinUserID, Message: fmt.Sprintf("workbinUserId %q; want the agent's id %q (supervisor subscription)", got, ownerID)}, raw)
-		}
-	}
-}
-
-// workbinEvent is what a WorkbinStateChangeMessage must say.
-type workbinEvent struct {
-	action string
-	w      WorkbinRef
-	p      Placed
-	// ref is the referenceId the copy must carry; 0: it must carry none (D5: only the
-	// requester's copy has one).
-	ref int64
-	// userID is the workbinUserId it must carry ("" for none expected).
-	userID string
-}
-
-// expectWorkbinEvent waits for a WorkbinStateChangeMessage on l and checks it (D5 2).
-func expectWorkbinEvent(t *T, l *Listener, e workbinEvent) Notification {
-	mi, _ := spec.MediaOf(e.p.Media)
-	about := func(n Notification) bool {
-		id, _ := n.Data[spec.FieldID].(string)
-		act, _ := n.Data[spec.FieldAction].(string)
-		return n.MessageType() == spec.MessageWorkbinStateChange && id == e.w.ID && act == e.action && resourceID(n.Data, mi.StateResourceV2Key) == e.p.ID
-	}
-	n, ok := t.awaitEvent(l, func(n Notification) bool {
-		return about(n) && (e.ref == 0 || refIs(n.Data, e.ref))
-	})
-	if !ok {
-		for _, x := range l.events() {
-			if about(x) && e.ref != 0 {
-				t.violate(Violation{Rule: RuleReferenceEcho, Where: x.Describe() + " (" + string(l.role) + ")", Pointer: "/data/" + spec.FieldReferenceID,
-					Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", x.Data[spec.FieldReferenceID], e.ref)}, "message: "+string(x.Raw))
-			}
-		}
-		t.violate(Violation{Rule: RuleWorkbinEvent, Where: "CometD " + spec.ChannelWorkbins + " (" + string(l.role) + ")",
-			Message: fmt.Sprintf("no %s %s about %s %s in workbin %s within %s (received: %s)", spec.MessageWorkbinStateChange, e.action, e.p.Media, e.p.ID, e.w.ID, t.s.opts.Timeouts.Notification, seenChannels(l))})
-	}
-	t.checkEvents(l)
-	where, raw := n.Describe()+" ("+string(l.role)+")", "message: "+string(n.Raw)
-	if n.Channel != spec.ChannelWorkbins {
-		t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Message: fmt.Sprintf("it came on %s; want %s", n.Channel, spec.ChannelWorkbins)}, raw)
-	}
-	if _, has := n.Data[spec.FieldReferenceID]; e.ref == 0 && has {
-		t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: "/data/" + spec.FieldReferenceID,
-			Message: fmt.Sprintf("a subscriber who did not make the request got referenceId %v; only the requester's copy carries one (D5)", n.Data[spec.FieldReferenceID])}, raw)
-	}
-	if e.w.isGroup() {
-		if got, _ := n.Data[e.w.Param].(string); got != e.w.Group {
-			t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: "/data/" + e.w.Param, Message: fmt.Sprintf("%s %q; want %q for a group workbin (D5)", e.w.Param, got, e.w.Group)}, raw)
-		}
-	}
-	if e.userID != "" {
-		if got, _ := n.Data[spec.FieldWorkbinUserID].(string); got != e.userID {
-			t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: "/data/" + spec.FieldWorkbinUserID, Message: fmt.Sprintf("workbinUserId %q; want the agent's id %q after a supervisor's pull (D5, D10)", got, e.userID)}, raw)
-		}
-	}
-	return n
-}
-
 func subscribeUnsubscribe(t *T) {
 	sess := t.user(RoleAgent)
 	l := t.listen(sess)
@@ -168,8 +82,8 @@ func subscribeMany(t *T) {
 	if pw := t.wb(wbAgentPlace); pw.ID != "" {
 		ids = append(ids, pw.ID)
 	}
-	ex := t.do(sess, http.MethodPost, spec.BasePath+"/me/workbins", map[string]any{spec.FieldOperationName: spec.Subscribe},
-		query(spec.ParamWorkbinIDs, strings.Join(ids, ",")))
+	ex := t.do(sess, http.MethodPost, spec.MyWorkbinsPath(), map[string]any{spec.FieldOperationName: spec.Subscribe},
+		withQuery(spec.WorkbinIDsQuery(ids...)))
 	if ex.Status != http.StatusOK {
 		t.violate(Violation{Rule: RuleEnvelope, Where: ex.Where(), Message: fmt.Sprintf("Subscribe to %s was refused: HTTP %d %s", strings.Join(ids, ", "), ex.Status, statusOf(ex))}, ex.Dump())
 	}
@@ -177,10 +91,10 @@ func subscribeMany(t *T) {
 	for _, id := range ids {
 		ref, ok := intOf(refs[id])
 		if !ok || ref < 1 {
-			t.violate(Violation{Rule: RuleReferenceID, Where: ex.Where(), Pointer: "/" + spec.FieldReferenceIDs + spec.Pointer(id), Message: fmt.Sprintf("referenceIds[%q] is %v; want a positive integer per workbin", id, refs[id])}, ex.Dump())
+			t.violate(Violation{Rule: RuleReferenceID, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldReferenceIDs, id), Message: fmt.Sprintf("referenceIds[%q] is %v; want a positive integer per workbin", id, refs[id])}, ex.Dump())
 		}
 		if !sess.noteReference(ref) {
-			t.violate(Violation{Rule: RuleReferenceID, Where: ex.Where(), Pointer: "/" + spec.FieldReferenceIDs + spec.Pointer(id), Message: fmt.Sprintf("referenceId %d repeats within the HTTP session (D4)", ref)}, ex.Dump())
+			t.violate(Violation{Rule: RuleReferenceID, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldReferenceIDs, id), Message: fmt.Sprintf("referenceId %d repeats within the HTTP session (D4)", ref)}, ex.Dump())
 		}
 		t.noteAccepted(sess.role, ref)
 		expectSubscriptionNote(t, l, id, ref, spec.SubscriptionSubscribed, "")
@@ -214,115 +128,4 @@ func supervisorSubscription(t *T) {
 	ref := t.expectAccepted(sup, ex, "supervisor pull")
 	t.expectPulled(l, p, ref, RoleSupervisor, "")
 	expectWorkbinEvent(t, l, workbinEvent{action: spec.ActionItemRemoved, w: w, p: p, ref: ref, userID: t.s.info.userID(RoleAgent2)})
-}
-
-// addSpecs: add-to-workbin.
-func addSpecs() []specDef {
-	add := feats(FeatureAddToWorkbin)
-	return []specDef{
-		{id: "add-to-workbin.add-by-id", text: "AddWorkitem of a workitem the agent owns: listed InWorkbin again, and pullable", features: add,
-			variant: variant(spec.AddWorkitem, formWorkbins), body: func(t *T) { addBack(t, spec.AddWorkitem, formWorkbins, false, false) }},
-		{id: "add-to-workbin.add-by-uri", text: "AddInteraction with the interaction's uri", features: add,
-			variant: variant(spec.AddInteraction, formMe), body: func(t *T) { addBack(t, spec.AddInteraction, formMe, true, false) }},
-		{id: "add-to-workbin.not-owned", text: "Add of an interaction the agent does not own is refused and changes nothing", features: add,
-			variant: variant(spec.AddWorkitem, formWorkbins), body: addNotOwned},
-		{id: "add-to-workbin.item-added", text: "a subscriber's own Add brings ItemAdded with its referenceId", features: feats(FeatureAddToWorkbin, FeatureWorkbinSubscriptions),
-			variant: variant(spec.AddWorkitem, formWorkbins), body: func(t *T) { addBack(t, spec.AddWorkitem, formWorkbins, false, true) }},
-	}
-}
-
-// addBack pulls a fresh interaction (so the agent owns it), adds it back with op, and
-// checks it is listed again and can be pulled again.
-func addBack(t *T, op string, f urlForm, byURI, subscribed bool) {
-	r := runPull(t, pullCase{form: formWorkbins, op: spec.PullWorkitem, media: spec.MediaWorkitem, workbin: wbAgent, puller: RoleAgent})
-	if subscribed {
-		subscribe(t, r.sess, r.l, formWorkbins, r.p.Workbin, spec.Subscribe)
-	}
-	body := map[string]any{spec.FieldOperationName: op}
-	if byURI {
-		uri, _ := r.p.Listed[spec.FieldURI].(string)
-		if uri == "" {
-			mi, _ := spec.MediaOf(r.p.Media)
-			uri = t.s.tg.base.String() + spec.BasePath + "/" + mi.ContentArray + "/" + r.p.ID
-		}
-		body[spec.FieldURI] = uri
-	} else {
-		body[spec.FieldID] = r.p.ID
-	}
-	ex := t.post(r.sess, f, r.p.Workbin, body)
-	ref := t.expectAccepted(r.sess, ex, op+" of owned "+r.p.ID)
-	t.setOwned(r.p.ID, "", r.p.Media)
-	if subscribed {
-		n := expectWorkbinEvent(t, r.l, workbinEvent{action: spec.ActionItemAdded, w: r.p.Workbin, p: r.p, ref: ref})
-		mi, _ := spec.MediaOf(r.p.Media)
-		res, _ := n.Data[mi.StateResourceV2Key].(map[string]any)
-		if caps, ok := res[spec.FieldCapabilities].([]any); ok && len(caps) > 0 {
-			t.violate(Violation{Rule: RuleWorkbinEvent, Where: n.Describe(), Pointer: "/data/" + mi.StateResourceV2Key + "/" + spec.FieldCapabilities,
-				Message: fmt.Sprintf("the added interaction has capabilities %v; in a workbin it has none (D11, N2)", caps)}, "message: "+string(n.Raw))
-		}
-	}
-	listed := t.awaitListed(r.p.Workbin, r.p.ID, "added")
-	p := Placed{ID: r.p.ID, Media: r.p.Media, Workbin: r.p.Workbin, Listed: listed.Resource}
-	ex = t.pull(r.sess, formWorkbins, p, spec.PullWorkitem)
-	ref = t.expectAccepted(r.sess, ex, "pull of the added "+p.ID)
-	t.expectPulled(r.l, p, ref, RoleAgent, "")
-}
-
-func addNotOwned(t *T) {
-	sess := t.user(RoleAgent)
-	l := t.listen(sess, mediaChannels()...)
-	p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
-	target := t.wb(wbAgentPlace)
-	if target.ID == "" {
-		target = p.Workbin
-	}
-	ex := t.post(sess, formWorkbins, target, map[string]any{spec.FieldOperationName: spec.AddWorkitem, spec.FieldID: p.ID})
-	// D11: only an interaction the caller owns; 400 / 2 in the mock. Tolerated: 5 (no
-	// permission) and 6 (not found among the caller's interactions), any 4xx.
-	t.expectRefused(ex, refusal{rule: RuleOwnership, what: "an Add of an interaction in a workbin",
-		strict: spec.StatusInvalidParameter, tolerated: []spec.StatusCode{spec.StatusInvalidParameter, spec.StatusNoPermission, spec.StatusNotFound}})
-	t.expectUnchanged(l, p)
-}
-
-// statsSpecs: agent-stats.
-func statsSpecs() []specDef {
-	return []specDef{
-		{id: "agent-stats.request-agent-stats", text: "RequestAgentStats counts what the agent's workbins hold", features: feats(FeatureAgentStats),
-			variant: spec.RequestAgentStats + " · POST /api/v2/workbins", serial: true, body: agentStats},
-	}
-}
-
-func agentStats(t *T) {
-	sess := t.user(RoleAgent)
-	l := t.listen(sess)
-	w := t.wb(wbAgent)
-	items, _ := t.contentOf(w)
-	ex := t.do(sess, http.MethodPost, spec.BasePath+"/workbins", map[string]any{spec.FieldOperationName: spec.RequestAgentStats})
-	ref := t.expectAccepted(sess, ex, spec.RequestAgentStats)
-	n, ok := t.awaitEvent(l, func(n Notification) bool {
-		return n.MessageType() == spec.MessageWorkbinStats && refIs(n.Data, ref)
-	})
-	if !ok {
-		t.violate(Violation{Rule: RuleAgentStats, Where: "CometD " + spec.ChannelWorkbins,
-			Message: fmt.Sprintf("no %s with referenceId %d within %s (received: %s)", spec.MessageWorkbinStats, ref, t.s.opts.Timeouts.Notification, seenChannels(l))})
-	}
-	t.checkEvents(l)
-	raw := "message: " + string(n.Raw)
-	if n.Channel != spec.ChannelWorkbins {
-		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Message: fmt.Sprintf("it came on %s; want %s (N1)", n.Channel, spec.ChannelWorkbins)}, raw)
-	}
-	stats, _ := n.Data[spec.FieldWorkbinStats].(map[string]any)
-	entry, ok := stats[w.ID].(map[string]any)
-	if !ok {
-		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: "/data/" + spec.FieldWorkbinStats + spec.Pointer(w.ID), Message: fmt.Sprintf("no entry for the agent's workbin %s", w.ID)}, raw)
-	}
-	after, _ := t.contentOf(w)
-	count, _ := intOf(entry[spec.FieldStatCount])
-	if int(count) != len(items) && int(count) != len(after) {
-		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: "/data/" + spec.FieldWorkbinStats + spec.Pointer(w.ID) + "/" + spec.FieldStatCount,
-			Message: fmt.Sprintf("Count %d; the workbin lists %d interactions", count, len(items))}, raw)
-	}
-	if typ, _ := entry[spec.FieldStatType].(string); typ != spec.WorkbinAgent {
-		t.violate(Violation{Rule: RuleAgentStats, Where: n.Describe(), Pointer: "/data/" + spec.FieldWorkbinStats + spec.Pointer(w.ID) + "/" + spec.FieldStatType, Message: fmt.Sprintf("Type %q; want %q", typ, spec.WorkbinAgent)}, raw)
-	}
 }

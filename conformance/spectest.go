@@ -119,28 +119,6 @@ func (t *T) setOwned(id string, role Role, m spec.Media) {
 	t.owned[id] = ownedBy{role, m}
 }
 
-// noteAccepted records a referenceId of an accepted request of role.
-func (t *T) noteAccepted(role Role, ref int64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.accepted[role] == nil {
-		t.accepted[role] = map[int64]bool{}
-	}
-	t.accepted[role][ref] = true
-}
-
-// isAccounted reports whether an event of role's listener carries the referenceId of one
-// of the spec's accepted requests.
-func (t *T) isAccounted(role Role, n Notification) bool {
-	ref, ok := intOf(n.Data[spec.FieldReferenceID])
-	if !ok {
-		return false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.accepted[role][ref]
-}
-
 // admin is a session for the mock's control plane.
 func (t *T) admin() *Session { return t.s.tg.newSession("admin", Credentials{}, t.ua, t.log) }
 

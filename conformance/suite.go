@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
 
@@ -105,21 +104,6 @@ func NewSuite(opts Options) (*Suite, error) {
 
 // Options returns the suite's options.
 func (s *Suite) Options() Options { return s.opts }
-
-// specDef is one spec, as data: its stable id, its features, the operation variant it
-// covers, and its body.
-type specDef struct {
-	id       string
-	text     string
-	features []Feature
-	variant  string
-	// serial: the spec changes state other specs see (options, subscriptions of a user).
-	serial bool
-	body   func(t *T)
-}
-
-// specIDPattern is what a spec id may look like (a Ginkgo label value: no &|!,()/).
-var specIDPattern = regexp.MustCompile(`^[a-z0-9-]+(\.[a-z0-9-]+)+$`)
 
 // Register declares the suite's nodes with Ginkgo: the setup, the feature guard, one
 // container per feature set with its specs, and the report. Call it once, before RunSpecs.
@@ -341,7 +325,7 @@ func loginProblem(r Role, user string, status int) string {
 // findWorkbins returns the first Agent and Place workbins GET /api/v2/me/workbins?fields=*
 // lists for the session's user.
 func (s *Suite) findWorkbins(ctx context.Context, sess *Session) (agent, place string, err error) {
-	ex := sess.Do(ctx, http.MethodGet, spec.BasePath+"/me/workbins", nil, query(spec.ParamFields, "*"))
+	ex := sess.Do(ctx, http.MethodGet, spec.MyWorkbinsPath(), nil, withQuery(spec.FieldsQuery("*")))
 	if ex.Err != nil {
 		return "", "", fmt.Errorf("conformance: listing the workbins of %s: %w", sess.role, ex.Err)
 	}

@@ -33,10 +33,13 @@ func (s *Server) handleListWorkbins(onlyMine bool) apiHandler {
 		}
 		fields := c.r.URL.Query().Get(spec.ParamFields)
 		if fields == "" {
-			base := baseURL(c.r) + c.route.Path + "/"
+			path := spec.WorkbinPath
+			if onlyMine {
+				path = spec.MyWorkbinPath
+			}
 			uris := make([]string, len(wbs))
 			for i, wb := range wbs {
-				uris[i] = base + url.PathEscape(wb.ID)
+				uris[i] = baseURL(c.r) + path(wb.ID)
 			}
 			return okReply(spec.FieldURIs, stringArray(uris))
 		}

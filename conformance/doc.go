@@ -1,0 +1,43 @@
+// Package conformance is the Ginkgo suite that checks any implementation of the GWS
+// Workbins API (a lab GWS, the workbinkit mock, a vendor's server) against the contract
+// in spec/. It imports spec, bayeux and fixtures, never mockserver (only the self-test in
+// conformance/selftest starts a mock, once per deviation switch, and requires the suite
+// to catch each one).
+//
+// # The life of one spec
+//
+//  1. Config (options.go, flags.go). DefaultOptions, then the YAML file of --config, then
+//     the flags the user set: target, users, workbins, provisioning, timeouts, --strict.
+//     RunConformance (suite.go) validates them before any request is sent.
+//  2. Features (features.go). The target declares the features it implements; every spec
+//     carries the Ginkgo label Feature:<name> of each feature it needs and is skipped as
+//     NOT_SUPPORTED, never failed, when one is not declared.
+//  3. Session and login (session.go, suite.go). Process 1 logs every needed user in
+//     (GET /api/v2/me: cookie, CSRF token, user id) and discovers the workbins; each
+//     parallel process gets what it found. A spec logs its own sessions in through T.
+//  4. Provisioning (provision.go). Before acting, a spec gets a fresh interaction into a
+//     workbin (the mock's admin API, a list of placed interactions, or owned ones added
+//     back) and waits until the workbin lists it; when the spec ends it is given back.
+//  5. The spec's actions (actions.go, specs_*.go). The spec, declared as data in
+//     registry.go (id, features, variant, body), sends its requests through T: the URL
+//     forms of D1 come from spec/urls.go. Each HTTP reply and each CometD message is
+//     checked against the contract (T.conform, T.checkEvents).
+//  6. Expectations. On HTTP replies and workbin content: expect.go (the envelope and its
+//     referenceId, refusals and their statusCode, "nothing changed"). On CometD messages:
+//     expect_cometd.go, which picks the message a request caused through the predicates
+//     of match.go (by referenceId, interaction, workbin) and judges only that one.
+//     Tolerances: by default the evidence (docs, captures); --strict wants the decisions
+//     of decisions.md exactly.
+//  7. Violations (rules.go). A failed check fails the spec with a Violation: the Rule id
+//     it breaks ("D5.capabilities", "contract"…), where, the JSON pointer, and a message,
+//     followed by the masked exchange or message.
+//  8. Reports (report.go). Ginkgo writes JUnit and its JSON report (--junit-report,
+//     --json-report); ReportAfterSuite writes the conformance report, per feature, per
+//     operation variant and per spec, as JSON (--report-json) and Markdown
+//     (--report-markdown).
+//  9. Exit code. The test binary (and make conform) exits non-zero when a spec that ran
+//     failed or the setup did; specs skipped as NOT_SUPPORTED do not count.
+//
+// Run it with make conform TARGET=https://host:port, go test ./conformance -args
+// --target …, or the binary of make conformance-binary.
+package conformance

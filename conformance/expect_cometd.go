@@ -1,0 +1,262 @@
+// Expectations on CometD messages: each waits (bounded by timeouts.notification) for the
+// message a request caused, picked by the predicates of match.go, then judges it.
+
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// expectPulled waits for the media notification of a pull (D5 1) on l and checks it:
+// channel, messageType, notificationType StatusChange, the referenceId of the HTTP reply
+// (the suite listens before pulling, so either order of reply and event is accepted), the
+// pulled state and capabilities, the userData kept, for chats the puller among the
+// participants. nickname is the one requested ("" for none).
+func (t *T) expectPulled(l *Listener, p Placed, ref int64, puller Role, nickname string) Notification {
+	mi, _ := spec.MediaOf(p.Media)
+	var found Notification
+	err := t.await(t.s.opts.Timeouts.Notification.D(), func() error {
+		for _, n := range l.events() {
+			if n.MessageType() == mi.MessageType && isPullNote(n.Channel, n.Data, p, ref) {
+				found = n
+				return nil
+			}
+		}
+		return errors.New("not yet")
+	})
+	if err != nil {
+		t.diagnoseMissing(l, p, mi, ref)
+	}
+	t.checkEvents(l)
+	where := found.Describe() + " (" + string(l.role) + ")"
+	raw := "message: " + string(found.Raw)
+	if nt, _ := found.Data[spec.FieldNotificationType].(string); nt != spec.NotificationStatusChange {
+		t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: dataPointer(spec.FieldNotificationType), Message: fmt.Sprintf("notificationType %q; a pull is reported as %q", nt, spec.NotificationStatusChange)}, raw)
+	}
+	res, _ := found.Data[mi.ResourceKey].(map[string]any)
+	base := dataPointer(mi.ResourceKey)
+	if st, _ := res[spec.FieldState].(string); st != mi.PulledState {
+		t.violate(Violation{Rule: RuleState, Where: where, Pointer: base + spec.Pointer(spec.FieldState), Message: fmt.Sprintf("a pulled %s is %q, got %q", p.Media, mi.PulledState, st)}, raw)
+	}
+	t.checkCapabilities(where, base, p.Media, mi.PulledState, res, raw)
+	t.checkUserData(where, base, p, res, raw)
+	if p.Media == spec.MediaChat {
+		t.checkParticipants(where, base, puller, nickname, res, raw)
+	}
+	t.evidence("notification", string(found.Raw))
+	t.setOwned(p.ID, puller, p.Media)
+	return found
+}
+
+// diagnoseMissing fails the spec saying why no matching notification came.
+func (t *T) diagnoseMissing(l *Listener, p Placed, mi spec.MediaInfo, ref int64) {
+	want := fmt.Sprintf("%s on %s about %s %s with referenceId %d", mi.MessageType, mi.Channel, p.Media, p.ID, ref)
+	for _, n := range l.events() {
+		if resourceID(n.Data, mi.ResourceKey) != p.ID {
+			continue
+		}
+		raw := "message: " + string(n.Raw)
+		where := n.Describe() + " (" + string(l.role) + ")"
+		switch {
+		case n.Channel != mi.Channel:
+			t.violate(Violation{Rule: RuleNotification, Where: where, Message: fmt.Sprintf("the %s about %s came on %s; want %s", n.MessageType(), p.ID, n.Channel, mi.Channel)}, raw)
+		case n.MessageType() != mi.MessageType:
+			t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: dataPointer(spec.FieldMessageType), Message: fmt.Sprintf("messageType %q; want %q", n.MessageType(), mi.MessageType)}, raw)
+		case !refIs(n.Data, ref):
+			t.violate(Violation{Rule: RuleReferenceEcho, Where: where, Pointer: dataPointer(spec.FieldReferenceID), Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", n.Data[spec.FieldReferenceID], ref)}, raw)
+		}
+	}
+	var seen []string
+	for _, n := range l.events() {
+		seen = append(seen, n.Channel+" "+n.MessageType())
+	}
+	t.violate(Violation{Rule: RuleNotification, Where: "CometD (" + string(l.role) + ")", Message: fmt.Sprintf("no %s within %s (%d events received: %s)", want, t.s.opts.Timeouts.Notification, len(seen), strings.Join(seen, "; "))})
+}
+
+// checkCapabilities compares the capabilities with the contract's list for the state:
+// as a set by default (the docs list them without saying the order matters), in the
+// contract's order under --strict.
+func (t *T) checkCapabilities(where, base string, m spec.Media, state string, res map[string]any, raw string) {
+	want, _ := spec.Capabilities(m, state)
+	got := stringsIn(res[spec.FieldCapabilities])
+	var missing, extra []string
+	for _, c := range want {
+		if !slices.Contains(got, c) {
+			missing = append(missing, c)
+		}
+	}
+	for _, c := range got {
+		if !slices.Contains(want, c) {
+			extra = append(extra, c)
+		}
+	}
+	switch {
+	case len(missing) > 0 || len(extra) > 0:
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, "missing "+strings.Join(missing, ", "))
+		}
+		if len(extra) > 0 {
+			parts = append(parts, "unexpected "+strings.Join(extra, ", "))
+		}
+		t.violate(Violation{Rule: RuleCapabilities, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities),
+			Message: fmt.Sprintf("a %s %s has %s; this one: %s", state, m, strings.Join(want, ", "), strings.Join(parts, "; "))}, raw)
+	case t.s.opts.Strict && !slices.Equal(got, want):
+		t.violate(Violation{Rule: RuleCapabilities, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities),
+			Message: fmt.Sprintf("order %s; want %s (--strict)", strings.Join(got, ", "), strings.Join(want, ", "))}, raw)
+	}
+}
+
+// checkUserData checks that every userData key the workbin listed is still there with the
+// same value. Tolerance: the target may add keys (routing adds its own).
+func (t *T) checkUserData(where, base string, p Placed, res map[string]any, raw string) {
+	listed, _ := p.Listed[spec.FieldUserData].(map[string]any)
+	if len(listed) == 0 {
+		return
+	}
+	got, ok := res[spec.FieldUserData].(map[string]any)
+	if !ok {
+		t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + spec.Pointer(spec.FieldUserData), Message: fmt.Sprintf("the pulled %s has no userData; the workbin listed %d keys", p.Media, len(listed))}, raw)
+	}
+	for _, k := range slices.Sorted(maps.Keys(listed)) {
+		v, ok := got[k]
+		switch {
+		case !ok:
+			t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + spec.Pointer(spec.FieldUserData, k), Message: fmt.Sprintf("userData key %q is gone (the workbin listed %v)", k, listed[k])}, raw)
+		case !jsonEqual(v, listed[k]):
+			t.violate(Violation{Rule: RuleUserData, Where: where, Pointer: base + spec.Pointer(spec.FieldUserData, k), Message: fmt.Sprintf("userData %q changed from %v to %v", k, listed[k], v)}, raw)
+		}
+	}
+}
+
+// checkParticipants checks a pulled chat lists the puller: an Agent participant (or
+// Supervisor for a supervisor, W12) with the requested nickname; without one, any
+// nickname by default and the user name under --strict (D5).
+func (t *T) checkParticipants(where, base string, puller Role, nickname string, res map[string]any, raw string) {
+	types := []string{spec.ParticipantAgent}
+	if puller == RoleSupervisor {
+		types = append(types, spec.ParticipantSupervisor)
+	}
+	want := nickname
+	if want == "" && t.s.opts.Strict {
+		want = t.s.opts.Users.Credentials(puller).User
+	}
+	parts, _ := res[spec.FieldParticipants].([]any)
+	var seen []string
+	for _, x := range parts {
+		p, _ := x.(map[string]any)
+		typ, _ := p[spec.FieldParticipantType].(string)
+		nick, _ := p[spec.FieldNickname].(string)
+		seen = append(seen, fmt.Sprintf("%s %q", typ, nick))
+		if slices.Contains(types, typ) && (want == "" || nick == want) {
+			return
+		}
+	}
+	wantText := "a participant of type " + strings.Join(types, " or ")
+	if want != "" {
+		wantText += fmt.Sprintf(" with nickname %q", want)
+	}
+	t.violate(Violation{Rule: RuleParticipants, Where: where, Pointer: base + spec.Pointer(spec.FieldParticipants),
+		Message: fmt.Sprintf("a pulled chat lists the puller: want %s; got [%s]", wantText, strings.Join(seen, ", "))}, raw)
+}
+
+// expectSubscriptionNote waits for the WorkbinSubscriptionStateChangeMessage of a
+// Subscribe/Unsubscribe with referenceId ref.
+func expectSubscriptionNote(t *T, l *Listener, workbinID string, ref int64, want, ownerID string) {
+	n, ok := t.awaitEvent(l, func(n Notification) bool {
+		return isSubscriptionNote(n, workbinID) && n.Channel == spec.ChannelWorkbins && refIs(n.Data, ref)
+	})
+	if !ok {
+		for _, e := range l.events() {
+			if isSubscriptionNote(e, workbinID) {
+				raw := "message: " + string(e.Raw)
+				if e.Channel != spec.ChannelWorkbins {
+					t.violate(Violation{Rule: RuleSubscription, Where: e.Describe(), Message: fmt.Sprintf("it came on %s; want %s", e.Channel, spec.ChannelWorkbins)}, raw)
+				}
+				t.violate(Violation{Rule: RuleReferenceEcho, Where: e.Describe(), Pointer: dataPointer(spec.FieldReferenceID),
+					Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", e.Data[spec.FieldReferenceID], ref)}, raw)
+			}
+		}
+		t.violate(Violation{Rule: RuleSubscription, Where: "CometD " + spec.ChannelWorkbins + " (" + string(l.role) + ")",
+			Message: fmt.Sprintf("no %s about workbin %s with referenceId %d within %s (received: %s)", spec.MessageWorkbinSubscriptionStateChange, workbinID, ref, t.s.opts.Timeouts.Notification, seenChannels(l))})
+	}
+	t.checkEvents(l)
+	raw := "message: " + string(n.Raw)
+	if st, _ := n.Data[spec.FieldStateResource].(string); st != want {
+		t.violate(Violation{Rule: RuleSubscription, Where: n.Describe(), Pointer: dataPointer(spec.FieldStateResource), Message: fmt.Sprintf("stateResource %q; want %q", st, want)}, raw)
+	}
+	if ownerID != "" {
+		if got, _ := n.Data[spec.FieldWorkbinUserID].(string); got != ownerID {
+			t.violate(Violation{Rule: RuleSubscription, Where: n.Describe(), Pointer: dataPointer(spec.FieldWorkbinUserID), Message: fmt.Sprintf("workbinUserId %q; want the agent's id %q (supervisor subscription)", got, ownerID)}, raw)
+		}
+	}
+}
+
+// workbinEvent is what a WorkbinStateChangeMessage must say.
+type workbinEvent struct {
+	action string
+	w      WorkbinRef
+	p      Placed
+	// ref is the referenceId the copy must carry; 0: it must carry none (D5: only the
+	// requester's copy has one).
+	ref int64
+	// userID is the workbinUserId it must carry ("" for none expected).
+	userID string
+}
+
+// expectWorkbinEvent waits for a WorkbinStateChangeMessage on l and checks it (D5 2).
+func expectWorkbinEvent(t *T, l *Listener, e workbinEvent) Notification {
+	about := func(n Notification) bool { return isWorkbinEventAbout(n, e.action, e.w.ID, e.p) }
+	n, ok := t.awaitEvent(l, func(n Notification) bool {
+		return about(n) && (e.ref == 0 || refIs(n.Data, e.ref))
+	})
+	if !ok {
+		for _, x := range l.events() {
+			if about(x) && e.ref != 0 {
+				t.violate(Violation{Rule: RuleReferenceEcho, Where: x.Describe() + " (" + string(l.role) + ")", Pointer: dataPointer(spec.FieldReferenceID),
+					Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", x.Data[spec.FieldReferenceID], e.ref)}, "message: "+string(x.Raw))
+			}
+		}
+		t.violate(Violation{Rule: RuleWorkbinEvent, Where: "CometD " + spec.ChannelWorkbins + " (" + string(l.role) + ")",
+			Message: fmt.Sprintf("no %s %s about %s %s in workbin %s within %s (received: %s)", spec.MessageWorkbinStateChange, e.action, e.p.Media, e.p.ID, e.w.ID, t.s.opts.Timeouts.Notification, seenChannels(l))})
+	}
+	t.checkEvents(l)
+	where, raw := n.Describe()+" ("+string(l.role)+")", "message: "+string(n.Raw)
+	if n.Channel != spec.ChannelWorkbins {
+		t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Message: fmt.Sprintf("it came on %s; want %s", n.Channel, spec.ChannelWorkbins)}, raw)
+	}
+	if _, has := n.Data[spec.FieldReferenceID]; e.ref == 0 && has {
+		t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: dataPointer(spec.FieldReferenceID),
+			Message: fmt.Sprintf("a subscriber who did not make the request got referenceId %v; only the requester's copy carries one (D5)", n.Data[spec.FieldReferenceID])}, raw)
+	}
+	if e.w.isGroup() {
+		if got, _ := n.Data[e.w.Param].(string); got != e.w.Group {
+			t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: dataPointer(e.w.Param), Message: fmt.Sprintf("%s %q; want %q for a group workbin (D5)", e.w.Param, got, e.w.Group)}, raw)
+		}
+	}
+	if e.userID != "" {
+		if got, _ := n.Data[spec.FieldWorkbinUserID].(string); got != e.userID {
+			t.violate(Violation{Rule: RuleWorkbinEvent, Where: where, Pointer: dataPointer(spec.FieldWorkbinUserID), Message: fmt.Sprintf("workbinUserId %q; want the agent's id %q after a supervisor's pull (D5, D10)", got, e.userID)}, raw)
+		}
+	}
+	return n
+}
+
+// expectNoStray fails when l received, before event index before, an event about id that
+// no accepted request of the spec accounts for (its referenceId is not one the spec got).
+// An ItemAdded without referenceId is the provisioning's own (routing-like placement tells
+// the workbin's subscribers), not the refused request's.
+func (t *T) expectNoStray(l *Listener, id string, before int, cause string) {
+	for _, e := range l.about(id) {
+		if e.Index < before && !t.isAccounted(l.role, e) && !isPlacement(e) {
+			t.violate(Violation{Rule: RuleNothingChanged, Where: e.Describe() + " (" + string(l.role) + ")",
+				Message: fmt.Sprintf("a notification about %s came after %s, which must change nothing and publish nothing", id, cause)}, "message: "+string(e.Raw))
+		}
+	}
+}
