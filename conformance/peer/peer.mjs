@@ -226,6 +226,8 @@ function authenticate(peer, req, res) {
 
 // publish queues a Bayeux message for the clients of one user: every client subscribed to a
 // matching channel gets a copy, and the outgoing extension drops the copies of other users.
+// It goes to faye's engine directly (not through a faye client, whose publish is
+// asynchronous) so that with event-before-reply the event is queued before the HTTP reply.
 function publish(peer, userId, channel, data) {
   peer.bayeux._server._engine.publish({ channel, data, ext: { peerUser: userId } });
 }
