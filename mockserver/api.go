@@ -246,7 +246,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // strictCheck reports request body members the operation's schema does not declare
 // (D2: GWS ignores them; strict mode reports them, without refusing the request).
 func (s *Server) strictCheck(c *apiCall) {
-	schema, ok := spec.RequestSchema(c.op)
+	schema, ok := s.contract.RequestSchema(c.op)
 	if !ok {
 		return
 	}
