@@ -111,8 +111,10 @@ type hooks struct {
 	bayeux func(s *Server, b *cometdBatch)
 }
 
-// deviationTable is read-only. Hooks of one point run in this order: for command, the
-// first is the outermost.
+// deviationTable is read-only. Hooks of one point run in this order (for command, the
+// first is the outermost), which matters where two switches touch the same thing:
+// missing-status-message drops statusMessage before extra-error-field adds its member, and
+// wrong-second-pull-status-code leaves a second pull to second-pull-succeeds.
 var deviationTable = []deviation{
 	{DeviationInfo{DevWrongReferenceID, "The requester's notifications carry the HTTP reply's referenceId plus 1000.",
 		"D4: a notification caused by a request carries that request's referenceId"},

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"net/http"
 
+	"github.com/workbinkit/workbinkit/mockserver/state"
 	"github.com/workbinkit/workbinkit/spec"
 )
 
@@ -73,7 +74,9 @@ func (s *Server) apiRoutes() apiTable {
 		// POST on one workbin (D1, D2).
 		{oneWorkbin, spec.PullOperations(), s.pull},
 		{oneWorkbin, spec.AddOperations(), s.add},
-		{oneWorkbin, subscribe, s.subscribeOne},
+		{oneWorkbin, subscribe, s.workbinCommand(cmdSubscription, func(c *apiCall, ref state.WorkbinRef) ([]state.Event, error) {
+			return s.subscribe(c, []state.WorkbinRef{ref})
+		})},
 
 		// POST on the workbin collections (W4).
 		{[]string{spec.OpPostWorkbins, spec.OpPostMyWorkbins, spec.OpPostUserWorkbins}, subscribe, s.subscribeMany},

@@ -233,10 +233,28 @@ func (s *Server) accepted(c *apiCall, events []state.Event) apiReply {
 		refOf: func(state.Event) int64 { return ref }, changed: len(events) > 0}
 }
 
-// subscribeOne is Subscribe or Unsubscribe on the workbin of the URL, answered with one
-// referenceId.
-func (s *Server) subscribeOne(c *apiCall) apiReply {
-	return s.subscription(c, []state.WorkbinRef{workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])})
+// workbinCommand is the handler of an operation on the workbin of the URL that runs one
+// state command and answers {statusCode:0, referenceId:N}; its events are published.
+func (s *Server) workbinCommand(kind commandKind, do func(c *apiCall, ref state.WorkbinRef) ([]state.Event, error)) apiHandler {
+	return func(c *apiCall) apiReply {
+		ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
+		out := s.run(c, command{kind: kind, ref: ref}, func() outcome {
+			events, err := do(c, ref)
+			return outcome{events: events, err: err}
+		})
+		if rep, ok := out.refusal(); ok {
+			return rep
+		}
+		return s.accepted(c, out.events)
+	}
+}
+
+// subscribe is Subscribe or Unsubscribe of the caller on the workbins refs name.
+func (s *Server) subscribe(c *apiCall, refs []state.WorkbinRef) ([]state.Event, error) {
+	if c.op == spec.Subscribe {
+		return s.store.Subscribe(c.actor(), refs)
+	}
+	return s.store.Unsubscribe(c.actor(), refs)
 }
 
 // subscribeMany is Subscribe or Unsubscribe on every workbin of workbinIds, answered with
@@ -261,26 +279,17 @@ func workbinIDs(c *apiCall) []string {
 	return nil
 }
 
-// subscription is Subscribe or Unsubscribe on the workbins refs name, answered with one
-// referenceId (one workbin URL) or a referenceIds map (workbinIds, W4).
+// subscription is Subscribe or Unsubscribe on the workbins refs name, answered with a
+// referenceIds map (workbinIds, W4).
 func (s *Server) subscription(c *apiCall, refs []state.WorkbinRef) apiReply {
 	out := s.run(c, command{kind: cmdSubscription}, func() outcome {
-		var events []state.Event
-		var err error
-		if c.op == spec.Subscribe {
-			events, err = s.store.Subscribe(c.actor(), refs)
-		} else {
-			events, err = s.store.Unsubscribe(c.actor(), refs)
-		}
+		events, err := s.subscribe(c, refs)
 		return outcome{events: events, err: err}
 	})
 	if rep, ok := out.refusal(); ok {
 		return rep
 	}
 	events := out.events
-	if c.route.PathParams[spec.ParamWorkbinID] != "" {
-		return s.accepted(c, events)
-	}
 	byID := map[string]int64{}
 	o := newObject()
 	for _, ev := range events {
