@@ -76,16 +76,15 @@ type command struct {
 	media []spec.Media // the content arrays of a content query
 }
 
+// commandKind tells apart the commands a deviation hooks into; cmdOther is every other.
 type commandKind int
 
 const (
-	cmdListWorkbins commandKind = iota
-	cmdWorkbin
+	cmdOther commandKind = iota
+	cmdListWorkbins
 	cmdContent
 	cmdPull
 	cmdAdd
-	cmdSubscription
-	cmdAgentStats
 )
 
 // outcome is what a state command or query returned.

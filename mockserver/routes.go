@@ -74,7 +74,7 @@ func (s *Server) apiRoutes() apiTable {
 		// POST on one workbin (D1, D2).
 		{oneWorkbin, spec.PullOperations(), s.pull},
 		{oneWorkbin, spec.AddOperations(), s.add},
-		{oneWorkbin, subscribe, s.workbinCommand(cmdSubscription, func(c *apiCall, ref state.WorkbinRef) ([]state.Event, error) {
+		{oneWorkbin, subscribe, s.workbinCommand(func(c *apiCall, ref state.WorkbinRef) ([]state.Event, error) {
 			return s.subscribe(c, []state.WorkbinRef{ref})
 		})},
 

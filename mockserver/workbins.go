@@ -112,7 +112,7 @@ func (s *Server) handleGetWorkbin() apiHandler {
 			}
 		}
 		if len(media) == 0 {
-			out := s.run(c, command{kind: cmdWorkbin, ref: ref}, func() outcome {
+			out := s.run(c, command{ref: ref}, func() outcome {
 				wb, err := s.store.Workbin(c.actor(), ref)
 				return outcome{workbin: wb, err: err}
 			})
@@ -235,10 +235,10 @@ func (s *Server) accepted(c *apiCall, events []state.Event) apiReply {
 
 // workbinCommand is the handler of an operation on the workbin of the URL that runs one
 // state command and answers {statusCode:0, referenceId:N}; its events are published.
-func (s *Server) workbinCommand(kind commandKind, do func(c *apiCall, ref state.WorkbinRef) ([]state.Event, error)) apiHandler {
+func (s *Server) workbinCommand(do func(c *apiCall, ref state.WorkbinRef) ([]state.Event, error)) apiHandler {
 	return func(c *apiCall) apiReply {
 		ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
-		out := s.run(c, command{kind: kind, ref: ref}, func() outcome {
+		out := s.run(c, command{ref: ref}, func() outcome {
 			events, err := do(c, ref)
 			return outcome{events: events, err: err}
 		})
@@ -282,7 +282,7 @@ func workbinIDs(c *apiCall) []string {
 // subscription is Subscribe or Unsubscribe on the workbins refs name, answered with a
 // referenceIds map (workbinIds, W4).
 func (s *Server) subscription(c *apiCall, refs []state.WorkbinRef) apiReply {
-	out := s.run(c, command{kind: cmdSubscription}, func() outcome {
+	out := s.run(c, command{}, func() outcome {
 		events, err := s.subscribe(c, refs)
 		return outcome{events: events, err: err}
 	})
@@ -311,7 +311,7 @@ func (s *Server) agentStats(c *apiCall) apiReply {
 	if len(workbinIDs(c)) > 0 {
 		return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %s takes no %s", spec.FieldOperationName, c.op, spec.ParamWorkbinIDs)
 	}
-	out := s.run(c, command{kind: cmdAgentStats}, func() outcome {
+	out := s.run(c, command{}, func() outcome {
 		ev, err := s.store.AgentStats(c.actor(), c.fields.str(spec.FieldWorkbinType), c.fields.str(spec.FieldWorkbinOwner))
 		return outcome{events: []state.Event{ev}, err: err}
 	})
