@@ -17,7 +17,12 @@ import (
 
 // apiCall is one REST request on its way through the pipeline of serveAPI.
 type apiCall struct {
-	r     *http.Request
+	// r is the request the pipeline handles; received is the request as it came (the
+	// journal's), which a deviation's request hook may have rewritten into r.
+	r, received *http.Request
+	// opts are the options for this request, loaded once.
+	opts  *Options
+	dev   *hookSet // the deviation hooks for this request (usually none)
 	route *spec.Route
 	sess  *httpSession
 	user  state.User
@@ -25,9 +30,19 @@ type apiCall struct {
 	// fields are the body's members and op its operationName (POST), "" for a GET.
 	fields body
 	op     string
+	// refs, when set, hands out the referenceIds instead of the session.
+	refs func() int64
 }
 
 func (c *apiCall) actor() state.Actor { return state.Actor{User: c.user.Name} }
+
+// nextRef is the session's next referenceId (D4).
+func (c *apiCall) nextRef() int64 {
+	if c.refs != nil {
+		return c.refs()
+	}
+	return c.sess.nextRef()
+}
 
 // apiReply is what a handler answers: the HTTP reply, and the events to publish once it
 // is sent.
@@ -38,18 +53,69 @@ type apiReply struct {
 	events []state.Event
 	// refOf gives the referenceId the requester's copy of an event carries (nil: none).
 	refOf func(state.Event) int64
-	// pull marks events of a pull (the pull deviations alter only those).
+	// pull marks events of a pull (the media notification of a pull shows the pulled
+	// interaction).
 	pull bool
 	// unchecked: a deviation or an injected fault shaped this reply on purpose, so it is
 	// not self-checked.
 	unchecked bool
 	changed   bool
 	// failed marks the D3 error envelope (whatever its HTTP status: a fault may send it
-	// with 200), for the envelope deviations.
+	// with 200).
 	failed bool
 }
 
 type apiHandler func(c *apiCall) apiReply
+
+// command names a state command or query a REST handler runs, as the deviations' command
+// hooks see it (Server.run).
+type command struct {
+	kind  commandKind
+	ref   state.WorkbinRef
+	id    string       // the interaction of a pull or an add
+	media []spec.Media // the content arrays of a content query
+}
+
+// commandKind tells apart the commands a deviation hooks into; cmdOther is every other.
+type commandKind int
+
+const (
+	cmdOther commandKind = iota
+	cmdListWorkbins
+	cmdContent
+	cmdPull
+	cmdAdd
+)
+
+// outcome is what a state command or query returned.
+type outcome struct {
+	events   []state.Event
+	workbins []state.Workbin
+	workbin  state.Workbin
+	items    []state.Interaction
+	err      error
+	// reply, when set, is the answer as it is (a deviation answered).
+	reply *apiReply
+	// altered: a deviation changed the result, so the reply is not self-checked.
+	altered bool
+}
+
+// refusal is the reply of an outcome that is not a success: a deviation's answer or the
+// state's refusal.
+func (o outcome) refusal() (apiReply, bool) {
+	switch {
+	case o.reply != nil:
+		return *o.reply, true
+	case o.err != nil:
+		return stateError(o.err), true
+	}
+	return apiReply{}, false
+}
+
+// run runs a state command or query of c through the deviations' command hooks.
+func (s *Server) run(c *apiCall, cmd command, do func() outcome) outcome {
+	return c.dev.run(s, c, cmd, do)
+}
 
 // errorReply is the D3 error envelope with its HTTP status.
 func errorReply(code spec.StatusCode, format string, args ...any) apiReply {
@@ -93,21 +159,21 @@ const (
 // api-multimedia → spec validation → faults → handler → self-checked reply → notifications.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	opts := s.opts.Load()
-	c := &apiCall{r: r}
-	reply := s.pipeline(w, c, opts)
+	c := &apiCall{r: r, received: r, opts: s.opts.Load(), dev: s.dev.load()}
+	reply := s.pipeline(w, c)
 	s.finish(w, c, reply, start)
 }
 
-func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiReply {
-	r := c.r
-	sess, user, ok := s.authenticate(w, r)
+func (s *Server) pipeline(w http.ResponseWriter, c *apiCall) apiReply {
+	sess, user, ok := s.authenticate(w, c.r)
 	if !ok {
 		return s.unauthorized(w)
 	}
 	c.sess, c.user = sess, user
+	c.dev.rewriteRequest(s, c)
+	r, opts := c.r, c.opts
 
-	if opts.EnableCsrfProtection && isModifying(r.Method) && !s.dev.has(DevCSRFNotEnforced) {
+	if opts.EnableCsrfProtection && isModifying(r.Method) {
 		if tok := r.Header.Get(spec.HeaderCSRFToken); tok == "" || tok != sess.csrf {
 			return apiReply{status: http.StatusForbidden, body: []byte(spec.CSRFRejection), ctype: contentText}
 		}
@@ -122,7 +188,7 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 	// D7 before the request's faults: without api-multimedia a workbin URL answers as if the
 	// API did not exist, also to a malformed request (the route is known whenever the path
 	// and method matched an operation, valid or not).
-	if route != nil && route.OperationID != spec.OpGetMe && !user.HasFeature(spec.FeatureMultimedia) {
+	if route != nil && route.OperationID != spec.OpGetMe && !c.user.HasFeature(spec.FeatureMultimedia) {
 		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
 	}
 	switch {
@@ -161,11 +227,7 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall, opts *Options) apiR
 		}
 	}
 
-	h, ok := s.api[route.OperationID]
-	if !ok {
-		return errorReply(spec.StatusInternalError, "Operation %s is not implemented by the mock", route.OperationID)
-	}
-	return h(c)
+	return s.api.dispatch(c)
 }
 
 func isModifying(method string) bool {
@@ -246,7 +308,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // strictCheck reports request body members the operation's schema does not declare
 // (D2: GWS ignores them; strict mode reports them, without refusing the request).
 func (s *Server) strictCheck(c *apiCall) {
-	schema, ok := spec.RequestSchema(c.op)
+	schema, ok := s.contract.RequestSchema(c.op)
 	if !ok {
 		return
 	}
@@ -264,21 +326,16 @@ func (s *Server) strictCheck(c *apiCall) {
 
 // unauthorized is the 401 of D8.
 func (s *Server) unauthorized(w http.ResponseWriter) apiReply {
-	if !s.dev.has(DevMissingWWWAuthenticate) {
-		w.Header().Set(spec.HeaderWWWAuthenticate, spec.BasicChallenge(Realm))
-	}
-	rep := errorReply(spec.StatusNotAuthenticated, "User not authenticated")
-	rep.unchecked = s.dev.has(DevMissingWWWAuthenticate)
-	return rep
+	w.Header().Set(spec.HeaderWWWAuthenticate, spec.BasicChallenge(Realm))
+	return errorReply(spec.StatusNotAuthenticated, "User not authenticated")
 }
 
-// finish self-checks the reply, applies the envelope deviations, writes it, publishes its
-// events and journals the exchange.
+// finish self-checks the reply, runs the deviations' reply hooks on it, writes it,
+// publishes its events and journals the exchange.
 func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start time.Time) {
 	r := c.r
 	h := w.Header()
-	opts := s.opts.Load()
-	if r.Method == http.MethodGet && c.sess != nil && opts.EnableCsrfProtection && !s.dev.has(DevMissingCSRFHeaders) {
+	if r.Method == http.MethodGet && c.sess != nil && c.opts.EnableCsrfProtection {
 		h.Set(spec.HeaderCSRFHeader, spec.HeaderCSRFToken)
 		h.Set(spec.HeaderCSRFToken, c.sess.csrf)
 	}
@@ -308,7 +365,9 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 	if reply.changed {
 		s.changed() // before the reply: a client that saw it may count on the change being noted
 	}
-	status, body := s.deviateEnvelope(reply)
+	out := reply
+	c.dev.shapeReply(c, h, &out)
+	status, body := out.status, out.body
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
@@ -330,32 +389,8 @@ func issuesOrError(err error) []spec.Issue {
 	return []spec.Issue{{Where: "response", Rule: spec.RuleSchema, Message: err.Error()}}
 }
 
-// deviateEnvelope applies the envelope deviations to a JSON reply.
-func (s *Server) deviateEnvelope(reply apiReply) (int, []byte) {
-	status, body := reply.status, reply.body
-	if reply.ctype != contentJSON || len(body) == 0 {
-		return status, body
-	}
-	if reply.failed {
-		if s.dev.has(DevMissingErrorMessage) {
-			body = dropMember(body, spec.FieldStatusMessage)
-		}
-		if s.dev.has(DevExtraErrorField) {
-			body = addMember(body, "mockExtra", "true")
-		}
-		if s.dev.has(DevWrongErrorHTTPStatus) {
-			status = http.StatusOK
-		}
-		return status, body
-	}
-	if s.dev.has(DevExtraSuccessField) {
-		body = addMember(body, "mockExtra", "true")
-	}
-	return status, body
-}
-
 func (s *Server) journalHTTP(c *apiCall, status int, h http.Header, body []byte, start time.Time) {
-	r := c.r
+	r := c.received
 	rec := httpRecord{
 		time: start, method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, status: status,
 		duration:  time.Since(start),

@@ -26,9 +26,9 @@
 //     not exist, valid request or not: this check runs as soon as the path and method match
 //     an operation, before the issues of step 4 are reported.
 //  6. faults injected through the control plane (delay, or a given statusCode / HTTP status).
-//  7. the handler decodes the operation; PullChat gates (D6): with enableNotificationOnPullChat
-//     or enableJoinOnPullChat off, PullChat (and PullInteraction of a chat) is 403 / 3
-//     naming the option.
+//  7. the handler of the operationId and operationName (apiRoutes in routes.go); PullChat
+//     gates (D6): with enableNotificationOnPullChat or enableJoinOnPullChat off, PullChat
+//     (and PullInteraction of a chat) is 403 / 3 naming the option.
 //  8. the state command, atomic: it applies entirely and returns events, or changes nothing
 //     and returns the statusCode of its refusal (see package state).
 //  9. the reply {statusCode:0, referenceId:N} (N counts from 1 per session, D4;
@@ -56,8 +56,23 @@
 //
 // Deviations() lists switches that each break the contract in one precise way, for a
 // conformance suite's self-test. They are off unless set, and GET /_mock/state and the banner
-// warn when one is on. What a deviation alters is not self-checked; the rest still is. The
-// Bayeux ones (connect-not-held, first-connect-held, disconnect-ignored, negotiation-ignored)
-// rewrite or answer the messages before package bayeux sees them, so that package stays
-// free of deliberate faults.
+// warn when one is on. The handlers and the notifier implement the contract only; a switch
+// plugs its behaviour into named points of the path (deviations.go holds the table of
+// switches with their hooks), the way CometD extensions plug into fixed points of a
+// message's way:
+//
+//   - request: the REST call after authentication, before CSRF and the contract see it
+//     (its request, user, options, referenceIds);
+//   - command: around each state command or query of a handler (Server.run): change its
+//     outcome, or answer without it;
+//   - event and notify: an event before it is rendered, and the copy of each notification
+//     that goes out;
+//   - reply: the REST reply after its self-check;
+//   - handshake and bayeux: a CometD handshake the mock would refuse, and each CometD batch
+//     before package bayeux sees it (so that package stays free of deliberate faults).
+//
+// The self-checked copy is the one before the hooks ran: the contract's reply or
+// notification is checked, the shaped one goes out. What a command hook or a fault shapes
+// (a reply the contract would reject) is not self-checked; the rest still is. With no switch
+// on, every point is an empty list.
 package mockserver

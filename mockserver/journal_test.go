@@ -59,7 +59,7 @@ func TestJournalStoresBoundedBodies(t *testing.T) {
 	// A reply body is bounded the same way.
 	r := httptest.NewRequest(http.MethodGet, "/api/v2/workbins", nil)
 	big := []byte(`{"statusCode":0,"pad":"` + strings.Repeat("y", 1<<20) + `"}`)
-	m.srv.journalHTTP(&apiCall{r: r}, http.StatusOK, http.Header{}, big, time.Now())
+	m.srv.journalHTTP(&apiCall{r: r, received: r}, http.StatusOK, http.Header{}, big, time.Now())
 	if rec := lastHTTPRecord(t, m, http.MethodGet); len(rec.respBody) > maxStoredBody {
 		t.Errorf("stored reply body: %d bytes (want ≤ %d)", len(rec.respBody), maxStoredBody)
 	}

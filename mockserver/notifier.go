@@ -55,25 +55,57 @@ type notification struct {
 	channel   string
 	payload   []byte
 	// checkChannel and checked are what the self-check validates: the payload as the
-	// contract wants it, before a deviation altered it (then payload differs).
+	// contract wants it, before a deviation shaped it (then payload differs).
 	checkChannel string
 	checked      []byte
+	// audience, when set, picks the sessions that get it instead of the recipient's.
+	audience func(bayeux.SessionInfo) bool
+}
+
+// draft is one copy of an event's notification before it is rendered: the event, to whom
+// it goes and the referenceId it carries. The deviations' notify hooks shape the copy that
+// goes out; the contract's copy is rendered from the draft as it was.
+type draft struct {
+	ev   state.Event
+	to   string
+	ref  int64 // the referenceId this copy carries (0: none)
+	pull bool  // the event is of a pull
+	// requestRef is the referenceId of the request that caused the event (0: none).
+	requestRef int64
+	// channel and messageType, when set, replace the event's.
+	channel, messageType string
+	// drop: the copy is not sent.
+	drop bool
+	// audience, when set, picks the sessions that get the copy instead of the recipient's.
+	audience func(bayeux.SessionInfo) bool
+}
+
+func (d *draft) channelOr(channel string) string {
+	if d.channel != "" {
+		return d.channel
+	}
+	return channel
+}
+
+func (d *draft) messageTypeOr(messageType string) string {
+	if d.messageType != "" {
+		return d.messageType
+	}
+	return messageType
 }
 
 // publish renders each event as GWS payloads (D5), self-checks them and publishes them to
 // the recipients' sessions. refOf gives the requester's referenceId; pull marks the events
 // of a pull.
 func (s *Server) publish(events []state.Event, refOf func(state.Event) int64, pull bool) {
+	hooks := s.dev.load()
 	for _, ev := range events {
-		ev = s.deviateRecipients(ev, pull)
+		ev = hooks.shapeEvent(s, ev, pull)
 		var ref int64
 		if refOf != nil && ev.Requester != "" {
 			ref = refOf(ev)
 		}
-		if ev.Kind == state.WorkbinItemRemoved && s.dev.has(DevPulledItemStillListed) {
-			s.pulled.add(ev.Workbin.ID, ev.Interaction)
-		}
-		for _, n := range s.render(ev, ref, pull) {
+		for _, n := range s.render(hooks, ev, ref, pull) {
 			s.send(n)
 		}
 	}
@@ -81,58 +113,47 @@ func (s *Server) publish(events []state.Event, refOf func(state.Event) int64, pu
 
 // render turns one event into its payloads, one per recipient: the requester's copy
 // carries ref, the others none (D5).
-func (s *Server) render(ev state.Event, ref int64, pull bool) []notification {
+func (s *Server) render(hooks *hookSet, ev state.Event, ref int64, pull bool) []notification {
 	var out []notification
 	for _, to := range ev.Recipients {
-		if !s.online.has(to, s.cometd) && !s.dev.has(DevEventLeaked) {
+		d := draft{ev: ev, to: to, pull: pull, requestRef: ref}
+		if to == ev.Requester {
+			d.ref = ref
+		}
+		wire := hooks.shapeNotification(d)
+		if wire.drop || (wire.audience == nil && !s.online.has(to, s.cometd)) {
 			continue // no session of this user: nothing to render, check or send
 		}
-		want := int64(0)
-		if to == ev.Requester {
-			want = ref
-		}
-		got := want
-		switch {
-		case s.dev.has(DevWrongReferenceID) && want > 0:
-			got = want + 1000
-		case s.dev.has(DevReferenceIDToOthers) && to != ev.Requester && ev.Requester != "" && isWorkbinContent(ev.Kind):
-			got = ref
-		}
-		n, ok := s.renderOne(ev, want, pull)
+		n, ok := s.renderOne(&d)
 		if !ok {
 			continue
 		}
-		if got != want {
-			// The self-check keeps the contract's copy; the deviated one goes out.
-			if d, ok := s.renderOne(ev, got, pull); ok {
-				n.payload, n.channel = d.payload, d.channel
+		n.checked, n.checkChannel = n.payload, n.channel
+		if len(hooks.notify) > 0 {
+			// The self-check keeps the contract's copy; the shaped one goes out.
+			if w, ok := s.renderOne(&wire); ok {
+				n.payload, n.channel = w.payload, w.channel
 			}
 		}
-		n.recipient = to
+		n.recipient, n.audience = to, wire.audience
 		out = append(out, n)
 	}
 	return out
 }
 
-// renderOne renders one copy of an event; checked and checkChannel are the copy the
-// contract wants, payload and channel what goes out.
-func (s *Server) renderOne(ev state.Event, ref int64, pull bool) (notification, bool) {
-	var n notification
-	var ok bool
-	switch ev.Kind {
+// renderOne renders one copy of an event.
+func (s *Server) renderOne(d *draft) (notification, bool) {
+	switch d.ev.Kind {
 	case state.InteractionChanged:
-		n, ok = s.renderInteraction(ev, ref, pull)
+		return s.renderInteraction(d)
 	case state.WorkbinItemRemoved, state.WorkbinItemAdded:
-		n, ok = s.renderWorkbinContent(ev, ref)
+		return s.renderWorkbinContent(d)
 	case state.Subscribed, state.Unsubscribed:
-		n, ok = s.renderSubscription(ev, ref)
+		return s.renderSubscription(d)
 	case state.Stats:
-		n, ok = s.renderStats(ev, ref)
+		return s.renderStats(d)
 	}
-	if ok && n.checked == nil {
-		n.checked, n.checkChannel = n.payload, n.channel
-	}
-	return n, ok
+	return notification{}, false
 }
 
 func isWorkbinContent(k state.EventKind) bool {
@@ -141,76 +162,26 @@ func isWorkbinContent(k state.EventKind) bool {
 
 // renderInteraction is the media notification (Workitem/Chat/EmailStateChangeMessage,
 // notificationType StatusChange) with the interaction after the change (D5 1).
-func (s *Server) renderInteraction(ev state.Event, ref int64, pull bool) (notification, bool) {
-	info, ok := spec.MediaOf(ev.Interaction.Media)
+func (s *Server) renderInteraction(d *draft) (notification, bool) {
+	info, ok := spec.MediaOf(d.ev.Interaction.Media)
 	if !ok {
 		return notification{}, false
 	}
-	if pull && s.dev.has(DevMissingMediaNotify) {
-		return notification{}, false
+	o := newObject()
+	o.str(spec.FieldMessageType, d.messageTypeOr(info.MessageType))
+	o.str(spec.FieldNotificationType, spec.NotificationStatusChange)
+	if d.ref > 0 {
+		o.int(spec.FieldReferenceID, d.ref)
 	}
-	build := func(messageType string, res []byte) []byte {
-		o := newObject()
-		o.str(spec.FieldMessageType, messageType)
-		o.str(spec.FieldNotificationType, spec.NotificationStatusChange)
-		if ref > 0 {
-			o.int(spec.FieldReferenceID, ref)
-		}
-		o.raw(info.ResourceKey, res)
-		return o.bytes()
-	}
-	n := notification{channel: info.Channel, payload: build(info.MessageType, ev.Interaction.Resource)}
-	if !pull {
-		return n, true
-	}
-	res, mt, channel := ev.Interaction.Resource, info.MessageType, info.Channel
-	if s.dev.has(DevMissingCapability) || s.dev.has(DevWrongStateAfterPull) || s.dev.has(DevUserDataDropped) || s.dev.has(DevPullerNotParticipant) {
-		res = s.deviateResource(res)
-	}
-	if s.dev.has(DevWrongMessageType) {
-		mt = strings.TrimSuffix(mt, "Message")
-	}
-	if s.dev.has(DevWrongChannel) {
-		channel = spec.ChannelWorkbins
-	}
-	if channel != n.channel || mt != info.MessageType || string(res) != string(ev.Interaction.Resource) {
-		n.checked, n.checkChannel = n.payload, n.channel
-		n.payload, n.channel = build(mt, res), channel
-	}
-	return n, true
-}
-
-// deviateResource applies the resource deviations of a pulled interaction.
-func (s *Server) deviateResource(res []byte) []byte {
-	m, ok := members(res)
-	if !ok {
-		return res
-	}
-	if s.dev.has(DevMissingCapability) {
-		var caps []string
-		if json.Unmarshal(m[spec.FieldCapabilities], &caps) == nil && len(caps) > 0 {
-			m[spec.FieldCapabilities], _ = json.Marshal(caps[:len(caps)-1])
-		}
-	}
-	if s.dev.has(DevWrongStateAfterPull) {
-		m[spec.FieldState], _ = json.Marshal(spec.StateInWorkbin)
-	}
-	if s.dev.has(DevUserDataDropped) {
-		delete(m, spec.FieldUserData)
-	}
-	if s.dev.has(DevPullerNotParticipant) {
-		withoutPuller(m)
-	}
-	if out := encodeMembers(m); out != nil {
-		return out
-	}
-	return res
+	o.raw(info.ResourceKey, d.ev.Interaction.Resource)
+	return notification{channel: d.channelOr(info.Channel), payload: o.bytes()}, true
 }
 
 // renderWorkbinContent is WorkbinStateChangeMessage ItemAdded / ItemRemoved (D5 2, N2,
 // N5): the workbin id, its group, the supervisor's workbinUserId, the interaction under
 // its *StateResourceV2 key.
-func (s *Server) renderWorkbinContent(ev state.Event, ref int64) (notification, bool) {
+func (s *Server) renderWorkbinContent(d *draft) (notification, bool) {
+	ev, ref := d.ev, d.ref
 	info, ok := spec.MediaOf(ev.Interaction.Media)
 	if !ok {
 		return notification{}, false
@@ -218,12 +189,9 @@ func (s *Server) renderWorkbinContent(ev state.Event, ref int64) (notification, 
 	action := spec.ActionItemAdded
 	if ev.Kind == state.WorkbinItemRemoved {
 		action = spec.ActionItemRemoved
-		if s.dev.has(DevMissingItemRemoved) {
-			return notification{}, false
-		}
 	}
 	o := newObject()
-	o.str(spec.FieldMessageType, spec.MessageWorkbinStateChange)
+	o.str(spec.FieldMessageType, d.messageTypeOr(spec.MessageWorkbinStateChange))
 	o.str(spec.FieldAction, action)
 	o.str(spec.FieldID, ev.Workbin.ID)
 	if ev.AgentGroup != "" {
@@ -239,20 +207,18 @@ func (s *Server) renderWorkbinContent(ev state.Event, ref int64) (notification, 
 		o.int(spec.FieldReferenceID, ref)
 	}
 	o.raw(info.StateResourceV2Key, ev.Interaction.Resource)
-	return notification{channel: spec.ChannelWorkbins, payload: o.bytes()}, true
+	return notification{channel: d.channelOr(spec.ChannelWorkbins), payload: o.bytes()}, true
 }
 
 // renderSubscription is WorkbinSubscriptionStateChangeMessage Subscribed / Unsubscribed.
-func (s *Server) renderSubscription(ev state.Event, ref int64) (notification, bool) {
-	if s.dev.has(DevMissingSubscriptionNote) {
-		return notification{}, false
-	}
+func (s *Server) renderSubscription(d *draft) (notification, bool) {
+	ev, ref := d.ev, d.ref
 	stateResource := spec.SubscriptionSubscribed
 	if ev.Kind == state.Unsubscribed {
 		stateResource = spec.SubscriptionUnsubscribed
 	}
 	o := newObject()
-	o.str(spec.FieldMessageType, spec.MessageWorkbinSubscriptionStateChange)
+	o.str(spec.FieldMessageType, d.messageTypeOr(spec.MessageWorkbinSubscriptionStateChange))
 	o.str(spec.FieldID, ev.Workbin.ID)
 	o.str(spec.FieldStateResource, stateResource)
 	if ev.WorkbinUserID != "" {
@@ -261,34 +227,26 @@ func (s *Server) renderSubscription(ev state.Event, ref int64) (notification, bo
 	if ref > 0 {
 		o.int(spec.FieldReferenceID, ref)
 	}
-	return notification{channel: spec.ChannelWorkbins, payload: o.bytes()}, true
+	return notification{channel: d.channelOr(spec.ChannelWorkbins), payload: o.bytes()}, true
 }
 
 // renderStats is WorkbinStatsMessage (N1), the answer to RequestAgentStats.
-func (s *Server) renderStats(ev state.Event, ref int64) (notification, bool) {
-	build := func(extra int) []byte {
-		stats := newObject()
-		for _, st := range ev.Stats {
-			e := newObject()
-			e.int(spec.FieldStatCount, int64(st.Count+extra))
-			e.str(spec.FieldStatOwner, st.Owner)
-			e.str(spec.FieldStatType, st.Type)
-			stats.raw(st.WorkbinID, e.bytes())
-		}
-		o := newObject()
-		o.str(spec.FieldMessageType, spec.MessageWorkbinStats)
-		if ref > 0 {
-			o.int(spec.FieldReferenceID, ref)
-		}
-		o.raw(spec.FieldWorkbinStats, stats.bytes())
-		return o.bytes()
+func (s *Server) renderStats(d *draft) (notification, bool) {
+	stats := newObject()
+	for _, st := range d.ev.Stats {
+		e := newObject()
+		e.int(spec.FieldStatCount, int64(st.Count))
+		e.str(spec.FieldStatOwner, st.Owner)
+		e.str(spec.FieldStatType, st.Type)
+		stats.raw(st.WorkbinID, e.bytes())
 	}
-	n := notification{channel: spec.ChannelWorkbins, payload: build(0)}
-	if s.dev.has(DevAgentStatsWrongCount) {
-		n.checked, n.checkChannel = n.payload, n.channel
-		n.payload = build(1)
+	o := newObject()
+	o.str(spec.FieldMessageType, d.messageTypeOr(spec.MessageWorkbinStats))
+	if d.ref > 0 {
+		o.int(spec.FieldReferenceID, d.ref)
 	}
-	return n, true
+	o.raw(spec.FieldWorkbinStats, stats.bytes())
+	return notification{channel: d.channelOr(spec.ChannelWorkbins), payload: o.bytes()}, true
 }
 
 // send publishes a notification to its recipient's sessions only (D9), self-checked: a
@@ -303,8 +261,8 @@ func (s *Server) send(n notification) {
 		return valid
 	}
 	match := func(si bayeux.SessionInfo) bool { return si.Principal == n.recipient && check() }
-	if s.dev.has(DevEventLeaked) {
-		match = func(si bayeux.SessionInfo) bool { return si.Principal != "" && check() }
+	if n.audience != nil {
+		match = func(si bayeux.SessionInfo) bool { return n.audience(si) && check() }
 	}
 	if _, err := s.cometd.PublishTo(match, n.channel, json.RawMessage(n.payload)); err != nil {
 		s.log.Error("mock: publishing a notification", "channel", n.channel, "recipient", n.recipient, "err", err)

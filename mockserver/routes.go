@@ -3,17 +3,20 @@ package mockserver
 import (
 	"net/http"
 
+	"github.com/workbinkit/workbinkit/mockserver/state"
 	"github.com/workbinkit/workbinkit/spec"
 )
 
-// routes lists every endpoint of the mock: the REST API (dispatched by operationId after
-// the contract matched the request, see apiRoutes), CometD, the control plane, and the root.
+// routes lists every endpoint of the mock: the REST API (dispatched by operationId and
+// operationName after the contract matched the request, see apiRoutes below), CometD, the
+// control plane, and the root.
 // Everything goes through CORS.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 
-	// GWS REST API: every operation of spec/openapi.yaml, through serveAPI's pipeline.
-	mux.HandleFunc(spec.BasePath+"/", s.withoutPlaceGroup(s.serveAPI))
+	// GWS REST API: every operation of spec/openapi.yaml, through serveAPI's pipeline to
+	// its handler in apiRoutes.
+	mux.HandleFunc(spec.BasePath+"/", s.serveAPI)
 
 	// CometD (Bayeux long-polling), the mount path and every sub-path (D9).
 	cometd := s.cometdHandler()
@@ -54,25 +57,74 @@ func (s *Server) routes() http.Handler {
 	return s.cors(mux)
 }
 
-// apiRoutes maps every operationId of spec/openapi.yaml to its handler.
-func (s *Server) apiRoutes() map[string]apiHandler {
-	return map[string]apiHandler{
-		spec.OpGetMe:               s.handleGetMe(),
-		spec.OpListWorkbins:        s.handleListWorkbins(false),
-		spec.OpListMyWorkbins:      s.handleListWorkbins(true),
-		spec.OpPostWorkbins:        s.handlePostWorkbins(),
-		spec.OpPostMyWorkbins:      s.handlePostWorkbins(),
-		spec.OpPostUserWorkbins:    s.handlePostWorkbins(),
-		spec.OpGetWorkbin:          s.handleGetWorkbin(),
-		spec.OpGetMyWorkbin:        s.handleGetWorkbin(),
-		spec.OpGetUserWorkbin:      s.handleGetWorkbin(),
-		spec.OpGetWorkbinMedia:     s.handleGetWorkbin(),
-		spec.OpGetMyWorkbinMedia:   s.handleGetWorkbin(),
-		spec.OpGetUserWorkbinMedia: s.handleGetWorkbin(),
-		spec.OpPostWorkbin:         s.handlePostWorkbin(),
-		spec.OpPostMyWorkbin:       s.handlePostWorkbin(),
-		spec.OpPostUserWorkbin:     s.handlePostWorkbin(),
+// apiRoutes is the REST API of the mock: every operationId of spec/openapi.yaml and, for
+// the POSTs, every operationName its body takes (the contract's discriminator mapping), with
+// its handler. The contract has already matched the path and method and checked the body
+// when the handler runs.
+func (s *Server) apiRoutes() apiTable {
+	oneWorkbin := []string{spec.OpPostWorkbin, spec.OpPostMyWorkbin, spec.OpPostUserWorkbin}
+	subscribe := []string{spec.Subscribe, spec.Unsubscribe}
+	return newAPITable([]apiRoute{
+		{[]string{spec.OpGetMe}, nil, s.handleGetMe()},
+		{[]string{spec.OpListWorkbins}, nil, s.handleListWorkbins(false)},
+		{[]string{spec.OpListMyWorkbins}, nil, s.handleListWorkbins(true)},
+		{[]string{spec.OpGetWorkbin, spec.OpGetMyWorkbin, spec.OpGetUserWorkbin,
+			spec.OpGetWorkbinMedia, spec.OpGetMyWorkbinMedia, spec.OpGetUserWorkbinMedia}, nil, s.handleGetWorkbin()},
+
+		// POST on one workbin (D1, D2).
+		{oneWorkbin, spec.PullOperations(), s.pull},
+		{oneWorkbin, spec.AddOperations(), s.add},
+		{oneWorkbin, subscribe, s.workbinCommand(func(c *apiCall, ref state.WorkbinRef) ([]state.Event, error) {
+			return s.subscribe(c, []state.WorkbinRef{ref})
+		})},
+
+		// POST on the workbin collections (W4).
+		{[]string{spec.OpPostWorkbins, spec.OpPostMyWorkbins, spec.OpPostUserWorkbins}, subscribe, s.subscribeMany},
+		{[]string{spec.OpPostWorkbins}, []string{spec.RequestAgentStats}, s.agentStats},
+	})
+}
+
+// apiRoute is one row of apiRoutes: a handler for these operations (operationIds) and,
+// for a POST, these operationNames (nil for a GET).
+type apiRoute struct {
+	operationIDs   []string
+	operationNames []string
+	handler        apiHandler
+}
+
+// apiTable finds the handler by operationId, then by operationName ("" for a GET).
+type apiTable map[string]map[string]apiHandler
+
+func newAPITable(rows []apiRoute) apiTable {
+	t := apiTable{}
+	for _, row := range rows {
+		names := row.operationNames
+		if names == nil {
+			names = []string{""}
+		}
+		for _, id := range row.operationIDs {
+			if t[id] == nil {
+				t[id] = map[string]apiHandler{}
+			}
+			for _, n := range names {
+				t[id][n] = row.handler
+			}
+		}
 	}
+	return t
+}
+
+// dispatch runs the handler of a validated call.
+func (t apiTable) dispatch(c *apiCall) apiReply {
+	byName, ok := t[c.route.OperationID]
+	if !ok {
+		return errorReply(spec.StatusInternalError, "Operation %s is not implemented by the mock", c.route.OperationID)
+	}
+	h, ok := byName[c.op]
+	if !ok {
+		return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %q", spec.FieldOperationName, c.op)
+	}
+	return h(c)
 }
 
 // serveRoot answers GET / with where things are; anything else outside the API is 404.

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,11 +74,9 @@ type Server struct {
 	journal  *journal
 	faults   faultTable
 	viol     violationLog
-	pulled   pulledMemory
-	pullWins pullWins
 	online   onlineIndex
 
-	api     map[string]apiHandler // by operationId
+	api     apiTable
 	handler http.Handler
 }
 
@@ -229,7 +226,7 @@ func (s *Server) Journal(limit int) []JournalEntry { return s.journal.entries(li
 
 // stateReplaced follows a Reset, a fixture load or a Restore: users may have changed.
 func (s *Server) stateReplaced() {
-	s.pulled.clear()
+	s.dev.stateReplaced()
 	s.sessions.refresh(s.store.User)
 }
 
@@ -262,32 +259,4 @@ func IsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// pulledMemory remembers, per workbin, the interactions pulled out of it, as the workbin
-// listed them (for the pulled-item-still-listed deviation).
-type pulledMemory struct {
-	mu sync.Mutex
-	m  map[string][]state.Interaction
-}
-
-func (p *pulledMemory) add(workbinID string, x state.Interaction) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.m == nil {
-		p.m = map[string][]state.Interaction{}
-	}
-	p.m[workbinID] = append(p.m[workbinID], x)
-}
-
-func (p *pulledMemory) of(workbinID string) []state.Interaction {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]state.Interaction(nil), p.m[workbinID]...)
-}
-
-func (p *pulledMemory) clear() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.m = nil
 }

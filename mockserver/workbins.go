@@ -2,7 +2,6 @@ package mockserver
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -24,13 +23,14 @@ func (s *Server) handleGetMe() apiHandler {
 // fields those members (and id), without fields their URIs (W8).
 func (s *Server) handleListWorkbins(onlyMine bool) apiHandler {
 	return func(c *apiCall) apiReply {
-		wbs, err := s.store.VisibleWorkbins(c.actor(), onlyMine)
-		if s.deviateWorkbinList(err) {
-			wbs, err = nil, nil
+		out := s.run(c, command{kind: cmdListWorkbins}, func() outcome {
+			wbs, err := s.store.VisibleWorkbins(c.actor(), onlyMine)
+			return outcome{workbins: wbs, err: err}
+		})
+		if rep, ok := out.refusal(); ok {
+			return rep
 		}
-		if err != nil {
-			return stateError(err)
-		}
+		wbs := out.workbins
 		fields := c.r.URL.Query().Get(spec.ParamFields)
 		if fields == "" {
 			path := spec.WorkbinPath
@@ -115,26 +115,24 @@ func (s *Server) handleGetWorkbin() apiHandler {
 			}
 		}
 		if len(media) == 0 {
-			wb, err := s.store.Workbin(c.actor(), ref)
-			if err != nil {
-				return stateError(err)
+			out := s.run(c, command{ref: ref}, func() outcome {
+				wb, err := s.store.Workbin(c.actor(), ref)
+				return outcome{workbin: wb, err: err}
+			})
+			if rep, ok := out.refusal(); ok {
+				return rep
 			}
-			return okReply(spec.FieldWorkbin, wb.Resource)
+			return okReply(spec.FieldWorkbin, out.workbin.Resource)
 		}
-		wb, items, err := s.store.Content(c.actor(), ref, media...)
-		if err != nil {
-			return stateError(err)
+		out := s.run(c, command{kind: cmdContent, ref: ref, media: media}, func() outcome {
+			wb, items, err := s.store.Content(c.actor(), ref, media...)
+			return outcome{workbin: wb, items: items, err: err}
+		})
+		if rep, ok := out.refusal(); ok {
+			return rep
 		}
-		deviated := false
-		if s.dev.has(DevPulledItemStillListed) {
-			for _, x := range s.pulled.of(wb.ID) {
-				if slices.Contains(media, x.Media) && !slices.ContainsFunc(items, func(y state.Interaction) bool { return y.ID == x.ID }) {
-					items, deviated = append(items, x), true
-				}
-			}
-		}
-		rep := okReply(spec.FieldWorkbin, workbinWithContent(wb, items, media))
-		rep.unchecked = deviated
+		rep := okReply(spec.FieldWorkbin, workbinWithContent(out.workbin, out.items, media))
+		rep.unchecked = out.altered
 		return rep
 	}
 }
@@ -158,72 +156,34 @@ func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spe
 	return encodeMembers(m)
 }
 
-// handlePostWorkbin answers the POSTs on one workbin: a pull, an add, Subscribe or
-// Unsubscribe, by operationName (D1, D2).
-func (s *Server) handlePostWorkbin() apiHandler {
-	return func(c *apiCall) apiReply {
-		b := c.fields
-		ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
-		switch {
-		case spec.IsPull(c.op):
-			return s.pull(c, ref, b)
-		case spec.IsAdd(c.op):
-			return s.add(c, ref, b)
-		case c.op == spec.Subscribe || c.op == spec.Unsubscribe:
-			return s.subscription(c, []string{ref.ID}, func(string) state.WorkbinRef { return ref })
-		}
-		return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %q", spec.FieldOperationName, c.op)
-	}
-}
-
-// pull is PullInteractionFromWorkbin (D5, D6, D10, D11).
-func (s *Server) pull(c *apiCall, ref state.WorkbinRef, b body) apiReply {
-	id := b.str(spec.FieldID)
-	if opt := s.pullChatGate(c.op, id); opt != "" && !s.dev.has(DevPullChatGateIgnored) {
+// pull is PullInteractionFromWorkbin (D5, D6, D10, D11) on the workbin of the URL.
+func (s *Server) pull(c *apiCall) apiReply {
+	ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
+	id := c.fields.str(spec.FieldID)
+	if opt := s.pullChatGate(c, id); opt != "" {
 		return errorReply(spec.StatusForbidden, "%s is forbidden: %s is false", spec.PullChat, opt)
 	}
-	if rep, ok := s.deviatePull(c, ref); ok {
+	out := s.run(c, command{kind: cmdPull, ref: ref, id: id}, func() outcome {
+		events, err := s.store.Pull(c.actor(), ref, c.op, id, c.fields.str(spec.FieldNickname))
+		return outcome{events: events, err: err}
+	})
+	if rep, ok := out.refusal(); ok {
 		return rep
 	}
-	events, err := s.storePull(c, ref, id, b.str(spec.FieldNickname))
-	if err != nil {
-		if rep, ok := s.deviateRefusedPull(c, ref, id, err); ok {
-			return rep
-		}
-		if errors.Is(err, state.ErrNotInWorkbin) && s.alreadyPulled(id) {
-			switch {
-			case s.dev.has(DevSecondPullSucceeds):
-				rep := s.accepted(c, nil)
-				rep.unchecked = true
-				return rep
-			case s.dev.has(DevWrongSecondPullCode):
-				rep := errorReplyStatus(http.StatusBadRequest, spec.StatusInvalidInput, err.Error())
-				rep.unchecked = true
-				return rep
-			}
-		}
-		return stateError(err)
-	}
-	rep := s.accepted(c, events)
+	rep := s.accepted(c, out.events)
 	rep.pull = true
 	return rep
 }
 
-// alreadyPulled reports whether an interaction is owned by a user (pulled).
-func (s *Server) alreadyPulled(id string) bool {
-	x, ok := s.store.Interaction(id)
-	return ok && x.Owner != ""
-}
-
 // pullChatGate names the option that forbids this pull (D6): PullChat, or PullInteraction
 // of a chat, while enableNotificationOnPullChat or enableJoinOnPullChat is false.
-func (s *Server) pullChatGate(op, id string) string {
-	o := s.opts.Load()
+func (s *Server) pullChatGate(c *apiCall, id string) string {
+	o := c.opts
 	if o.EnableNotificationOnPullChat && o.EnableJoinOnPullChat {
 		return ""
 	}
-	if op != spec.PullChat {
-		if op != spec.PullInteraction {
+	if c.op != spec.PullChat {
+		if c.op != spec.PullInteraction {
 			return ""
 		}
 		if x, ok := s.store.Interaction(id); !ok || x.Media != spec.MediaChat {
@@ -236,9 +196,11 @@ func (s *Server) pullChatGate(op, id string) string {
 	return "enableJoinOnPullChat"
 }
 
-// add is AddInteractionToWorkbin: the interaction is named by id, or by the last segment
-// of uri; both must agree when both are given (D11).
-func (s *Server) add(c *apiCall, ref state.WorkbinRef, b body) apiReply {
+// add is AddInteractionToWorkbin on the workbin of the URL: the interaction is named by id,
+// or by the last segment of uri; both must agree when both are given (D11).
+func (s *Server) add(c *apiCall) apiReply {
+	b := c.fields
+	ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
 	id := b.str(spec.FieldID)
 	if uri := b.str(spec.FieldURI); uri != "" {
 		u, err := url.Parse(uri)
@@ -254,19 +216,19 @@ func (s *Server) add(c *apiCall, ref state.WorkbinRef, b body) apiReply {
 		}
 		id = last
 	}
-	events, err := s.store.Add(c.actor(), ref, c.op, id, b.boolean(spec.FieldSaveLAR))
-	if err != nil {
-		if rep, ok := s.deviateRefusedAdd(c, err); ok {
-			return rep
-		}
-		return stateError(err)
+	out := s.run(c, command{kind: cmdAdd, ref: ref, id: id}, func() outcome {
+		events, err := s.store.Add(c.actor(), ref, c.op, id, b.boolean(spec.FieldSaveLAR))
+		return outcome{events: events, err: err}
+	})
+	if rep, ok := out.refusal(); ok {
+		return rep
 	}
-	return s.accepted(c, events)
+	return s.accepted(c, out.events)
 }
 
 // accepted is {statusCode:0, referenceId:N} with the session's next referenceId (D4).
 func (s *Server) accepted(c *apiCall, events []state.Event) apiReply {
-	ref := s.nextRef(c)
+	ref := c.nextRef()
 	o := newObject()
 	o.int(spec.FieldStatusCode, 0)
 	o.int(spec.FieldReferenceID, ref)
@@ -274,38 +236,68 @@ func (s *Server) accepted(c *apiCall, events []state.Event) apiReply {
 		refOf: func(state.Event) int64 { return ref }, changed: len(events) > 0}
 }
 
-func (s *Server) nextRef(c *apiCall) int64 {
-	if s.dev.has(DevRepeatedReferenceID) {
-		return 1
+// workbinCommand is the handler of an operation on the workbin of the URL that runs one
+// state command and answers {statusCode:0, referenceId:N}; its events are published.
+func (s *Server) workbinCommand(do func(c *apiCall, ref state.WorkbinRef) ([]state.Event, error)) apiHandler {
+	return func(c *apiCall) apiReply {
+		ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
+		out := s.run(c, command{ref: ref}, func() outcome {
+			events, err := do(c, ref)
+			return outcome{events: events, err: err}
+		})
+		if rep, ok := out.refusal(); ok {
+			return rep
+		}
+		return s.accepted(c, out.events)
 	}
-	return c.sess.nextRef()
 }
 
-// subscription is Subscribe or Unsubscribe on the listed workbins, answered with one
-// referenceId (one workbin URL) or a referenceIds map (workbinIds, W4).
-func (s *Server) subscription(c *apiCall, ids []string, refOf func(id string) state.WorkbinRef) apiReply {
+// subscribe is Subscribe or Unsubscribe of the caller on the workbins refs name.
+func (s *Server) subscribe(c *apiCall, refs []state.WorkbinRef) ([]state.Event, error) {
+	if c.op == spec.Subscribe {
+		return s.store.Subscribe(c.actor(), refs)
+	}
+	return s.store.Unsubscribe(c.actor(), refs)
+}
+
+// subscribeMany is Subscribe or Unsubscribe on every workbin of workbinIds, answered with
+// a referenceIds map (W4).
+func (s *Server) subscribeMany(c *apiCall) apiReply {
+	ids := workbinIDs(c)
+	if len(ids) == 0 {
+		return errorReply(spec.StatusMissingParameter, "Required parameter %s is missing: %s on %s needs it", spec.ParamWorkbinIDs, c.op, c.route.Path)
+	}
 	refs := make([]state.WorkbinRef, len(ids))
 	for i, id := range ids {
-		refs[i] = refOf(id)
+		refs[i] = workbinRef(c, id)
 	}
-	var events []state.Event
-	var err error
-	if c.op == spec.Subscribe {
-		events, err = s.store.Subscribe(c.actor(), refs)
-	} else {
-		events, err = s.store.Unsubscribe(c.actor(), refs)
+	return s.subscription(c, refs)
+}
+
+// workbinIDs is the workbinIds query parameter of the collection POSTs, split.
+func workbinIDs(c *apiCall) []string {
+	if raw := c.r.URL.Query().Get(spec.ParamWorkbinIDs); raw != "" {
+		return strings.Split(raw, ",")
 	}
-	if err != nil {
-		return stateError(err)
+	return nil
+}
+
+// subscription is Subscribe or Unsubscribe on the workbins refs name, answered with a
+// referenceIds map (workbinIds, W4).
+func (s *Server) subscription(c *apiCall, refs []state.WorkbinRef) apiReply {
+	out := s.run(c, command{}, func() outcome {
+		events, err := s.subscribe(c, refs)
+		return outcome{events: events, err: err}
+	})
+	if rep, ok := out.refusal(); ok {
+		return rep
 	}
-	if c.route.PathParams[spec.ParamWorkbinID] != "" {
-		return s.accepted(c, events)
-	}
+	events := out.events
 	byID := map[string]int64{}
 	o := newObject()
 	for _, ev := range events {
 		if _, ok := byID[ev.Workbin.ID]; !ok {
-			byID[ev.Workbin.ID] = s.nextRef(c)
+			byID[ev.Workbin.ID] = c.nextRef()
 			o.int(ev.Workbin.ID, byID[ev.Workbin.ID])
 		}
 	}
@@ -316,30 +308,20 @@ func (s *Server) subscription(c *apiCall, ids []string, refOf func(id string) st
 		refOf: func(ev state.Event) int64 { return byID[ev.Workbin.ID] }, changed: true}
 }
 
-// handlePostWorkbins answers the collection POSTs: with workbinIds, Subscribe or
-// Unsubscribe of each; without (POST /api/v2/workbins only), RequestAgentStats (W4).
-func (s *Server) handlePostWorkbins() apiHandler {
-	return func(c *apiCall) apiReply {
-		var ids []string
-		if raw := c.r.URL.Query().Get(spec.ParamWorkbinIDs); raw != "" {
-			ids = strings.Split(raw, ",")
-		}
-		if len(ids) == 0 {
-			if c.op != spec.RequestAgentStats {
-				return errorReply(spec.StatusMissingParameter, "Required parameter %s is missing: %s on %s needs it", spec.ParamWorkbinIDs, c.op, c.route.Path)
-			}
-			b := c.fields
-			ev, err := s.store.AgentStats(c.actor(), b.str(spec.FieldWorkbinType), b.str(spec.FieldWorkbinOwner))
-			if err != nil {
-				return stateError(err)
-			}
-			rep := s.accepted(c, []state.Event{ev})
-			rep.changed = false // a query: nothing changed
-			return rep
-		}
-		if c.op != spec.Subscribe && c.op != spec.Unsubscribe {
-			return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %s takes no %s", spec.FieldOperationName, c.op, spec.ParamWorkbinIDs)
-		}
-		return s.subscription(c, ids, func(id string) state.WorkbinRef { return workbinRef(c, id) })
+// agentStats is RequestAgentStats on POST /api/v2/workbins, without workbinIds (W4): the
+// statistics come as a WorkbinStatsMessage.
+func (s *Server) agentStats(c *apiCall) apiReply {
+	if len(workbinIDs(c)) > 0 {
+		return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %s takes no %s", spec.FieldOperationName, c.op, spec.ParamWorkbinIDs)
 	}
+	out := s.run(c, command{}, func() outcome {
+		ev, err := s.store.AgentStats(c.actor(), c.fields.str(spec.FieldWorkbinType), c.fields.str(spec.FieldWorkbinOwner))
+		return outcome{events: []state.Event{ev}, err: err}
+	})
+	if rep, ok := out.refusal(); ok {
+		return rep
+	}
+	rep := s.accepted(c, out.events)
+	rep.changed = false // a query: nothing changed
+	return rep
 }

@@ -43,6 +43,7 @@ type Contract struct {
 	// kinSchemas maps a schema file name to the same schema as loaded through openapi.yaml.
 	kinSchemas map[string]*openapi3.Schema
 	ops        map[*openapi3.Operation]*opInfo
+	opNames    operationNames
 	opts       *openapi3filter.Options
 	examples   int // how many examples were checked at load
 }
@@ -74,6 +75,9 @@ func LoadFS(fsys fs.FS) (*Contract, error) {
 		return nil, err
 	}
 	if err := c.indexOperations(); err != nil {
+		return nil, err
+	}
+	if err := c.indexOperationNames(); err != nil {
 		return nil, err
 	}
 	if errs := c.lintExamples(); len(errs) > 0 {

@@ -115,6 +115,12 @@ func TestLoadBrokenContract(t *testing.T) {
 			edit(t, m, OpenAPIFile, "x-workbinkit-mutually-exclusive: [agentGroup, placeGroup]\n      parameters:\n        - $ref: '#/components/parameters/subresources'",
 				"x-workbinkit-mutually-exclusive: [agentGroup, placeGrp]\n      parameters:\n        - $ref: '#/components/parameters/subresources'")
 		}, OpenAPIFile, "/paths/~1me~1workbins~1{workbinId}/get/x-workbinkit-mutually-exclusive", "placeGrp"},
+		{"operationName mapped to two schemas", func(t *testing.T, m fstest.MapFS) {
+			edit(t, m, OpenAPIFile, "                Subscribe: '#/components/schemas/SubscribeRequest'", "                Subscribe: '#/components/schemas/UnsubscribeRequest'")
+		}, OpenAPIFile, "/paths/~1me~1workbins~1{workbinId}/post/requestBody", "unsubscribe.json here, subscribe.json elsewhere"},
+		{"discriminator on another member", func(t *testing.T, m fstest.MapFS) {
+			edit(t, m, OpenAPIFile, "              propertyName: operationName", "              propertyName: id")
+		}, OpenAPIFile, "/paths/~1me~1workbins~1{workbinId}/post/requestBody", "told apart by operationName"},
 		{"no schemas directory", func(t *testing.T, m fstest.MapFS) {
 			for k := range m {
 				if strings.HasPrefix(k, SchemaDir+"/") {

@@ -359,27 +359,6 @@ func IsPull(operationName string) bool { return slices.Contains(PullOperations()
 // IsAdd reports whether operationName is one of the add names.
 func IsAdd(operationName string) bool { return slices.Contains(AddOperations(), operationName) }
 
-// RequestSchema returns the schema file of the request body that carries operationName
-// (pull.json for the pull names, add.json for the add names, …), for example to list the
-// members a body may have; false for a name no request body carries.
-func RequestSchema(operationName string) (string, bool) {
-	switch {
-	case IsPull(operationName):
-		return "pull.json", true
-	case IsAdd(operationName):
-		return "add.json", true
-	}
-	switch operationName {
-	case Subscribe:
-		return "subscribe.json", true
-	case Unsubscribe:
-		return "unsubscribe.json", true
-	case RequestAgentStats:
-		return "agent-stats.json", true
-	}
-	return "", false
-}
-
 // Members of the success envelopes of the GETs (D3): {"statusCode":0, "<member>": …}.
 const (
 	FieldUser     = "user"     // GET /me

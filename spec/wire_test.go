@@ -470,12 +470,13 @@ func TestWireFieldNamesExist(t *testing.T) {
 	}
 }
 
-// Each operation name's request schema lists it in its operationName enum.
+// Each operation name's request schema, as the discriminators map it, lists it in its
+// operationName enum.
 func TestWireRequestSchemas(t *testing.T) {
 	c := loadT(t)
 	names := append(append(PullOperations(), AddOperations()...), Subscribe, Unsubscribe, RequestAgentStats)
 	for _, op := range names {
-		schema, ok := RequestSchema(op)
+		schema, ok := c.RequestSchema(op)
 		if !ok {
 			t.Errorf("%s: no request schema", op)
 			continue
@@ -484,8 +485,26 @@ func TestWireRequestSchemas(t *testing.T) {
 			t.Errorf("%s: %s does not list it in operationName", op, schema)
 		}
 	}
-	if _, ok := RequestSchema("NoSuchOperation"); ok {
+	if _, ok := c.RequestSchema("NoSuchOperation"); ok {
 		t.Error("an unknown name has a request schema")
+	}
+}
+
+// The operationNames of each POST are its body's discriminator mapping.
+func TestOperationNames(t *testing.T) {
+	c := loadT(t)
+	if got := c.OperationNames(OpPostWorkbins); !slices.Equal(got, []string{RequestAgentStats, Subscribe, Unsubscribe}) {
+		t.Errorf("OperationNames(%s) = %v", OpPostWorkbins, got)
+	}
+	want := append(append(PullOperations(), AddOperations()...), Subscribe, Unsubscribe)
+	slices.Sort(want)
+	for _, op := range []string{OpPostWorkbin, OpPostMyWorkbin, OpPostUserWorkbin} {
+		if got := c.OperationNames(op); !slices.Equal(got, want) {
+			t.Errorf("OperationNames(%s) = %v, want %v", op, got, want)
+		}
+	}
+	if got := c.OperationNames(OpGetMe); got != nil {
+		t.Errorf("OperationNames(%s) = %v, want none", OpGetMe, got)
 	}
 }
 

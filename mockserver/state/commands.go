@@ -27,7 +27,7 @@ const (
 // operation: one of the eight pull names, else 2, and a social name (PullTweet…) 2 since
 // those media are not modelled; the id (1); the nickname (at most 255 characters, else 10);
 // the workbin (S1); the interaction: unknown 6, elsewhere (another workbin, or owned: a second
-// pull) 2, of another media than a media-specific name 2. The PullChat gates (D6) are the HTTP
+// pull: ErrAlreadyPulled) 2, of another media than a media-specific name 2. The PullChat gates (D6) are the HTTP
 // layer's.
 //
 // Afterwards the actor owns it (a supervisor too, D10), its state is the media's PulledState
@@ -60,11 +60,10 @@ func (s *Store) Pull(a Actor, ref WorkbinRef, operation, interactionID, nickname
 		return nil, fail(spec.StatusNotFound, ErrUnknownInteraction, "interaction %q not found", interactionID)
 	}
 	if x.Workbin != t.workbin.ID {
-		where := "in another workbin"
 		if x.Owner != "" {
-			where = "owned by a user (already pulled)"
+			return nil, fail(spec.StatusInvalidParameter, ErrAlreadyPulled, "interaction %q is not in workbin %q: it is owned by a user (already pulled)", x.ID, t.workbin.ID)
 		}
-		return nil, fail(spec.StatusInvalidParameter, ErrNotInWorkbin, "interaction %q is not in workbin %q: it is %s", x.ID, t.workbin.ID, where)
+		return nil, fail(spec.StatusInvalidParameter, ErrNotInWorkbin, "interaction %q is not in workbin %q: it is in another workbin", x.ID, t.workbin.ID)
 	}
 	if media != "" && x.Media != media {
 		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for %s; interaction %q is %s", operation, withArticle(string(media)), x.ID, withArticle(string(x.Media)))

@@ -54,7 +54,7 @@ func TestConcurrentPullOneWinner(t *testing.T) {
 					t.Fatalf("goroutines %d and %d both pulled %s", winner, i, c.id)
 				case err == nil:
 					winner = i
-				case CodeOf(err) != spec.StatusInvalidParameter || !errors.Is(err, ErrNotInWorkbin):
+				case CodeOf(err) != spec.StatusInvalidParameter || !errors.Is(err, ErrAlreadyPulled):
 					t.Errorf("goroutine %d: %v", i, err)
 				case events[i] != nil:
 					t.Errorf("goroutine %d lost but got events", i)
@@ -91,7 +91,7 @@ func TestConcurrentMixedWorkload(t *testing.T) {
 	initial := len(s.Snapshot().Interactions)
 	var placed, pulled, added atomic.Int64
 	// Losing a race is a refusal with one of these kinds; anything else is a bug.
-	expected := []error{ErrNotInWorkbin, ErrAlreadyInWorkbin, ErrNotOwner, ErrMediaMismatch}
+	expected := []error{ErrNotInWorkbin, ErrAlreadyPulled, ErrAlreadyInWorkbin, ErrNotOwner, ErrMediaMismatch}
 	const workers, steps = 12, 250
 	start := make(chan struct{})
 	var wg sync.WaitGroup

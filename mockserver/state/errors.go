@@ -35,7 +35,8 @@ var (
 	ErrNotSupervisor      = errors.New("supervisor role required")                 // 5 (D10)
 	ErrWorkbinForbidden   = errors.New("no access to this workbin")                // 5 (W7, S1)
 	ErrGroupParameter     = errors.New("group parameter does not fit the workbin") // 2 (S1)
-	ErrNotInWorkbin       = errors.New("interaction is not in this workbin")       // 2 (D11)
+	ErrNotInWorkbin       = errors.New("interaction is not in this workbin")       // 2 (D11): in another workbin
+	ErrAlreadyPulled      = errors.New("interaction is already pulled")            // 2 (D11): owned by a user
 	ErrAlreadyInWorkbin   = errors.New("interaction is already in a workbin")      // 2 (S4)
 	ErrNotOwner           = errors.New("interaction is owned by another user")     // 5 (S4)
 	ErrCompleted          = errors.New("interaction is completed")                 // 2 (S4)

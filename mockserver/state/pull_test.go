@@ -46,8 +46,8 @@ func TestPullEveryWorkbinTypeAndMedia(t *testing.T) {
 							}
 						}
 						checkInvariant(t, s)
-						// A second pull finds it gone (D11).
-						refused(t, s, spec.StatusInvalidParameter, ErrNotInWorkbin, func() ([]Event, error) {
+						// A second pull finds it gone, already pulled (D11).
+						refused(t, s, spec.StatusInvalidParameter, ErrAlreadyPulled, func() ([]Event, error) {
 							return s.Pull(Actor{f.actor}, f.ref, op, id, "")
 						})
 					})
@@ -260,8 +260,8 @@ func TestPullRefusals(t *testing.T) {
 		{"another place's workbin", agent2, me(placeWB), spec.PullWorkitem, wiPlace, "", 5, ErrWorkbinForbidden},
 		{"unknown interaction (D11)", marat, me(testWB), spec.PullWorkitem, "02F0NOPE", "", 6, ErrUnknownInteraction},
 		{"interaction in another workbin (D11)", marat, me(testWB), spec.PullWorkitem, wiPlace, "", 2, ErrNotInWorkbin},
-		{"interaction owned by the actor (D11)", marat, me(testWB), spec.PullWorkitem, wiOwned, "", 2, ErrNotInWorkbin},
-		{"interaction owned by another user (D11)", marat, me(testWB), spec.PullWorkitem, wiOwned2, "", 2, ErrNotInWorkbin},
+		{"interaction owned by the actor (D11)", marat, me(testWB), spec.PullWorkitem, wiOwned, "", 2, ErrAlreadyPulled},
+		{"interaction owned by another user (D11)", marat, me(testWB), spec.PullWorkitem, wiOwned2, "", 2, ErrAlreadyPulled},
 		{"PullChat of a workitem (D2)", marat, me(testWB), spec.PullChat, wiTest, "", 2, ErrMediaMismatch},
 		{"PullEmail of a chat (D2)", marat, me(testWB), spec.PullEmail, chatTest, "", 2, ErrMediaMismatch},
 		{"PullWorkitem of an email (D2)", marat, me(testWB), spec.PullWorkitem, mailTest, "", 2, ErrMediaMismatch},
