@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -24,15 +25,15 @@ func (c *Contract) indexOperationNames() error {
 	if c.doc.Components != nil {
 		comps = c.doc.Components.Schemas
 	}
-	for _, p := range sortedKeys(c.doc.Paths.Map()) {
+	for _, p := range slices.Sorted(maps.Keys(c.doc.Paths.Map())) {
 		ops := c.doc.Paths.Value(p).Operations()
-		for _, m := range sortedKeys(ops) {
+		for _, m := range slices.Sorted(maps.Keys(ops)) {
 			op := ops[m]
 			if op.RequestBody == nil || op.RequestBody.Value == nil {
 				continue
 			}
 			ptr := Pointer("paths", p, strings.ToLower(m), "requestBody")
-			for _, mt := range sortedKeys(op.RequestBody.Value.Content) {
+			for _, mt := range slices.Sorted(maps.Keys(op.RequestBody.Value.Content)) {
 				sch := op.RequestBody.Value.Content[mt].Schema
 				if sch == nil || sch.Value == nil || sch.Value.Discriminator == nil {
 					continue
@@ -41,7 +42,7 @@ func (c *Contract) indexOperationNames() error {
 				if d.PropertyName != FieldOperationName {
 					return &FileError{File: OpenAPIFile, Pointer: ptr, Err: fmt.Errorf("discriminator on %q: request bodies are told apart by %s", d.PropertyName, FieldOperationName)}
 				}
-				for _, name := range sortedKeys(d.Mapping) {
+				for _, name := range slices.Sorted(maps.Keys(d.Mapping)) {
 					ref := d.Mapping[name].Ref
 					comp, ok := strings.CutPrefix(ref, "#/components/schemas/")
 					file := ""
