@@ -145,7 +145,7 @@ type SpecResult struct {
 	// Warnings do not fail the spec (--strict makes them violations).
 	Warnings []Violation `json:"warnings,omitempty"`
 	Seconds  float64     `json:"seconds"`
-	Location   string      `json:"location,omitempty"`
+	Location string      `json:"location,omitempty"`
 }
 
 // specMeta is what a spec declares about itself besides labels.
