@@ -193,7 +193,8 @@ const streamText = "Messages that reached a spec's listener but that no action o
 	"since the spec that caused one judged it already when it ran in this process; under --strict a " +
 	"contract error here fails the run."
 
-// writeWarnings renders the warnings of the specs, per feature.
+// writeWarnings renders the warnings of the specs, per feature (a spec of two features
+// under both, as the features' counts have it).
 func writeWarnings(b *bytes.Buffer, r *Report) {
 	if !slices.ContainsFunc(r.Specs, func(s SpecResult) bool { return len(s.Warnings) > 0 }) {
 		return
@@ -205,7 +206,7 @@ func writeWarnings(b *bytes.Buffer, r *Report) {
 		}
 		fmt.Fprintf(b, "\n### %s\n\n| spec | rule | where | pointer | message |\n| --- | --- | --- | --- | --- |\n", f.Name)
 		for _, s := range r.Specs {
-			if len(s.Features) == 0 || s.Features[0] != f.Name {
+			if !slices.Contains(s.Features, f.Name) {
 				continue
 			}
 			for _, v := range s.Warnings {
