@@ -93,6 +93,9 @@ type Exchange struct {
 	Duration       time.Duration
 	// Issues are the contract faults of the response (nil when it conforms).
 	Issues []spec.Issue
+	// Warnings are the response's values beyond the ones the contract knows (spec's warning
+	// level): the spec's warnings, not failures (--strict validates them as Issues).
+	Warnings []spec.Issue
 	// Unvalidated says why the response could not be checked against the contract.
 	Unvalidated string
 }

@@ -282,8 +282,14 @@ func (t *T) transport(ex *Exchange, rule Rule) {
 }
 
 // conform fails the spec when the response breaks the contract, naming every issue's JSON
-// pointer and keyword.
+// pointer and keyword; the response's contract warnings are the spec's warnings.
 func (t *T) conform(ex *Exchange) {
+	var ws []Violation
+	for _, is := range ex.Warnings {
+		ws = append(ws, Violation{Rule: RuleContract, Where: ex.Where() + " " + is.Where, Pointer: is.Pointer,
+			Message: fmt.Sprintf("%s [%s] (HTTP %d)", is.Message, is.Rule, ex.Status)})
+	}
+	t.warnAll(ws, ex.Dump())
 	if len(ex.Issues) == 0 {
 		return
 	}
