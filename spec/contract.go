@@ -314,9 +314,13 @@ func (c *Contract) OperationIDs() []string {
 // compileKnown pairs every JSON request and response body of the operations with the
 // compiled x-known annotations of its schema, so that the warning pass compiles nothing.
 func (c *Contract) compileKnown() {
-	files := make(map[*openapi3.Schema]string, len(c.kinSchemas))
-	for f, s := range c.kinSchemas {
-		files[s] = f
+	files := map[string]string{} // "#/components/schemas/Name" → schema file
+	if c.doc.Components != nil {
+		for n, ref := range c.doc.Components.Schemas {
+			if f := path.Base(ref.Ref); ref.Ref != "" && c.schemas.Has(f) {
+				files["#/components/schemas/"+n] = f
+			}
+		}
 	}
 	c.reqKnown = map[*openapi3.RequestBody]*knownNode{}
 	c.respKnown = map[*openapi3.Response]*knownNode{}

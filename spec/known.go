@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -321,11 +322,16 @@ func sortIssues(in []Issue) {
 // come from the SchemaSet's compiled nodes (by the *openapi3.Schema kin-openapi loaded for
 // the file); the combinators written inline in openapi.yaml are merged like mergeKnown does.
 // x-known annotations are read from the schema files only.
-func kinKnown(ref *openapi3.SchemaRef, files map[*openapi3.Schema]string, set *SchemaSet) *knownNode {
+func kinKnown(ref *openapi3.SchemaRef, files map[string]string, set *SchemaSet) *knownNode {
 	if ref == nil || ref.Value == nil {
 		return nil
 	}
-	if f, ok := files[ref.Value]; ok {
+	// kin-openapi may load a file more than once, so the file is found by the $ref's text:
+	// "#/components/schemas/Name" (files maps it) or the file's name.
+	if f, ok := files[ref.Ref]; ok {
+		return set.known[f]
+	}
+	if f, _, _ := strings.Cut(path.Base(ref.Ref), "#"); set.Has(f) {
 		return set.known[f]
 	}
 	s := ref.Value

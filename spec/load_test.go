@@ -59,7 +59,7 @@ func TestLoadBrokenContract(t *testing.T) {
 	}{
 		{"schema not JSON", func(t *testing.T, m fstest.MapFS) {
 			edit(t, m, "schemas/workitem.json", `"required": ["id"],`, `"required": ["id"]`)
-		}, "schemas/workitem.json", "", "line 7"},
+		}, "schemas/workitem.json", "", "line 9"},
 		{"schema $ref to a missing file", func(t *testing.T, m fstest.MapFS) {
 			edit(t, m, "schemas/workitem.json", `"$ref": "userData.json"`, `"$ref": "user-data.json"`)
 		}, "schemas/workitem.json", "/properties/userData/$ref", "no such schema file"},
