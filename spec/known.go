@@ -305,7 +305,7 @@ func (n *knownNode) from() string {
 	if n.source == "" {
 		return ""
 	}
-	return "; known from " + n.source
+	return " (source: " + n.source + ")"
 }
 
 // sortIssues orders warnings by pointer (maps are walked in random order).
