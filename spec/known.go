@@ -52,9 +52,9 @@ func Strict() Option { return setStrict }
 
 func setStrict(o *options) { o.strict = true }
 
-// CollectWarnings appends the warnings of a validation that passed or failed to *dst (in
-// default mode; under Strict they are issues of the error). Warnings also travel in
-// ValidationError.Warnings when the value breaks the shape.
+// CollectWarnings appends every warning of the validation to *dst, whether the value passed
+// or broke the shape (then ValidationError.Warnings holds the same ones). Under Strict there
+// are no warnings: they are issues of the error.
 func CollectWarnings(dst *[]Issue) Option {
 	return func(o *options) { o.warnings = dst }
 }
