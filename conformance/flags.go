@@ -74,6 +74,7 @@ func stringFlags() []stringFlag {
 		}},
 		{"report-json", "where to write the conformance report as JSON (empty: not written)", str(func(o *Options) *string { return &o.Reports.JSON })},
 		{"report-markdown", "where to write the conformance report as Markdown (empty: not written)", str(func(o *Options) *string { return &o.Reports.Markdown })},
+		{"rules-url", "address of docs/rules.md that the reports' rule ids link to (default: rules.md, written beside each report)", str(func(o *Options) *string { return &o.Reports.RulesURL })},
 		{"implementation-organization", "organization of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Organization })},
 		{"implementation-project", "project name of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Project })},
 		{"implementation-version", "version of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Version })},
