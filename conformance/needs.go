@@ -156,19 +156,16 @@ func needsByName(defs []specDef, o *Options, filter types.LabelFilter) map[strin
 type listPlan struct {
 	total int
 	pools map[needKey]*needCount
-	// labels name each pool's workbin for messages.
-	labels map[string]string
 }
 
 // planList resolves the needs of the specs that run to the target's workbins.
 func planList(defs []specDef, o *Options, info *TargetInfo, filter types.LabelFilter, total int) listPlan {
-	p := listPlan{total: max(total, 1), pools: map[needKey]*needCount{}, labels: map[string]string{}}
+	p := listPlan{total: max(total, 1), pools: map[needKey]*needCount{}}
 	for name, byMedia := range needsByName(defs, o, filter) {
 		w := info.workbin(info.provisionName(name))
 		if w.ID == "" {
 			continue // the specs fail on the missing workbin itself, whatever the list holds
 		}
-		p.labels[w.ID] = w.Label
 		for m, c := range byMedia {
 			k := needKey{w.ID, m}
 			sum := p.pools[k]
