@@ -77,9 +77,21 @@ func (t *T) checkNeedsUsed() {
 			want[needKey{w.ID, nd.media}] += nd.n
 		}
 	}
-	if !maps.Equal(used, want) && !(len(used) == 0 && len(want) == 0) {
-		ginkgo.Fail(fmt.Sprintf("conformance suite defect: spec %s provisioned %v but its needs declare %v (specDef.needs in specs_*.go)", t.id, used, want))
+	if !maps.Equal(used, want) {
+		ginkgo.Fail(fmt.Sprintf("conformance suite defect: spec %s provisioned %s but its needs declare %s (specDef.needs in specs_*.go)", t.id, countsText(used), countsText(want)))
 	}
+}
+
+// countsText gives "2 workitem in w1, 1 chat in w2".
+func countsText(c map[needKey]int) string {
+	if len(c) == 0 {
+		return "nothing"
+	}
+	var parts []string
+	for _, k := range slices.SortedFunc(maps.Keys(c), compareNeedKeys) {
+		parts = append(parts, fmt.Sprintf("%d %s in workbin %s", c[k], k.media, k.workbin))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // specLabels are the Ginkgo labels Register gives d.
@@ -252,7 +264,7 @@ func compareNeedKeys(a, b needKey) int {
 }
 
 // needsProcs are the process counts ListNeeds gives a column (make conform runs 2).
-var needsProcs = [...]int{1, 2, 4}
+func needsProcs() []int { return []int{1, 2, 4} }
 
 // ListNeeds renders, as Markdown, what list provisioning needs for the features of o: per
 // workbin and media, for 1, 2 and 4 parallel processes, then per spec. It is what
@@ -270,13 +282,17 @@ func ListNeeds(o Options) string {
 		"specs run on process 1 only. N processes need N × parallel + serial ids of each row. A run with a shorter " +
 		"list stops at set-up and says how many ids to add.\n\n")
 	b.WriteString("| workbin (config key) | media | parallel | serial |")
-	for _, n := range needsProcs {
-		fmt.Fprintf(&b, " %d process%s |", n, map[bool]string{true: "es"}[n > 1])
+	for _, n := range needsProcs() {
+		if n == 1 {
+			b.WriteString(" 1 process |")
+		} else {
+			fmt.Fprintf(&b, " %d processes |", n)
+		}
 	}
-	b.WriteString("\n| --- | --- | --- | --- |" + strings.Repeat(" --- |", len(needsProcs)) + "\n")
+	b.WriteString("\n| --- | --- | --- | --- |" + strings.Repeat(" --- |", len(needsProcs())) + "\n")
 	row := func(label, media string, c needCount) {
 		fmt.Fprintf(&b, "| %s | %s | %d | %d |", label, media, c.parallel, c.serial)
-		for _, n := range needsProcs {
+		for _, n := range needsProcs() {
 			fmt.Fprintf(&b, " %d |", c.forProcs(n))
 		}
 		b.WriteString("\n")
