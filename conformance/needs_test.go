@@ -17,6 +17,7 @@ const needsDoc = "../docs/provisioning-needs.md"
 // TestNeedsDocInStep: docs/provisioning-needs.md is what the registry computes for every
 // feature. WORKBINKIT_UPDATE=1 rewrites it.
 func TestNeedsDocInStep(t *testing.T) {
+	inSourceTree(t)
 	want := ListNeeds(BaseOptions())
 	if os.Getenv("WORKBINKIT_UPDATE") == "1" {
 		if err := os.WriteFile(needsDoc, []byte(want), 0o644); err != nil {
@@ -29,6 +30,15 @@ func TestNeedsDocInStep(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Errorf("%s is out of step with the spec registry; regenerate it: WORKBINKIT_UPDATE=1 go test ./conformance -run TestNeedsDocInStep\nwant:\n%s", needsDoc, want)
+	}
+}
+
+// inSourceTree skips a test that reads the repository's files when the test binary runs
+// elsewhere (bin/conformance.test in a vendor's CI runs every test of the package).
+func inSourceTree(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("rules.go"); os.IsNotExist(err) {
+		t.Skip("not run from conformance/ in the source tree")
 	}
 }
 

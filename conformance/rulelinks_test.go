@@ -21,6 +21,7 @@ var mdLink = regexp.MustCompile(`\[([^\]]+)\]\(([^)\s]+)\)`)
 // follows every rule link of the Markdown and every ruleUrl of the JSON: each must reach
 // the rules.md written beside the reports and an anchor of it that is the rule id.
 func TestReportRuleLinksResolve(t *testing.T) {
+	inSourceTree(t)
 	rules := ruleConstants(t)
 	o := testOptions(t)
 	var specs types.SpecReports

@@ -119,6 +119,7 @@ func idsIn(t *testing.T, file string, re *regexp.Regexp) []string {
 // contract and the mock cite, has a section of docs/rules.md under its own anchor, and each
 // section says what it requires, how sure we are and where it comes from.
 func TestRulesDocCoversEveryRule(t *testing.T) {
+	inSourceTree(t)
 	doc, err := os.ReadFile(rulesDoc)
 	if err != nil {
 		t.Fatal(err)
