@@ -40,6 +40,8 @@ type T struct {
 	// accepted are the referenceIds of the spec's accepted requests, by role: events that
 	// carry one of them are accounted for.
 	accepted map[Role]map[int64]bool
+	// used counts what the spec provisioned, against its declared needs.
+	used map[needKey]int
 }
 
 type ownedBy struct {
@@ -382,6 +384,7 @@ func (t *T) provision(w WorkbinRef, m spec.Media) Placed {
 		}
 		ginkgo.Skip(fmt.Sprintf("cannot provision: the %s", w.Label))
 	}
+	t.consume(w, m)
 	ctx, cancel := context.WithTimeout(t.ctx, t.s.opts.Timeouts.Provision.D())
 	defer cancel()
 	id, err := t.s.prov.Place(ctx, t, w, m)
