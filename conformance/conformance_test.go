@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"flag"
+	"fmt"
 	"testing"
 
 	// The ginkgo CLI runs a package as a Ginkgo suite (parallel processes, its reports,
@@ -18,6 +19,14 @@ var flags = conformance.RegisterFlags(flag.CommandLine)
 // TestConformance runs the Ginkgo suite against --target (or the target of --config). It
 // is skipped when neither is given, so that `go test ./...` stays self-contained.
 func TestConformance(t *testing.T) {
+	if flags.ListNeeds() {
+		opts, err := flags.Options()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Print(conformance.ListNeeds(opts))
+		return
+	}
 	if !flags.Configured() {
 		t.Skip("no --target or --config given: the conformance suite needs a target (see the README)")
 	}

@@ -18,6 +18,8 @@
 //  4. Provisioning (provision.go). Before acting, a spec gets a fresh interaction into a
 //     workbin (the mock's admin API, a list of placed interactions, or owned ones added
 //     back) and waits until the workbin lists it; when the spec ends it is given back.
+//     Each spec declares what it provisions (specDef.needs); list mode is planned from
+//     that (needs.go): a short list stops the run at set-up, --list-needs prints the table.
 //  5. The spec's actions (actions.go, specs_*.go). The spec, declared as data in
 //     registry.go (id, features, variant, body), sends its requests through T: the URL
 //     forms of D1 come from spec/urls.go. Each HTTP reply is checked against the contract
@@ -45,7 +47,9 @@
 //  9. Reports (report.go). Ginkgo writes JUnit and its JSON report (--junit-report,
 //     --json-report); ReportAfterSuite writes the conformance report, per feature, per
 //     operation variant and per spec (with its warnings), and the messages no spec
-//     caused, as JSON (--report-json) and Markdown (--report-markdown).
+//     caused, as JSON (--report-json) and Markdown (--report-markdown). Every rule id
+//     links to its section of docs/rules.md (rulelinks.go): a copy written beside the
+//     reports, or --rules-url.
 //  10. Exit code. The test binary (and make conform) exits non-zero when a spec that ran
 //     failed or the setup did; specs skipped as NOT_SUPPORTED and warnings do not count.
 //     A contract error on a message no spec caused does not count either: whether some

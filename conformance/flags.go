@@ -12,9 +12,10 @@ import (
 // the defaults (DefaultOptions), then the YAML file of --config, then only the flags the
 // user actually set (flag.Visit), so a flag's default never overrides the file.
 type Flags struct {
-	fs      *flag.FlagSet
-	config  string
-	workdir string
+	fs        *flag.FlagSet
+	config    string
+	workdir   string
+	listNeeds bool
 	// values holds every flag's parsed value; apply maps a flag name to how it changes Options.
 	values map[string]*string
 	bools  map[string]*bool
@@ -74,6 +75,7 @@ func stringFlags() []stringFlag {
 		}},
 		{"report-json", "where to write the conformance report as JSON (empty: not written)", str(func(o *Options) *string { return &o.Reports.JSON })},
 		{"report-markdown", "where to write the conformance report as Markdown (empty: not written)", str(func(o *Options) *string { return &o.Reports.Markdown })},
+		{"rules-url", "address of docs/rules.md that the reports' rule ids link to (default: rules.md, written beside each report)", str(func(o *Options) *string { return &o.Reports.RulesURL })},
 		{"implementation-organization", "organization of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Organization })},
 		{"implementation-project", "project name of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Project })},
 		{"implementation-version", "version of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Version })},
@@ -102,6 +104,8 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 		"With a config file the mock's default users and workbins do not apply; relative paths inside it are relative to the file")
 	fs.StringVar(&f.workdir, "workdir", "", "directory that relative --config, --ca-file and --report-* paths (and the default report files) are relative to; "+
 		"default: the current directory, which under go test and the ginkgo CLI is the package directory (make conform passes the directory make runs in)")
+	fs.BoolVar(&f.listNeeds, "list-needs", false, "print how many interactions list provisioning needs, per workbin and media, for the declared features "+
+		"(--features, --config) and 1, 2 or 4 parallel processes, then exit without running")
 	for _, sf := range stringFlags() {
 		v := fs.String(sf.name, "", sf.usage)
 		f.values[sf.name] = v
@@ -125,6 +129,9 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 
 // Target returns the --target flag's value (after parsing); "" when it was not given.
 func (f *Flags) Target() string { return *f.values["target"] }
+
+// ListNeeds reports whether --list-needs was given: print ListNeeds and run nothing.
+func (f *Flags) ListNeeds() bool { return f.listNeeds }
 
 // Configured reports whether the suite was told where to run: --target or --config.
 func (f *Flags) Configured() bool {

@@ -41,7 +41,11 @@ const (
 // which --strict turns into issues. err is set, without issues, when the message could
 // not be checked at all.
 func (s *Suite) validateMessage(raw []byte) (issues, warnings []spec.Issue, err error) {
-	err = s.tg.contract.ValidateMessage(raw)
+	opt := spec.CollectWarnings(&warnings)
+	if s.opts.Strict {
+		opt = spec.Strict()
+	}
+	err = s.tg.contract.ValidateMessage(raw, opt)
 	issues = spec.IssuesOf(err)
 	if issues != nil {
 		err = nil

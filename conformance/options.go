@@ -288,6 +288,10 @@ type TLS struct {
 type Reports struct {
 	JSON     string `json:"json" yaml:"json"`
 	Markdown string `json:"markdown" yaml:"markdown"`
+	// RulesURL is the address of docs/rules.md that rule ids link to
+	// ("https://…/docs/rules.md"). Empty: rules.md is written beside each report and the
+	// links are relative to it, so they work offline, wherever the reports are copied.
+	RulesURL string `json:"rulesUrl,omitempty" yaml:"rulesUrl"`
 }
 
 // BaseOptions are the defaults of a run with a --config file: every feature claimed, the

@@ -28,19 +28,15 @@ type provisioner interface {
 	Return(ctx context.Context, t *T, id string, p placement, holder Role)
 }
 
-// newProvisioner builds the provisioner of o for parallel process proc of total (1-based):
-// list and api modes take every total-th configured interaction, so processes never
-// share one.
-func newProvisioner(o *Options, proc, total int) provisioner {
+// newProvisioner builds the provisioner of o for parallel process proc of plan.total
+// (1-based), so processes never share an interaction: list mode deals each workbin's ids
+// of each media by the plan (every process gets its share of every pool); api mode takes
+// every total-th owned interaction.
+func newProvisioner(o *Options, plan listPlan, proc int) provisioner {
+	total := plan.total
 	switch o.Provisioning.Mode {
 	case ProvisionList:
-		p := &listProvisioner{}
-		for i, x := range o.Provisioning.Interactions {
-			if i%total == proc-1 {
-				p.free = append(p.free, x)
-			}
-		}
-		return p
+		return &listProvisioner{free: plan.share(o.Provisioning.Interactions, proc)}
 	case ProvisionAPI:
 		p := &apiProvisioner{}
 		for i, x := range o.Provisioning.Owned {

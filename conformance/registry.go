@@ -30,7 +30,11 @@ type specDef struct {
 	variant string
 	// serial: the spec changes state other specs see (options, subscriptions of a user).
 	serial bool
-	body   func(t *T)
+	// needs are the interactions the body provisions (t.provision), by workbin and media:
+	// list provisioning is planned from them (needs.go), and a spec that provisions more or
+	// less than it declares fails as a defect of the suite.
+	needs []need
+	body  func(t *T)
 }
 
 // specIDPattern is what a spec id may look like (a Ginkgo label value: no &|!,()/).

@@ -50,6 +50,8 @@ type Report struct {
 	// UnattributedMessages are the contract findings on messages no spec caused (judging.go).
 	UnattributedMessages []StreamFinding `json:"unattributedMessages,omitempty"`
 	Reproduce            string          `json:"reproduce"`
+	// Rules is the rules document each violation's ruleUrl points into (rulelinks.go).
+	Rules string `json:"rules"`
 }
 
 // Report results.
@@ -266,6 +268,7 @@ func buildReport(in reportInput) *Report {
 		r.Result = ResultPartial
 	}
 	r.Summary = summary(r)
+	r.linkRules(o.Reports.RulesURL)
 	r.Reproduce = reproduce(o, in.mask, in.seed, in.filter)
 	return r
 }
@@ -413,7 +416,7 @@ func (r *Report) Write(paths Reports) error {
 			return err
 		}
 	}
-	return nil
+	return r.writeRulesBeside(paths)
 }
 
 // writeFile writes atomically (temp file + rename), creating the directory.
@@ -462,6 +465,9 @@ func (r *Report) Markdown() string {
 	w("| Mode | %s |\n", r.Mode)
 	w("| Provisioning | %s |\n", r.Provisioning)
 	w("| Suite | workbinkit conformance %s |\n", r.SuiteVersion)
+	if r.Rules != "" {
+		w("| Rules | [%s](%s), each rule id below links to its section |\n", mdCell(r.Rules), r.Rules)
+	}
 	w("| Declared features | %s |\n", mdCell(featureNames(r.DeclaredFeatures)))
 	w("| Result | **%s**: %s |\n\n", r.Result, mdCell(r.Summary))
 
@@ -530,7 +536,7 @@ func writeFailure(b *bytes.Buffer, s SpecResult) {
 	if len(s.Violations) > 0 {
 		b.WriteString("| rule | where | pointer | message |\n| --- | --- | --- | --- |\n")
 		for _, v := range s.Violations {
-			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", v.Rule, mdCell(v.Where), mdCode(v.Pointer), mdCell(v.Message))
+			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", ruleLink(v), mdCell(v.Where), mdCode(v.Pointer), mdCell(v.Message))
 		}
 		b.WriteString("\n")
 	}

@@ -83,7 +83,9 @@ func TestReportClassification(t *testing.T) {
 			t.Errorf("%s: %s, want %s", id, states[id].State, st)
 		}
 	}
-	if s := states["pull-workitem.b"]; len(s.Violations) != 1 || s.Violations[0] != v {
+	wantV := v
+	wantV.RuleURL = "rules.md#D4.referenceId-echo"
+	if s := states["pull-workitem.b"]; len(s.Violations) != 1 || s.Violations[0] != wantV {
 		t.Errorf("violations %+v", s.Violations)
 	}
 	if s := states["bad-input.a"]; s.Detail != "timedout" {
@@ -206,7 +208,7 @@ func TestReportMarkdown(t *testing.T) {
 	})
 	md := r.Markdown()
 	for _, want := range []string{"# workbinkit conformance report", "Example gws \\| clone 2.0", "| pull-chat | yes | failure | 0 | 1 | 0 | 0 |",
-		"| bayeux | no | not-supported | 0 | 0 | 0 | 1 |", "### `pull-chat.a`", "| D5.capabilities |", "`/data/chat/capabilities`", "## Not supported", "## Reproduce", "--features pull-chat,pull-workitem"} {
+		"| bayeux | no | not-supported | 0 | 0 | 0 | 1 |", "### `pull-chat.a`", "| [D5.capabilities](rules.md#D5.capabilities) |", "`/data/chat/capabilities`", "## Not supported", "## Reproduce", "--features pull-chat,pull-workitem"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}

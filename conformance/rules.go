@@ -81,6 +81,8 @@ type Violation struct {
 	Pointer string `json:"pointer,omitempty"`
 	// Message says what was expected and what came.
 	Message string `json:"message"`
+	// RuleURL is where Rule is explained: its section of docs/rules.md (set in reports).
+	RuleURL string `json:"ruleUrl,omitempty"`
 }
 
 // String gives "[rule] where at pointer: message".

@@ -403,7 +403,11 @@ func (s *Session) validate(ctx context.Context, ex *Exchange, method, path, rawQ
 	} else if err != nil && !errors.Is(err, spec.ErrNoRoute) && !errors.Is(err, spec.ErrMethodNotAllowed) {
 		ex.Unvalidated = err.Error()
 	}
-	err = s.t.contract.ValidateResponse(ctx, vr, ex.Status, h, ex.ResponseBody)
+	opt := spec.CollectWarnings(&ex.Warnings)
+	if s.t.strict {
+		opt = spec.Strict()
+	}
+	err = s.t.contract.ValidateResponse(ctx, vr, ex.Status, h, ex.ResponseBody, opt)
 	switch {
 	case err == nil:
 	case errors.Is(err, spec.ErrNoRoute), errors.Is(err, spec.ErrMethodNotAllowed):

@@ -14,13 +14,13 @@ func addSpecs() []specDef {
 	add := feats(FeatureAddToWorkbin)
 	return []specDef{
 		{id: "add-to-workbin.add-by-id", text: "AddWorkitem of a workitem the agent owns: listed InWorkbin again, and pullable", features: add,
-			variant: variant(spec.AddWorkitem, formWorkbins), body: func(t *T) { addBack(t, spec.AddWorkitem, formWorkbins, false, false) }},
+			variant: variant(spec.AddWorkitem, formWorkbins), needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: func(t *T) { addBack(t, spec.AddWorkitem, formWorkbins, false, false) }},
 		{id: "add-to-workbin.add-by-uri", text: "AddInteraction with the interaction's uri", features: add,
-			variant: variant(spec.AddInteraction, formMe), body: func(t *T) { addBack(t, spec.AddInteraction, formMe, true, false) }},
+			variant: variant(spec.AddInteraction, formMe), needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: func(t *T) { addBack(t, spec.AddInteraction, formMe, true, false) }},
 		{id: "add-to-workbin.not-owned", text: "Add of an interaction the agent does not own is refused and changes nothing", features: add,
-			variant: variant(spec.AddWorkitem, formWorkbins), body: addNotOwned},
+			variant: variant(spec.AddWorkitem, formWorkbins), needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: addNotOwned},
 		{id: "add-to-workbin.item-added", text: "a subscriber's own Add brings ItemAdded with its referenceId", features: feats(FeatureAddToWorkbin, FeatureWorkbinSubscriptions),
-			variant: variant(spec.AddWorkitem, formWorkbins), body: func(t *T) { addBack(t, spec.AddWorkitem, formWorkbins, false, true) }},
+			variant: variant(spec.AddWorkitem, formWorkbins), needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: func(t *T) { addBack(t, spec.AddWorkitem, formWorkbins, false, true) }},
 	}
 }
 

@@ -30,17 +30,19 @@ type refusedCase struct {
 	send    func(t *T, sess *Session, p Placed) *Exchange
 }
 
+// provisionIn is the workbin name c provisions into.
+func (c refusedCase) provisionIn() string {
+	if c.workbin == "" {
+		return wbAgent
+	}
+	return c.workbin
+}
+
 func refusedSpec(fs []Feature, c refusedCase) specDef {
-	return specDef{id: c.id, text: c.text, features: fs, variant: c.variant, body: func(t *T) {
+	return specDef{id: c.id, text: c.text, features: fs, variant: c.variant, needs: []need{uses(1, c.provisionIn(), spec.MediaWorkitem)}, body: func(t *T) {
 		sess := t.user(RoleAgent)
-		wb := c.workbin
-		switch {
-		case wb == "":
-			wb = wbAgent
-		case wb == wbAgentPlace && t.wb(wbAgentPlace).ID == "":
-			wb = wbAgent2 // a target without a Place workbin: another agent's is elsewhere too
-		}
-		w := t.wb(wb)
+		// A target without a Place workbin gets another agent's: elsewhere too.
+		w := t.wb(t.s.info.provisionName(c.provisionIn()))
 		// The owner's listener, on the media channels only: workbin events of the
 		// provisioning are not "published by the refused request".
 		l := t.listen(t.user(w.Owner), mediaChannels()...)

@@ -25,10 +25,10 @@ func bayeuxSpecs() []specDef {
 		{id: "bayeux.handshake-negotiation", text: "a handshake offering no common connection type fails", features: b, variant: v, body: bayeuxNegotiation},
 		{id: "bayeux.handshake-unauthenticated", text: "a handshake without session or credentials is denied", features: b, variant: v, body: bayeuxUnauthenticated},
 		{id: "bayeux.first-connect", text: "the first connect (advice.timeout 0) is answered at once", features: b, variant: v, body: bayeuxFirstConnect},
-		{id: "bayeux.held-connect", text: "a connect is held while nothing happens and released by an event", features: b, variant: v, serial: true, body: bayeuxHeldConnect},
+		{id: "bayeux.held-connect", text: "a connect is held while nothing happens and released by an event", features: b, variant: v, serial: true, needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: bayeuxHeldConnect},
 		{id: "bayeux.unknown-client", text: "a connect of an unknown client gets 402 with reconnect handshake", features: b, variant: v, body: bayeuxUnknownClient},
 		{id: "bayeux.disconnect", text: "a disconnect succeeds, releases the held connect, and the client is unknown afterwards", features: b, variant: v, serial: true, body: bayeuxDisconnect},
-		{id: "bayeux.rehandshake", text: "after a 402 a new handshake gets a new session that receives events", features: b, variant: v, serial: true, body: bayeuxRehandshake},
+		{id: "bayeux.rehandshake", text: "after a 402 a new handshake gets a new session that receives events", features: b, variant: v, serial: true, needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: bayeuxRehandshake},
 	}
 }
 

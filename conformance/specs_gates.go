@@ -24,7 +24,7 @@ func multimediaSpecs() []specDef {
 				t.expectRefused(ex, refusal{rule: RuleMultimedia, what: "a workbin list without api-multimedia", strict: spec.StatusNotFound})
 			}},
 		{id: "multimedia-gate.pull", text: "a user without api-multimedia cannot pull, and nothing changes", features: mm, variant: variant(spec.PullWorkitem, formWorkbins),
-			body: func(t *T) {
+			needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: func(t *T) {
 				l := t.listen(t.user(RoleAgent), mediaChannels()...)
 				p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
 				ex := t.pull(t.user(RoleNoMultimedia), formWorkbins, p, spec.PullWorkitem)
@@ -57,11 +57,11 @@ func optionSpecs() []specDef {
 	}
 	return []specDef{
 		{id: "configurable-options.join-gate", text: "PullChat is refused while enableJoinOnPullChat is off", features: feats(FeatureConfigurableOptions, FeaturePullChat),
-			variant: variant(spec.PullChat, formWorkbins), serial: true, body: gate(spec.OptionEnableJoinOnPullChat)},
+			variant: variant(spec.PullChat, formWorkbins), serial: true, needs: []need{uses(1, wbAgent, spec.MediaChat)}, body: gate(spec.OptionEnableJoinOnPullChat)},
 		{id: "configurable-options.notification-gate", text: "PullChat is refused while enableNotificationOnPullChat is off", features: feats(FeatureConfigurableOptions, FeaturePullChat),
-			variant: variant(spec.PullChat, formWorkbins), serial: true, body: gate(spec.OptionEnableNotificationOnPullChat)},
+			variant: variant(spec.PullChat, formWorkbins), serial: true, needs: []need{uses(1, wbAgent, spec.MediaChat)}, body: gate(spec.OptionEnableNotificationOnPullChat)},
 		{id: "configurable-options.csrf-off", text: "with enableCsrfProtection off a POST needs no token", features: feats(FeatureConfigurableOptions, FeatureCSRF),
-			variant: variant(spec.PullWorkitem, formWorkbins), serial: true, body: func(t *T) {
+			variant: variant(spec.PullWorkitem, formWorkbins), serial: true, needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: func(t *T) {
 				sess := t.user(RoleAgent)
 				l := t.listen(sess)
 				p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)

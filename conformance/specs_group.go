@@ -20,7 +20,7 @@ func groupSpecs() []specDef {
 		pullSpec("group-workbins.agent-group-chat", "PullChat from the AgentGroup workbin", feats(FeatureGroupWorkbins, FeaturePullChat),
 			pullCase{form: formMe, op: spec.PullChat, media: spec.MediaChat, workbin: wbAgentGroup, puller: RoleAgent, nickname: "Group Agent"}),
 		{id: "group-workbins.both-params", text: "agentGroup and placeGroup together are refused and change nothing", features: g,
-			variant: variant(spec.PullWorkitem, formAgentGroup), body: bothGroupParams},
+			variant: variant(spec.PullWorkitem, formAgentGroup), needs: []need{uses(1, wbAgentGroup, spec.MediaWorkitem)}, body: bothGroupParams},
 	}
 }
 

@@ -50,8 +50,11 @@ func runPull(t *T, c pullCase) pulled {
 
 func pullSpec(id, text string, fs []Feature, c pullCase) specDef {
 	return specDef{id: id, text: text, features: fs, variant: variant(c.op, formOf(WorkbinRef{Param: paramOf(c.workbin)}, c.form)),
-		body: func(t *T) { runPull(t, c) }}
+		needs: []need{c.need()}, body: func(t *T) { runPull(t, c) }}
 }
+
+// need is what runPull(c) provisions.
+func (c pullCase) need() need { return uses(1, c.workbin, c.media) }
 
 func paramOf(workbin string) string {
 	switch workbin {
@@ -74,13 +77,13 @@ func pullSpecs() []specDef {
 		pullSpec("pull-workitem.pull-interaction", "PullInteraction (any media) of a workitem", core,
 			pullCase{form: formWorkbins, op: spec.PullInteraction, media: spec.MediaWorkitem, workbin: wbAgent, puller: RoleAgent}),
 		{id: "pull-workitem.second-pull", text: "a second pull of the same interaction is refused and changes nothing", features: core,
-			variant: variant(spec.PullWorkitem, formWorkbins), body: secondPull},
+			variant: variant(spec.PullWorkitem, formWorkbins), needs: []need{uses(2, wbAgent, spec.MediaWorkitem)}, body: secondPull},
 		{id: "pull-workitem.reference-ids", text: "referenceIds are unique within the HTTP session and each notification echoes its own", features: core,
-			variant: variant(spec.PullWorkitem, formWorkbins), body: referenceIDs},
+			variant: variant(spec.PullWorkitem, formWorkbins), needs: []need{uses(3, wbAgent, spec.MediaWorkitem)}, body: referenceIDs},
 		{id: "pull-workitem.concurrent", text: "of concurrent pulls of one interaction exactly one wins", features: core,
-			variant: variant(spec.PullWorkitem, formWorkbins), body: concurrentPulls},
+			variant: variant(spec.PullWorkitem, formWorkbins), needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: concurrentPulls},
 		{id: "pull-workitem.isolation", text: "another agent subscribed to /v2/me/** receives none of the agent's events", features: core,
-			variant: variant(spec.PullWorkitem, formWorkbins), body: isolation},
+			variant: variant(spec.PullWorkitem, formWorkbins), needs: []need{uses(1, wbAgent, spec.MediaWorkitem), uses(1, wbAgent2, spec.MediaWorkitem)}, body: isolation},
 		{id: "pull-workitem.workbin-reads", text: "workbin lists and content conform to the contract", features: core,
 			variant: "GET /api/v2/workbins, /api/v2/me/workbins, content", body: workbinReads},
 	}

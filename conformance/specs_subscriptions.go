@@ -16,15 +16,15 @@ func subscriptionSpecs() []specDef {
 	ws := feats(FeatureWorkbinSubscriptions)
 	return []specDef{
 		{id: "workbin-subscriptions.subscribe-unsubscribe", text: "Subscribe and Unsubscribe are confirmed with their referenceIds; after Unsubscribe no workbin event comes", features: ws,
-			variant: variant(spec.Subscribe, formWorkbins), serial: true, body: subscribeUnsubscribe},
+			variant: variant(spec.Subscribe, formWorkbins), serial: true, needs: []need{uses(2, wbAgent, spec.MediaWorkitem)}, body: subscribeUnsubscribe},
 		{id: "workbin-subscriptions.item-removed", text: "a subscriber's own pull brings ItemRemoved with its referenceId", features: ws,
-			variant: variant(spec.PullWorkitem, formWorkbins), body: itemRemoved},
+			variant: variant(spec.PullWorkitem, formWorkbins), needs: []need{uses(1, wbAgent, spec.MediaWorkitem)}, body: itemRemoved},
 		{id: "workbin-subscriptions.subscribe-many", text: "Subscribe to several workbins answers one referenceId per workbin, each confirmed", features: ws,
 			variant: spec.Subscribe + " · POST /api/v2/me/workbins?workbinIds=", body: subscribeMany},
 		{id: "workbin-subscriptions.group-subscribers", text: "every subscriber of a group workbin gets ItemRemoved naming the group; only the puller's copy has the referenceId",
-			features: feats(FeatureWorkbinSubscriptions, FeatureGroupWorkbins), variant: variant(spec.PullWorkitem, formAgentGroup), body: groupSubscribers},
+			features: feats(FeatureWorkbinSubscriptions, FeatureGroupWorkbins), variant: variant(spec.PullWorkitem, formAgentGroup), needs: []need{uses(1, wbAgentGroup, spec.MediaWorkitem)}, body: groupSubscribers},
 		{id: "workbin-subscriptions.supervisor", text: "a supervisor subscribed to an agent's workbin gets workbinUserId on the subscription and on ItemRemoved",
-			features: feats(FeatureWorkbinSubscriptions, FeatureSupervisor), variant: variant(spec.Subscribe, formUser), body: supervisorSubscription},
+			features: feats(FeatureWorkbinSubscriptions, FeatureSupervisor), variant: variant(spec.Subscribe, formUser), needs: []need{uses(1, wbAgent2, spec.MediaWorkitem)}, body: supervisorSubscription},
 	}
 }
 

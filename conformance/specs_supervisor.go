@@ -13,11 +13,11 @@ func supervisorSpecs() []specDef {
 	sup := feats(FeatureSupervisor)
 	return []specDef{
 		{id: "supervisor.pull-from-agent", text: "a supervisor pulls from an agent's workbin; the supervisor is notified, the agent is not", features: sup,
-			variant: variant(spec.PullWorkitem, formUser), body: supervisorPull},
+			variant: variant(spec.PullWorkitem, formUser), needs: []need{uses(2, wbAgent2, spec.MediaWorkitem)}, body: supervisorPull},
 		pullSpec("supervisor.pull-chat", "a supervisor PullChat from an agent's workbin joins the chat", feats(FeatureSupervisor, FeaturePullChat),
 			pullCase{form: formUser, op: spec.PullChat, media: spec.MediaChat, workbin: wbAgent2, puller: RoleSupervisor, nickname: "Conformance Supervisor"}),
 		{id: "supervisor.agent-refused", text: "an agent using the supervisor URL is refused and nothing changes", features: sup,
-			variant: variant(spec.PullWorkitem, formUser), body: agentOnSupervisorURL},
+			variant: variant(spec.PullWorkitem, formUser), needs: []need{uses(1, wbAgent2, spec.MediaWorkitem)}, body: agentOnSupervisorURL},
 	}
 }
 

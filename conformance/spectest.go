@@ -43,6 +43,8 @@ type T struct {
 	// subscribed are the workbins the spec sent Subscribe or Unsubscribe for: their
 	// WorkbinSubscriptionStateChangeMessages are the spec's (match.go: caused).
 	subscribed map[string]bool
+	// used counts what the spec provisioned, against its declared needs.
+	used map[needKey]int
 }
 
 type ownedBy struct {
@@ -412,6 +414,7 @@ func (t *T) provision(w WorkbinRef, m spec.Media) Placed {
 		}
 		ginkgo.Skip(fmt.Sprintf("cannot provision: the %s", w.Label))
 	}
+	t.consume(w, m)
 	ctx, cancel := context.WithTimeout(t.ctx, t.s.opts.Timeouts.Provision.D())
 	defer cancel()
 	id, err := t.s.prov.Place(ctx, t, w, m)

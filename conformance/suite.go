@@ -136,7 +136,11 @@ func (s *Suite) Register() {
 				if d.serial {
 					args = append(args, ginkgo.Serial)
 				}
-				args = append(args, func(ctx ginkgo.SpecContext) { d.body(s.newT(ctx, d.id)) })
+				args = append(args, func(ctx ginkgo.SpecContext) {
+					t := s.newT(ctx, d.id)
+					d.body(t)
+					t.checkNeedsUsed() // reached only when the body ran to its end
+				})
 				ginkgo.It(d.text, args...)
 			}
 		})
@@ -208,11 +212,30 @@ func (s *Suite) discoverOnce(ctx ginkgo.SpecContext) []byte {
 		ginkgo.AddReportEntry("HTTP exchanges (masked)", s.setupLog.dump(s.mask), ginkgo.ReportEntryVisibilityFailureOrVerbose)
 		ginkgo.Fail(s.mask.String(err.Error()))
 	}
+	if s.opts.Provisioning.Mode == ProvisionList {
+		// A short list stops the run here, saying what to add, rather than leaving specs
+		// skipped one by one as the ids run out.
+		if err := s.listPlan(&info).check(s.opts.Provisioning.Interactions); err != nil {
+			ginkgo.AddReportEntry(violationEntry, Violation{Rule: RuleSetup, Where: "provisioning.interactions", Message: err.Error()})
+			ginkgo.Fail(err.Error())
+		}
+	}
 	b, err := json.Marshal(info)
 	if err != nil {
 		ginkgo.Fail("conformance: encoding the target info: " + err.Error())
 	}
 	return b
+}
+
+// listPlan plans list provisioning for this run: the specs its features and label filter
+// select, on info's workbins, over its parallel processes.
+func (s *Suite) listPlan(info *TargetInfo) listPlan {
+	cfg, _ := ginkgo.GinkgoConfiguration()
+	filter, err := types.ParseLabelFilter(cfg.LabelFilter)
+	if err != nil {
+		filter = nil // Ginkgo refuses a bad filter before the suite runs; plan for every spec
+	}
+	return planList(s.defs, &s.opts, info, filter, cfg.ParallelTotal)
 }
 
 // setUp runs on every process with process 1's findings.
@@ -222,7 +245,7 @@ func (s *Suite) setUp(_ ginkgo.SpecContext, data []byte) {
 	}
 	cfg, _ := ginkgo.GinkgoConfiguration()
 	total := max(cfg.ParallelTotal, 1)
-	s.prov = newProvisioner(&s.opts, ginkgo.GinkgoParallelProcess(), total)
+	s.prov = newProvisioner(&s.opts, s.listPlan(&s.info), ginkgo.GinkgoParallelProcess())
 	ginkgo.AddReportEntry("target", fmt.Sprintf("%s (%s mode, %s provisioning, process %d of %d)", s.mask.String(s.opts.Target), s.opts.Mode(), s.opts.Provisioning.Mode, ginkgo.GinkgoParallelProcess(), total), ginkgo.ReportEntryVisibilityNever)
 }
 

@@ -344,7 +344,7 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 	if !reply.unchecked {
 		// Replies given before validation (401, the CSRF 403, 413) are checked against the
 		// operation the path and method name; a path the contract lacks has nothing to check.
-		err := s.contract.ValidateResponseFor(r.Context(), c.route, r, reply.status, h, reply.body)
+		err := s.contract.ValidateResponseFor(r.Context(), c.route, r, reply.status, h, reply.body, spec.Strict())
 		if errors.Is(err, spec.ErrNoRoute) || errors.Is(err, spec.ErrMethodNotAllowed) {
 			err = nil
 		}

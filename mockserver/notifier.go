@@ -272,7 +272,7 @@ func (s *Server) send(n notification) {
 // checkNotification validates the contract's copy of a notification and reports a
 // violation if it breaks the contract.
 func (s *Server) checkNotification(n notification) bool {
-	err := s.contract.ValidateNotification(n.checkChannel, n.checked)
+	err := s.contract.ValidateNotification(n.checkChannel, n.checked, spec.Strict())
 	if err == nil {
 		return true
 	}

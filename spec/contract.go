@@ -46,6 +46,9 @@ type Contract struct {
 	opNames    operationNames
 	opts       *openapi3filter.Options
 	examples   int // how many examples were checked at load
+	// reqKnown and respKnown are the compiled x-known annotations of each JSON body schema.
+	reqKnown  map[*openapi3.RequestBody]*knownNode
+	respKnown map[*openapi3.Response]*knownNode
 }
 
 // opInfo is what the router's match needs that kin-openapi does not keep at hand.
@@ -80,6 +83,7 @@ func LoadFS(fsys fs.FS) (*Contract, error) {
 	if err := c.indexOperationNames(); err != nil {
 		return nil, err
 	}
+	c.compileKnown()
 	if errs := c.lintExamples(); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -311,4 +315,43 @@ func (c *Contract) OperationIDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// compileKnown pairs every JSON request and response body of the operations with the
+// compiled x-known annotations of its schema, so that the warning pass compiles nothing.
+func (c *Contract) compileKnown() {
+	files := map[string]string{} // "#/components/schemas/Name" → schema file
+	if c.doc.Components != nil {
+		for n, ref := range c.doc.Components.Schemas {
+			if f := path.Base(ref.Ref); ref.Ref != "" && c.schemas.Has(f) {
+				files["#/components/schemas/"+n] = f
+			}
+		}
+	}
+	c.reqKnown = map[*openapi3.RequestBody]*knownNode{}
+	c.respKnown = map[*openapi3.Response]*knownNode{}
+	jsonSchema := func(cont openapi3.Content) *openapi3.SchemaRef {
+		if mt := cont.Get("application/json"); mt != nil {
+			return mt.Schema
+		}
+		return nil
+	}
+	for op := range c.ops {
+		if rb := op.RequestBody; rb != nil && rb.Value != nil {
+			if n := kinKnown(jsonSchema(rb.Value.Content), files, c.schemas); n != nil {
+				c.reqKnown[rb.Value] = n
+			}
+		}
+		if op.Responses == nil {
+			continue
+		}
+		for _, resp := range op.Responses.Map() {
+			if resp == nil || resp.Value == nil {
+				continue
+			}
+			if n := kinKnown(jsonSchema(resp.Value.Content), files, c.schemas); n != nil {
+				c.respKnown[resp.Value] = n
+			}
+		}
+	}
 }

@@ -1,8 +1,11 @@
 package spec_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	stdhttp "net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,7 +96,10 @@ func TestDifferential(t *testing.T) {
 	if len(invalid) < 30 {
 		t.Fatalf("only %d invalid documents; the contract asks for at least 30", len(invalid))
 	}
-	cases := append(append(fixtureCases(t), loadCases(t, "valid", false)...), invalid...)
+	// testdata/known: shape-valid documents with a value beyond the known ones (see
+	// TestDifferentialKnown); at shape level both validators must accept them.
+	known := loadCases(t, "known", false)
+	cases := append(append(append(fixtureCases(t), loadCases(t, "valid", false)...), known...), invalid...)
 	schemasSeen := map[string]bool{}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,4 +147,121 @@ func keys(issues []spec.Issue) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// TestDifferentialKnown covers the known-value level (x-known, x-extra-members): documents
+// in testdata/known hold a value beyond what the contract knows. Both validators must accept
+// their shape; the warning pass must name the value at the pointer (a warning by default, an
+// error under Strict); and every path that reaches the schema — ValidateDocument, the
+// notification path for payloads, the HTTP path for resources inside a workbin content reply —
+// must give the same warnings.
+func TestDifferentialKnown(t *testing.T) {
+	c, err := spec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := loadCases(t, "known", true)
+	if len(cases) < 10 {
+		t.Fatalf("only %d known-level documents", len(cases))
+	}
+	http := 0
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var kinValue any
+			if err := json.Unmarshal(tc.doc, &kinValue); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.KinValidateValue(tc.schema, kinValue); err != nil {
+				t.Fatalf("kin-openapi rejects the shape: %v", err)
+			}
+			var warnings []spec.Issue
+			if err := c.ValidateDocument(tc.schema, tc.doc, spec.CollectWarnings(&warnings)); err != nil {
+				t.Fatalf("gojsonschema rejects the shape: %v", err)
+			}
+			want := tc.rule + " " + tc.pointer
+			if !slices.Contains(keys(warnings), want) {
+				t.Fatalf("no warning %q, got %v", want, keys(warnings))
+			}
+			for _, w := range warnings {
+				if w.Value == nil {
+					t.Errorf("warning %v does not name the value", w)
+				}
+			}
+			strictErr := c.ValidateDocument(tc.schema, tc.doc, spec.Strict())
+			if !slices.Equal(keys(spec.IssuesOf(strictErr)), keys(warnings)) {
+				t.Errorf("Strict gives %v, default mode warns %v", strictErr, keys(warnings))
+			}
+
+			if mt, ok := messageTypeOf(tc.doc); ok {
+				channel := channelOf(mt)
+				var nw []spec.Issue
+				if err := c.ValidateNotification(channel, tc.doc, spec.CollectWarnings(&nw)); err != nil {
+					t.Fatalf("notification path: %v", err)
+				}
+				if !slices.Equal(keys(nw), keys(warnings)) {
+					t.Errorf("notification path warns %v, ValidateDocument %v", keys(nw), keys(warnings))
+				}
+			}
+			if body, prefix, ok := inWorkbinContent(tc.schema, tc.doc); ok {
+				http++
+				req := httptest.NewRequest(stdhttp.MethodGet, "/api/v2/workbins/wb1", nil)
+				h := stdhttp.Header{"Content-Type": {"application/json"}}
+				var hw []spec.Issue
+				if err := c.ValidateResponse(context.Background(), req, stdhttp.StatusOK, h, body, spec.CollectWarnings(&hw)); err != nil {
+					t.Fatalf("HTTP path: %v", err)
+				}
+				var shifted []spec.Issue
+				for _, w := range warnings {
+					w.Pointer = prefix + w.Pointer
+					shifted = append(shifted, w)
+				}
+				if !slices.Equal(keys(hw), keys(shifted)) {
+					t.Errorf("HTTP path warns %v, ValidateDocument %v", keys(hw), keys(shifted))
+				}
+				if err := c.ValidateResponse(context.Background(), req, stdhttp.StatusOK, h, body, spec.Strict()); err == nil {
+					t.Error("HTTP path under Strict accepted it")
+				}
+			}
+		})
+	}
+	if http == 0 {
+		t.Error("no known-level case went through the HTTP path")
+	}
+}
+
+func messageTypeOf(doc []byte) (string, bool) {
+	var m struct {
+		MessageType string `json:"messageType"`
+	}
+	if json.Unmarshal(doc, &m) != nil || m.MessageType == "" {
+		return "", false
+	}
+	return m.MessageType, true
+}
+
+func channelOf(messageType string) string {
+	for _, ch := range spec.Channels() {
+		if slices.Contains(spec.MessageTypes(ch), messageType) {
+			return ch
+		}
+	}
+	return ""
+}
+
+// inWorkbinContent wraps a resource document in the reply to GET /api/v2/workbins/{id}.
+func inWorkbinContent(schema string, doc []byte) ([]byte, string, bool) {
+	var array string
+	switch schema {
+	case "workbin.json":
+		return []byte(`{"statusCode":0,"workbin":` + string(doc) + `}`), "/workbin", true
+	case "workitem.json":
+		array = "workitems"
+	case "chat.json":
+		array = "chats"
+	case "email.json":
+		array = "emails"
+	default:
+		return nil, "", false
+	}
+	return []byte(`{"statusCode":0,"workbin":{"id":"wb1","` + array + `":[` + string(doc) + `]}}`), "/workbin/" + array + "/0", true
 }

@@ -9,6 +9,14 @@
 // *ValidationError whose Issues name the JSON pointer and the failing keyword (Rule) the same
 // way whichever validator found them.
 //
+// The contract is as strict as the evidence, no stricter, so a message is checked at two
+// levels. Shape (types, required members, patterns, the closed envelopes) fails in every
+// mode. Values the contract only knows of — capabilities, states, notificationTypes, the
+// members of resources and notification payloads — are written as x-known / x-extra-members
+// annotations with their x-known-source; a value beyond them is a warning (RuleKnown,
+// RuleExtraMember, with the value in Issue.Value), collected with CollectWarnings, and an
+// error under Strict. The mock and the fixtures hold themselves to Strict.
+//
 // wire.go holds the wire-format facts (channel names, message types, capability lists,
 // statusCodes, header names…) that other packages import instead of retyping; a test proves
 // each of them appears in the schemas.

@@ -21,15 +21,26 @@ func FuzzValidateMessage(f *testing.F) {
 	f.Add([]byte(`{"channel":`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"channel":"/v2/me/workitems","data":{"messageType":"WorkitemStateChangeMessage","workitem":{"userData":{"a/b~c":[{}]}}}} x`))
+	f.Add([]byte(`{"channel":"/v2/me/emails","data":{"messageType":"EmailStateChangeMessage","notificationType":"Saved","phoneNumber":"1","email":{"id":"e","state":"Lost","capabilities":["Fly"]}}}`))
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		err := c.ValidateMessage(msg)
+		var warnings []Issue
+		err := c.ValidateMessage(msg, CollectWarnings(&warnings))
 		if err != nil && IssuesOf(err) == nil {
 			t.Fatalf("a fault that is not a *ValidationError: %v", err)
 		}
-		for _, is := range IssuesOf(err) {
+		for _, is := range append(IssuesOf(err), warnings...) {
 			if _, perr := SplitPointer(is.Pointer); perr != nil || is.Rule == "" {
 				t.Fatalf("bad issue %+v", is)
 			}
+		}
+		// The two levels: Strict's issues are the default issues plus the warnings.
+		var ve *ValidationError
+		if errors.As(err, &ve) && len(ve.Warnings) != len(warnings) {
+			t.Fatalf("the error carries %d warnings, CollectWarnings got %d", len(ve.Warnings), len(warnings))
+		}
+		strict := IssuesOf(c.ValidateMessage(msg, Strict()))
+		if len(strict) != len(IssuesOf(err))+len(warnings) {
+			t.Fatalf("Strict gives %d issues; default %d issues and %d warnings", len(strict), len(IssuesOf(err)), len(warnings))
 		}
 	})
 }

@@ -54,18 +54,21 @@ type Route struct {
 // The Route is returned whenever an operation matched, also when the request breaks it
 // (then with a *ValidationError). A path no operation has gives an error matching
 // ErrNoRoute, a method the path lacks one matching ErrMethodNotAllowed.
-func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request) (*Route, error) {
+//
+// A body value beyond the ones the contract knows is a warning: see CollectWarnings and
+// Strict.
+func (c *Contract) ValidateRequest(ctx context.Context, r *http.Request, opts ...Option) (*Route, error) {
 	body, err := bufferBody(r)
 	if err != nil {
 		return nil, err
 	}
-	return c.ValidateRequestBytes(ctx, r, body)
+	return c.ValidateRequestBytes(ctx, r, body, opts...)
 }
 
 // ValidateRequestBytes is ValidateRequest for a request whose body the caller has read
 // already (for instance within a size limit): body is what it held, nil for none. r.Body is
 // left reading body.
-func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, body []byte) (*Route, error) {
+func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, body []byte, opts ...Option) (*Route, error) {
 	restoreBody(r, body)
 	defer restoreBody(r, body)
 
@@ -87,7 +90,12 @@ func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, bo
 	if vb, ok := r.Body.(interface{ ValidatedValue() any }); ok {
 		rt.Body = vb.ValidatedValue()
 	}
-	return rt, nil
+	var warnings []Issue
+	if op := rt.route.Operation; op.RequestBody != nil && rt.Body != nil {
+		warnings = c.reqKnown[op.RequestBody.Value].warnings("request body", rt.Body)
+		sortIssues(warnings)
+	}
+	return rt, makeOptions(opts).finish(outcome{warnings: warnings})
 }
 
 // AllowedMethods lists the methods the contract has an operation for at r's path (r's
@@ -125,19 +133,21 @@ func (c *Contract) findRoute(r *http.Request) (*Route, error) {
 
 // ValidateResponse checks a response to r: its status must be documented for the operation,
 // its documented headers present and well-formed, its body valid for its Content-Type.
-func (c *Contract) ValidateResponse(ctx context.Context, r *http.Request, status int, h http.Header, body []byte) error {
+// A body value beyond the ones the contract knows is a warning: see CollectWarnings and
+// Strict.
+func (c *Contract) ValidateResponse(ctx context.Context, r *http.Request, status int, h http.Header, body []byte, opts ...Option) error {
 	rt, err := c.findRoute(r)
 	if err != nil {
 		return err
 	}
-	return c.ValidateResponseFor(ctx, rt, r, status, h, body)
+	return c.ValidateResponseFor(ctx, rt, r, status, h, body, opts...)
 }
 
 // ValidateResponseFor is ValidateResponse for a request whose Route ValidateRequest already
 // found: it skips matching the route again (the mock validates every reply it sends).
-func (c *Contract) ValidateResponseFor(ctx context.Context, rt *Route, r *http.Request, status int, h http.Header, body []byte) error {
+func (c *Contract) ValidateResponseFor(ctx context.Context, rt *Route, r *http.Request, status int, h http.Header, body []byte, opts ...Option) error {
 	if rt == nil || rt.route == nil {
-		return c.ValidateResponse(ctx, r, status, h, body)
+		return c.ValidateResponse(ctx, r, status, h, body, opts...)
 	}
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: h, Options: c.opts}
@@ -146,7 +156,39 @@ func (c *Contract) ValidateResponseFor(ctx context.Context, rt *Route, r *http.R
 	if len(issues) == 0 {
 		issues = trailingDataIssues("response body", h.Get("Content-Type"), body)
 	}
-	return invalid(issues)
+	var warnings []Issue
+	if len(issues) == 0 {
+		warnings = c.responseWarnings(rt, status, h, body)
+	}
+	return makeOptions(opts).finish(outcome{issues: issues, warnings: warnings})
+}
+
+// responseWarnings runs the warning pass on a JSON response body the shape pass accepted.
+// The body is decoded only when its schema has something to check.
+func (c *Contract) responseWarnings(rt *Route, status int, h http.Header, body []byte) []Issue {
+	resp := rt.route.Operation.Responses.Status(status)
+	if resp == nil {
+		resp = rt.route.Operation.Responses.Default()
+	}
+	if resp == nil || len(body) == 0 {
+		return nil
+	}
+	n := c.respKnown[resp.Value]
+	if n == nil || !n.checks || !isJSON(h.Get("Content-Type")) {
+		return nil
+	}
+	v, err := decodeJSON(body)
+	if err != nil {
+		return nil // the shape pass reported it
+	}
+	w := n.warnings("response body", v)
+	sortIssues(w)
+	return w
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
 }
 
 // trailingDataIssues reports a JSON body that is more than one JSON value: openapi3filter

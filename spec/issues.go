@@ -58,6 +58,9 @@ type Issue struct {
 	Rule string `json:"rule"`
 	// Message is a short human explanation. It never contains whole schemas.
 	Message string `json:"message"`
+	// Value is, for a warning (RuleKnown, RuleExtraMember), the value or member name beyond
+	// the ones the contract knows; nil otherwise.
+	Value any `json:"value,omitempty"`
 }
 
 func (i Issue) String() string {
@@ -78,7 +81,13 @@ func (i Issue) String() string {
 // ValidationError is what every validator of this package returns when a value breaks the
 // contract. Use errors.As to get it.
 type ValidationError struct {
+	// Issues break the contract: shape faults in every mode, and under Strict also the values
+	// beyond the known ones.
 	Issues []Issue
+	// Warnings are the values beyond the known ones found next to Issues in default mode
+	// (under Strict they are among Issues). A value with warnings only is no error: use
+	// CollectWarnings to get them.
+	Warnings []Issue
 }
 
 // maxIssuesInMessage bounds Error(): the whole list is in Issues.
@@ -209,15 +218,8 @@ func prefixIssues(err error, prefix, where string) error {
 	if !errors.As(err, &ve) {
 		return err
 	}
-	out := make([]Issue, len(ve.Issues))
-	for i, is := range ve.Issues {
-		is.Pointer = prefix + is.Pointer
-		if where != "" {
-			is.Where = where
-		}
-		out[i] = is
-	}
-	return &ValidationError{Issues: out}
+	r := outcome{issues: ve.Issues, warnings: ve.Warnings}.prefixed(prefix, where)
+	return &ValidationError{Issues: r.issues, Warnings: r.warnings}
 }
 
 // unquoteProperty extracts the property name kin-openapi writes with %q in messages such as

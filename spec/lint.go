@@ -59,7 +59,7 @@ func (c *Contract) lintExamples() []error {
 		}
 		fail("kin-openapi", invalid(kinSchemaIssues("example", schema.Value.VisitJSON(value, openapi3.MultiErrors()))))
 		if file := c.schemaFileOf(schema); file != "" {
-			fail("gojsonschema", prefixIssues(c.schemas.ValidateValue(file, value), "", "example"))
+			fail("gojsonschema", prefixIssues(c.schemas.ValidateValue(file, value, Strict()), "", "example"))
 		}
 	}
 	content := func(ptr string, cont openapi3.Content) {

@@ -59,7 +59,7 @@ func TestLoadBrokenContract(t *testing.T) {
 	}{
 		{"schema not JSON", func(t *testing.T, m fstest.MapFS) {
 			edit(t, m, "schemas/workitem.json", `"required": ["id"],`, `"required": ["id"]`)
-		}, "schemas/workitem.json", "", "line 7"},
+		}, "schemas/workitem.json", "", "line 9"},
 		{"schema $ref to a missing file", func(t *testing.T, m fstest.MapFS) {
 			edit(t, m, "schemas/workitem.json", `"$ref": "userData.json"`, `"$ref": "user-data.json"`)
 		}, "schemas/workitem.json", "/properties/userData/$ref", "no such schema file"},
@@ -90,6 +90,21 @@ func TestLoadBrokenContract(t *testing.T) {
 		{"not a draft-04 schema", func(t *testing.T, m fstest.MapFS) {
 			edit(t, m, "schemas/pull.json", `"minLength": 1,`, `"minLength": -1,`)
 		}, "schemas/pull.json", "/properties/id/minLength", "draft-04"},
+		{"x-known without its source", func(t *testing.T, m fstest.MapFS) {
+			edit(t, m, "schemas/workitem.json", `"x-known-source": "Docs (sources 8, 11, 21) and the GWS JS SDK (source 3, wire fact 19)."`, `"description": "no source"`)
+		}, "schemas/workitem.json", "/properties/state", "x-known-source"},
+		{"x-known next to enum", func(t *testing.T, m fstest.MapFS) {
+			edit(t, m, "schemas/workitem.json", `"x-known": ["Invited",`, `"enum": ["Invited"], "x-known": ["Invited",`)
+		}, "schemas/workitem.json", "/properties/state/x-known", "enum"},
+		{"x-known on a non-string", func(t *testing.T, m fstest.MapFS) {
+			edit(t, m, "schemas/ok-reference.json", `"type": "integer", "enum": [0, 7] }`, `"type": "integer", "x-known": [0], "x-known-source": "s" }`)
+		}, "schemas/ok-reference.json", "/properties/statusCode/x-known", "strings"},
+		{"x-extra-members next to additionalProperties", func(t *testing.T, m fstest.MapFS) {
+			edit(t, m, "schemas/error.json", `"additionalProperties": false,`, `"additionalProperties": false, "x-extra-members": "warn", "x-known-source": "s",`)
+		}, "schemas/error.json", "/x-extra-members", "additionalProperties"},
+		{"x-extra-members misspelt value", func(t *testing.T, m fstest.MapFS) {
+			edit(t, m, "schemas/workitem.json", `"x-extra-members": "warn"`, `"x-extra-members": true`)
+		}, "schemas/workitem.json", "/x-extra-members", "warn"},
 		{"openapi.yaml not YAML", func(t *testing.T, m fstest.MapFS) {
 			edit(t, m, OpenAPIFile, "openapi: 3.0.3", "openapi: [3.0.3")
 		}, OpenAPIFile, "", ""},

@@ -10,74 +10,89 @@ import (
 // ValidateNotification checks the GWS payload of a CometD message (the Bayeux data) published
 // on channel. The schema is chosen by channel and data.messageType; an unknown channel, a
 // missing or unknown messageType, or a messageType the channel does not carry is an issue.
-func (c *Contract) ValidateNotification(channel string, data []byte) error {
+//
+// A value beyond the ones the contract knows (a capability, a state, an undocumented member
+// of the payload or of its resource) is a warning: see CollectWarnings and Strict.
+func (c *Contract) ValidateNotification(channel string, data []byte, opts ...Option) error {
 	v, err := decodeJSON(data)
 	if err != nil {
 		return syntaxIssue("notification", err)
 	}
-	return c.validatePayload(channel, v)
+	return makeOptions(opts).finish(c.validatePayload(channel, v))
 }
 
-func (c *Contract) validatePayload(channel string, v any) error {
+func (c *Contract) validatePayload(channel string, v any) outcome {
 	const where = "notification"
 	allowed := MessageTypes(channel)
 	if allowed == nil {
-		return invalid([]Issue{{Where: where, Rule: RuleChannel, Message: fmt.Sprintf("unknown channel %q; the contract has %s", channel, strings.Join(Channels(), ", "))}})
+		return fault(Issue{Where: where, Rule: RuleChannel, Message: fmt.Sprintf("unknown channel %q; the contract has %s", channel, strings.Join(Channels(), ", "))})
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return invalid([]Issue{{Where: where, Rule: RuleType, Message: "a notification payload must be a JSON object"}})
+		return fault(Issue{Where: where, Rule: RuleType, Message: "a notification payload must be a JSON object"})
 	}
 	raw, ok := obj[FieldMessageType]
 	if !ok {
-		return invalid([]Issue{{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleRequired, Message: "messageType is missing"}})
+		return fault(Issue{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleRequired, Message: "messageType is missing"})
 	}
 	mt, ok := raw.(string)
 	if !ok {
-		return invalid([]Issue{{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleType, Message: "messageType must be a string"}})
+		return fault(Issue{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleType, Message: "messageType must be a string"})
 	}
 	schema, ok := NotificationSchema(mt)
 	if !ok {
-		return invalid([]Issue{{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleEnum, Message: fmt.Sprintf("unknown messageType %q", mt)}})
+		return fault(Issue{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleEnum, Message: fmt.Sprintf("unknown messageType %q", mt)})
 	}
 	if !slices.Contains(allowed, mt) {
-		return invalid([]Issue{{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleChannel, Message: fmt.Sprintf("%s is not published on %s (it carries %s)", mt, channel, strings.Join(allowed, ", "))}})
+		return fault(Issue{Where: where, Pointer: Pointer(FieldMessageType), Rule: RuleChannel, Message: fmt.Sprintf("%s is not published on %s (it carries %s)", mt, channel, strings.Join(allowed, ", "))})
 	}
-	return prefixIssues(c.schemas.validate(schema, v), "", where+" "+mt)
+	r, err := c.schemas.check(schema, v)
+	if err != nil { // NotificationSchema names only files of the contract
+		return fault(Issue{Where: where, Rule: RuleSchema, Message: err.Error()})
+	}
+	return r.prefixed("", where+" "+mt)
 }
 
 // ValidateMessage checks a whole Bayeux message carrying a notification,
 // {"channel": …, "data": {…}, …}: the envelope against bayeux-message.json, then data as
 // ValidateNotification does. Payload issues point below /data.
-func (c *Contract) ValidateMessage(msg []byte) error {
+func (c *Contract) ValidateMessage(msg []byte, opts ...Option) error {
 	v, err := decodeJSON(msg)
 	if err != nil {
 		return syntaxIssue("message", err)
 	}
-	if err := prefixIssues(c.schemas.validate(BayeuxMessageSchema, v), "", "message"); err != nil {
+	o := makeOptions(opts)
+	env, err := c.schemas.check(BayeuxMessageSchema, v)
+	if err != nil {
 		return err
+	}
+	env = env.prefixed("", "message")
+	if len(env.issues) > 0 {
+		return o.finish(env)
 	}
 	obj := v.(map[string]any) // the envelope schema made sure
 	channel, _ := obj["channel"].(string)
-	return prefixIssues(c.validatePayload(channel, obj["data"]), "/data", "")
+	r := c.validatePayload(channel, obj["data"]).prefixed("/data", "")
+	r.warnings = append(env.warnings, r.warnings...)
+	return o.finish(r)
 }
 
 // ValidateDocument checks doc against one schema file of the contract (for example
 // "workitem.json"); see Schemas for the names.
-func (c *Contract) ValidateDocument(schema string, doc []byte) error {
+func (c *Contract) ValidateDocument(schema string, doc []byte, opts ...Option) error {
 	if !c.schemas.Has(schema) {
 		return fmt.Errorf("spec: %w: %q", ErrUnknownSchema, schema)
 	}
-	return c.schemas.Validate(schema, doc)
+	return c.schemas.Validate(schema, doc, opts...)
 }
 
 // ValidateValue is ValidateDocument for an already decoded value (from encoding/json, with
 // or without UseNumber).
-func (c *Contract) ValidateValue(schema string, v any) error {
+func (c *Contract) ValidateValue(schema string, v any, opts ...Option) error {
 	if !c.schemas.Has(schema) {
 		return fmt.Errorf("spec: %w: %q", ErrUnknownSchema, schema)
 	}
-	return c.schemas.ValidateValue(schema, v)
+	return c.schemas.ValidateValue(schema, v, opts...)
 }
 
 // ExtraFields lists the top-level members of doc that the schema does not declare (sorted).

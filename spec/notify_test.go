@@ -33,13 +33,24 @@ func TestValidateNotification(t *testing.T) {
 		{"payload not an object", ChannelWorkitems, `[1,2]`, RuleType, ""},
 		{"not JSON", ChannelWorkitems, `{"messageType":`, RuleSyntax, ""},
 		{"trailing data", ChannelWorkitems, pulledWorkitem + ` {}`, RuleSyntax, ""},
-		{"capability of another media", ChannelWorkitems, strings.Replace(pulledWorkitem, `"SetInFocus"`, `"SendMessage"`, 1), RuleEnum, "/workitem/capabilities/4"},
+		// Values beyond the known ones are errors here because the known-level rules run
+		// under Strict (see below); evidence_test.go covers the default level.
+		{"capability of another media", ChannelWorkitems, strings.Replace(pulledWorkitem, `"SetInFocus"`, `"SendMessage"`, 1), RuleKnown, "/workitem/capabilities/4"},
+		{"a member beyond the documented ones", ChannelWorkitems, strings.Replace(pulledWorkitem, `{`, `{"phoneNumber":"7001",`, 1), RuleExtraMember, "/phoneNumber"},
+		{"a capability that is no string", ChannelWorkitems, strings.Replace(pulledWorkitem, `"SetInFocus"`, `4`, 1), RuleType, "/workitem/capabilities/4"},
 		{"a boolean userData value", ChannelWorkitems, strings.Replace(pulledWorkitem, `"IsHeld":0`, `"IsHeld":true`, 1), RuleAnyOf, "/workitem/userData/IsHeld"},
 		{"missing state", ChannelWorkitems, strings.Replace(pulledWorkitem, `"state":"Processing",`, ``, 1), RuleRequired, "/workitem/state"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := c.ValidateNotification(tc.channel, []byte(tc.data))
+			var opts []Option
+			if tc.rule == RuleKnown || tc.rule == RuleExtraMember {
+				opts = append(opts, Strict())
+				if err := c.ValidateNotification(tc.channel, []byte(tc.data)); err != nil {
+					t.Fatalf("a value beyond the known ones is an error in default mode: %v", err)
+				}
+			}
+			err := c.ValidateNotification(tc.channel, []byte(tc.data), opts...)
 			if tc.rule == "" {
 				if err != nil {
 					t.Fatalf("valid notification rejected: %v", err)
@@ -63,7 +74,7 @@ func TestValidateMessage(t *testing.T) {
 	}{
 		{"pulled workitem", wrap(ChannelWorkitems, pulledWorkitem), "", ""},
 		{"with Bayeux fields", `{"channel":"/v2/me/workitems","id":"7","clientId":"abc","ext":{},"data":` + pulledWorkitem + `}`, "", ""},
-		{"payload fault under /data", wrap(ChannelWorkitems, strings.Replace(pulledWorkitem, `"Processing"`, `"Pulled"`, 1)), RuleEnum, "/data/workitem/state"},
+		{"payload fault under /data", wrap(ChannelWorkitems, strings.Replace(pulledWorkitem, `"Processing"`, `7`, 1)), RuleType, "/data/workitem/state"},
 		{"messageType on the wrong channel", wrap(ChannelEmails, pulledWorkitem), RuleChannel, "/data/messageType"},
 		{"unknown channel", wrap("/v2/me/calls", pulledWorkitem), RuleEnum, "/channel"},
 		{"no data", `{"channel":"/v2/me/workitems"}`, RuleRequired, "/data"},
@@ -137,9 +148,13 @@ func TestValidateValueTakesAnyGoValue(t *testing.T) {
 	if err := c.ValidateValue("workitem.json", ok); err != nil {
 		t.Errorf("Go-typed workitem: %v", err)
 	}
-	bad := map[string]any{"id": "W1", "state": StateProcessing, "capabilities": []string{"Fly"}}
+	bad := map[string]any{"id": "W1", "state": StateProcessing, "capabilities": []int{1}}
 	if err := c.ValidateValue("workitem.json", bad); err == nil {
-		t.Error("bad capability in a []string accepted")
+		t.Error("a capability that is no string accepted")
+	}
+	unknown := map[string]any{"id": "W1", "state": StateProcessing, "capabilities": []string{"Fly"}}
+	if err := c.ValidateValue("workitem.json", unknown, Strict()); err == nil {
+		t.Error("an unknown capability in a []string accepted under Strict")
 	}
 	if err := c.ValidateValue("workitem.json", map[string]any{"f": func() {}}); err == nil {
 		t.Error("a func value accepted")

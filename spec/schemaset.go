@@ -22,6 +22,7 @@ type SchemaSet struct {
 	names    []string
 	docs     map[string]any
 	compiled map[string]*gojsonschema.Schema
+	known    map[string]*knownNode // the x-known annotations of each file, for the warning pass
 }
 
 // NewSchemaSet reads every *.json file of dir in fsys, checks it (well-formed JSON, valid
@@ -101,6 +102,11 @@ func NewSchemaSet(fsys fs.FS, dir string) (*SchemaSet, error) {
 		}
 		s.compiled[name] = c
 	}
+	b := &knownBuilder{docs: s.docs, files: map[string]*knownNode{}}
+	for _, name := range s.names {
+		b.file(name)
+	}
+	s.known = b.files
 	return s, nil
 }
 
@@ -119,40 +125,53 @@ func (s *SchemaSet) Names() []string { return append([]string(nil), s.names...) 
 // Has reports whether the set has a schema file of this name.
 func (s *SchemaSet) Has(name string) bool { _, ok := s.compiled[name]; return ok }
 
-// Validate checks doc against the schema file name (for example "workitem.json").
-func (s *SchemaSet) Validate(name string, doc []byte) error {
+// Validate checks doc against the schema file name (for example "workitem.json"). A value
+// beyond the known ones (x-known, x-extra-members) is a warning, an error with Strict.
+func (s *SchemaSet) Validate(name string, doc []byte, opts ...Option) error {
 	v, err := decodeJSON(doc)
 	if err != nil {
 		return syntaxIssue(name, err)
 	}
-	return s.validate(name, v)
+	return s.validate(name, v, makeOptions(opts))
 }
 
 // ValidateValue checks an already decoded JSON value (from encoding/json, with or without
 // UseNumber). Other Go values ([]string, structs, ints…) are accepted too: they go through
 // encoding/json first, since gojsonschema reads only the decoded forms.
-func (s *SchemaSet) ValidateValue(name string, v any) error {
+func (s *SchemaSet) ValidateValue(name string, v any, opts ...Option) error {
 	v, err := jsonValue(v)
 	if err != nil {
 		return &ValidationError{Issues: []Issue{{Where: name, Rule: RuleSchema, Message: err.Error()}}}
 	}
-	return s.validate(name, v)
+	return s.validate(name, v, makeOptions(opts))
 }
 
 // validate checks a value decoded with UseNumber (gojsonschema only reads json.Number).
-func (s *SchemaSet) validate(name string, v any) error {
+func (s *SchemaSet) validate(name string, v any, o options) error {
+	r, err := s.check(name, v)
+	if err != nil {
+		return err
+	}
+	return o.finish(r)
+}
+
+// check gives the shape issues and the warnings of v; an error only for an unknown schema.
+func (s *SchemaSet) check(name string, v any) (outcome, error) {
 	c, ok := s.compiled[name]
 	if !ok {
-		return fmt.Errorf("spec: no schema %q in %s", name, s.dir)
+		return outcome{}, fmt.Errorf("spec: no schema %q in %s", name, s.dir)
 	}
+	var r outcome
 	res, err := c.Validate(gojsonschema.NewRawLoader(v))
-	if err != nil {
-		return &ValidationError{Issues: []Issue{{Where: name, Rule: RuleSchema, Message: err.Error()}}}
+	switch {
+	case err != nil:
+		r.issues = []Issue{{Where: name, Rule: RuleSchema, Message: err.Error()}}
+	case !res.Valid():
+		r.issues = gjsIssues(name, res)
 	}
-	if res.Valid() {
-		return nil
-	}
-	return invalid(gjsIssues(name, res))
+	r.warnings = s.known[name].warnings(name, v)
+	sortIssues(r.warnings)
+	return r, nil
 }
 
 // jsonValue returns v as encoding/json decodes it with UseNumber: decoded values are

@@ -85,6 +85,7 @@ func (c *subsetChecker) schema(v any, tokens []string, parent string) {
 			c.fail(at(tokens, k), "keyword %q is not allowed: %s", k, why)
 		}
 	}
+	c.knownAnnotations(m, tokens)
 	if t, ok := m["type"]; ok {
 		if _, isString := t.(string); !isString {
 			c.fail(at(tokens, "type"), "type must be one string (no type arrays: OpenAPI 3.0 has none)")
@@ -148,6 +149,55 @@ func (c *subsetChecker) schema(v any, tokens []string, parent string) {
 			}
 		case "anyOf", "oneOf":
 			c.branches(k, c.list(val, at(tokens, k)), at(tokens, k))
+		}
+	}
+}
+
+// knownAnnotations checks x-known, x-extra-members and x-known-source (see known.go): both
+// validators ignore them, so a misspelt or misplaced one would silently check nothing.
+func (c *subsetChecker) knownAnnotations(m map[string]any, tokens []string) {
+	_, hasKnown := m[KeywordKnown]
+	_, hasExtra := m[KeywordExtraMembers]
+	if src, ok := m[KeywordKnownSource]; ok {
+		if s, isString := src.(string); !isString || strings.TrimSpace(s) == "" {
+			c.fail(at(tokens, KeywordKnownSource), "%s must be a non-empty string naming the evidence", KeywordKnownSource)
+		}
+		if !hasKnown && !hasExtra {
+			c.fail(at(tokens, KeywordKnownSource), "%s without %s or %s", KeywordKnownSource, KeywordKnown, KeywordExtraMembers)
+		}
+	} else if hasKnown || hasExtra {
+		c.fail(tokens, "%s and %s need %s: the known values come from somewhere", KeywordKnown, KeywordExtraMembers, KeywordKnownSource)
+	}
+	if hasKnown {
+		list, ok := m[KeywordKnown].([]any)
+		seen := map[string]bool{}
+		for _, v := range list {
+			s, isString := v.(string)
+			if !isString || seen[s] {
+				ok = false
+				break
+			}
+			seen[s] = true
+		}
+		if !ok || len(list) == 0 {
+			c.fail(at(tokens, KeywordKnown), "%s must be a non-empty array of distinct strings", KeywordKnown)
+		}
+		if m["type"] != "string" {
+			c.fail(at(tokens, KeywordKnown), "%s goes next to \"type\": \"string\"", KeywordKnown)
+		}
+		if _, ok := m["enum"]; ok {
+			c.fail(at(tokens, KeywordKnown), "%s next to enum: the enum already closes the values; keep one", KeywordKnown)
+		}
+	}
+	if hasExtra {
+		if m[KeywordExtraMembers] != "warn" {
+			c.fail(at(tokens, KeywordExtraMembers), "%s takes the one value \"warn\"", KeywordExtraMembers)
+		}
+		if _, ok := m["properties"].(map[string]any); !ok || m["type"] != "object" {
+			c.fail(at(tokens, KeywordExtraMembers), "%s goes on an object schema with properties", KeywordExtraMembers)
+		}
+		if _, ok := m["additionalProperties"]; ok {
+			c.fail(at(tokens, KeywordExtraMembers), "%s next to additionalProperties: keep one", KeywordExtraMembers)
 		}
 	}
 }

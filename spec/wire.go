@@ -132,6 +132,11 @@ const (
 	StateChatting   = "Chatting" // chats
 	StateInWorkbin  = "InWorkbin"
 	StateCompleted  = "Completed"
+	// StateRevoked: the interaction was taken away from the agent (workitems and chats; seen
+	// in real clients, wire facts 18 and 19).
+	StateRevoked = "Revoked"
+	// StateJoinFailed: a chat the agent could not join (a real GET /me, wire fact 18).
+	StateJoinFailed = "JoinFailed" // chats
 )
 
 // Media is an interaction media as the API names it in resource keys.
@@ -242,7 +247,7 @@ const (
 	CapSendStopTypingNotification  = "SendStopTypingNotification"
 	CapReply                       = "Reply"
 	CapReplyAll                    = "ReplyAll"
-	CapPlaceInWorkbin              = "PlaceInWorkbin"
+	CapAddComment                  = "AddComment"
 )
 
 type mediaState struct {
@@ -260,28 +265,32 @@ var capabilityTable = map[mediaState][]string{
 	{MediaChat, StateChatting}: {CapTransfer, CapLeave, CapInvite, CapConsult, CapSetInFocus, CapSetDisposition,
 		CapAttachUserData, CapDeleteUserData, CapUpdateUserData, CapComplete, CapSendMessage,
 		CapSendStartTypingNotification, CapSendStopTypingNotification},
-	{MediaChat, StateInWorkbin}: {},
-	{MediaChat, StateCompleted}: {},
-	{MediaEmail, StateInvited}:  {CapAccept, CapReject},
-	{MediaEmail, StateProcessing}: {CapReply, CapReplyAll, CapTransfer, CapAttachUserData, CapUpdateUserData,
-		CapDeleteUserData, CapSetInFocus, CapComplete, CapPlaceInWorkbin},
+	// JoinFailed as a real GWS listed it (source 1 of reference/real-gws, wire fact 18).
+	{MediaChat, StateJoinFailed}: {CapSetInFocus, CapComplete, CapSetDisposition, CapAttachUserData, CapDeleteUserData, CapUpdateUserData},
+	{MediaChat, StateInWorkbin}:  {},
+	{MediaChat, StateCompleted}:  {},
+	{MediaEmail, StateInvited}:   {CapAccept, CapReject},
+	// Processing as captured on a Genesys demo server (source 2, wire fact 17); it replaced
+	// the inferred PlaceInWorkbin: evidence wins.
+	{MediaEmail, StateProcessing}: {CapReply, CapReplyAll, CapTransfer, CapAddComment, CapAttachUserData,
+		CapUpdateUserData, CapDeleteUserData, CapSetDisposition, CapSetInFocus, CapComplete},
 	{MediaEmail, StateInWorkbin}: {},
 	{MediaEmail, StateCompleted}: {},
 }
 
 // Capabilities returns the capabilities of a media in a state, in the order GWS lists them,
-// and whether the contract knows them (false for an unknown state, and for a chat's Accepted,
-// whose capabilities are undocumented). InWorkbin has none.
+// and whether the contract knows them (false for an unknown state, for a chat's Accepted and
+// for Revoked, whose capabilities are undocumented). InWorkbin has none.
 func Capabilities(m Media, state string) ([]string, bool) {
 	caps, ok := capabilityTable[mediaState{m, state}]
 	return slices.Clone(caps), ok
 }
 
 // stateTable is read-only: the states of each media. Accepted (a chat accepted but not yet
-// joined) is seen in Genesys client code; its capabilities are not documented.
+// joined) and Revoked are seen in Genesys client code; their capabilities are not documented.
 var stateTable = map[Media][]string{
-	MediaWorkitem: {StateInvited, StateProcessing, StateInWorkbin, StateCompleted},
-	MediaChat:     {StateInvited, StateAccepted, StateChatting, StateInWorkbin, StateCompleted},
+	MediaWorkitem: {StateInvited, StateProcessing, StateInWorkbin, StateCompleted, StateRevoked},
+	MediaChat:     {StateInvited, StateAccepted, StateChatting, StateInWorkbin, StateCompleted, StateRevoked, StateJoinFailed},
 	MediaEmail:    {StateInvited, StateProcessing, StateInWorkbin, StateCompleted},
 }
 

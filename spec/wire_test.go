@@ -50,7 +50,7 @@ func strings_(l []any) []string {
 	return out
 }
 
-// enumOf returns the sorted enum of a property (through array items).
+// enumOf returns the sorted enum, or the x-known values, of a property (through array items).
 func enumOf(t *testing.T, c *Contract, schema string, path ...string) []string {
 	t.Helper()
 	var cur any = c.schemas.docs[schema]
@@ -67,7 +67,10 @@ func enumOf(t *testing.T, c *Contract, schema string, path ...string) []string {
 	}
 	e, ok := m["enum"].([]any)
 	if !ok {
-		t.Fatalf("%s %s has no enum", schema, strings.Join(path, "."))
+		e, ok = m[KeywordKnown].([]any)
+	}
+	if !ok {
+		t.Fatalf("%s %s has no enum nor %s", schema, strings.Join(path, "."), KeywordKnown)
 	}
 	return strings_(e)
 }
@@ -195,7 +198,7 @@ func TestWireMediaStatesCapabilities(t *testing.T) {
 		var union []string
 		for _, st := range States(m) {
 			cs, ok := Capabilities(m, st)
-			if !ok && (m != MediaChat || st != StateAccepted) {
+			if !ok && st != StateRevoked && (m != MediaChat || st != StateAccepted) {
 				t.Errorf("Capabilities(%s, %s) unknown", m, st)
 			}
 			subset(t, fmt.Sprintf("%s %s capabilities", m, st), cs, caps)
@@ -215,11 +218,15 @@ func TestWireMediaStatesCapabilities(t *testing.T) {
 			t.Errorf("OperationMedia(%s) = %s", info.PullOperation, got)
 		}
 	}
-	subset(t, "states", []string{StateInvited, StateAccepted, StateProcessing, StateChatting, StateInWorkbin, StateCompleted}, allStates)
-	// D5 in so many words.
+	subset(t, "states", []string{StateInvited, StateAccepted, StateProcessing, StateChatting, StateInWorkbin, StateCompleted, StateRevoked, StateJoinFailed}, allStates)
+	// D5 in so many words, and the email list as captured on a real server (source 2 of
+	// reference/real-gws, wire fact 17), which replaced D5's inferred PlaceInWorkbin.
 	d5 := map[Media][]string{
 		MediaWorkitem: {"Transfer", "AttachUserData", "UpdateUserData", "DeleteUserData", "SetInFocus", "Complete"},
-		MediaEmail:    {"Reply", "ReplyAll", "Transfer", "AttachUserData", "UpdateUserData", "DeleteUserData", "SetInFocus", "Complete", "PlaceInWorkbin"},
+		MediaEmail:    {"Reply", "ReplyAll", "Transfer", "AddComment", "AttachUserData", "UpdateUserData", "DeleteUserData", "SetDisposition", "SetInFocus", "Complete"},
+	}
+	if got, _ := Capabilities(MediaChat, StateJoinFailed); !slices.Equal(got, []string{"SetInFocus", "Complete", "SetDisposition", "AttachUserData", "DeleteUserData", "UpdateUserData"}) {
+		t.Errorf("chat JoinFailed capabilities %v, not as captured (source 1, wire fact 18)", got)
 	}
 	for m, want := range d5 {
 		info, _ := MediaOf(m)
@@ -317,8 +324,13 @@ func TestWireStatusCodes(t *testing.T) {
 		t.Error("unknown statusCodes have a meaning")
 	}
 	sameSet(t, "error statusCodes", enumOf(t, c, "error.json", FieldStatusCode), codes)
-	for _, env := range []string{"ok-reference.json", "ok-references.json", "workbins-list.json", "workbin-content.json", "me.json", "uri-list.json"} {
+	for _, env := range []string{"workbins-list.json", "workbin-content.json", "me.json", "uri-list.json"} {
 		sameSet(t, env+" statusCode", enumOf(t, c, env, FieldStatusCode), []string{"0"})
+	}
+	// The async replies may say 7, partial success, which clients treat as success (source 4
+	// of reference/real-gws, wire fact 31).
+	for _, env := range []string{"ok-reference.json", "ok-references.json"} {
+		sameSet(t, env+" statusCode", enumOf(t, c, env, FieldStatusCode), []string{"0", strconv.Itoa(int(StatusPartialSuccess))})
 	}
 	if prop(c.schemas.docs["error.json"], FieldStatusMessage) == nil || prop(c.schemas.docs["ok-reference.json"], FieldReferenceID) == nil ||
 		prop(c.schemas.docs["ok-references.json"], FieldReferenceIDs) == nil {

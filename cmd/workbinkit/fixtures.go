@@ -42,7 +42,7 @@ output, or FILE given by -o (written whole or not at all).
   2014-04-17T04: 03: 21Z         → 2014-04-17T04:03:21Z
   2014-04-1621: 03: 21.000-0700  → 2014-04-16 21:03:21.000-0700
   04: 03: 21Z (the whole string) → 04:03:21Z
-  ??: 2>1, PegAG?: 2>1           → ??:2>1, PegAG?:2>1
+  ??: 2>1, PegAG?: 2>1           → ?:2>1, PegAG?:2>1
   http: //localhost: 8080/…      → http://localhost:8080/…
 and nothing else ("Note: call back" and "Note?: a<b" stay as they are).
 

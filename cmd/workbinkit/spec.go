@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/workbinkit/workbinkit/spec"
 )
@@ -15,9 +19,14 @@ import (
 func specCommands() map[string]command {
 	return map[string]command{
 		"lint": {summary: "check the contract (kin-openapi, gojsonschema, examples, asyncapi $refs); -dir DIR for a contract directory laid out like spec/", run: runSpecLint},
-		"validate-notification": {summary: "validate one CometD message {\"channel\":…,\"data\":{…}} from FILE or stdin", run: func(_ context.Context, args []string, env *environ) error {
+		"validate-notification": {summary: "validate one CometD message {\"channel\":…,\"data\":{…}} from FILE or stdin; --strict: warnings are errors", run: func(_ context.Context, args []string, env *environ) error {
 			return runValidateNotification(args, env)
 		}},
+		"validate-document": {summary: "validate a JSON document against a schema file: SCHEMA [FILE|-] (e.g. email.json); --strict", run: func(_ context.Context, args []string, env *environ) error {
+			return runValidateDocument(args, env)
+		}},
+		"validate-request":  {summary: "validate a request: METHOD PATH [FILE|-] (the JSON body); --strict", run: runValidateRequest},
+		"validate-response": {summary: "validate a reply: METHOD PATH STATUS [FILE|-] (the JSON body), -H 'Name: value' for headers; --strict", run: runValidateResponse},
 	}
 }
 
@@ -70,30 +79,63 @@ func printErrors(w io.Writer, err error) int {
 	return len(list)
 }
 
-func runValidateNotification(args []string, env *environ) error {
-	if len(args) > 1 {
-		return fmt.Errorf("%w: validate-notification takes one FILE or -", errUsage)
+// validateFlags parses the flags of the validate-* commands, also after positional arguments
+// (validate-notification msg.json --strict), and returns the positional ones.
+func validateFlags(name string, args []string, env *environ, headers *headerFlag) (strict bool, pos []string, err error) {
+	fl := flag.NewFlagSet("spec "+name, flag.ContinueOnError)
+	fl.SetOutput(env.stderr)
+	fl.BoolVar(&strict, "strict", false, "values beyond the ones the contract knows (warnings) are errors")
+	if headers != nil {
+		fl.Var(headers, "H", "a response header 'Name: value' (repeatable)")
 	}
-	var (
-		data []byte
-		err  error
-	)
-	if len(args) == 0 || args[0] == "-" {
+	for {
+		if err := fl.Parse(args); err != nil {
+			return false, nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if fl.NArg() == 0 {
+			return strict, pos, nil
+		}
+		pos = append(pos, fl.Arg(0))
+		args = fl.Args()[1:]
+	}
+}
+
+type headerFlag struct{ h http.Header }
+
+func (f *headerFlag) String() string { return "" }
+
+func (f *headerFlag) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("header %q is not 'Name: value'", v)
+	}
+	f.h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	return nil
+}
+
+// readInput reads FILE, or stdin for "-" (or when optional is false and there is no FILE),
+// within MaxBodyBytes. ok is false when there is no input.
+func readInput(pos []string, optional bool, env *environ) (data []byte, ok bool, err error) {
+	switch {
+	case len(pos) == 0 && optional:
+		return nil, false, nil
+	case len(pos) == 0 || pos[0] == "-":
 		data, err = io.ReadAll(io.LimitReader(env.stdin, spec.MaxBodyBytes+1))
-	} else {
-		data, err = os.ReadFile(args[0])
+	default:
+		data, err = os.ReadFile(pos[0])
 	}
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	if len(data) > spec.MaxBodyBytes {
-		return fmt.Errorf("the message is larger than %d bytes", spec.MaxBodyBytes)
+		return nil, false, fmt.Errorf("the input is larger than %d bytes", spec.MaxBodyBytes)
 	}
-	c, err := spec.Load()
-	if err != nil {
-		return err
-	}
-	err = c.ValidateMessage(data)
+	return data, true, nil
+}
+
+// report prints the issues and warnings of a validation: exit 0 with warnings only (or none),
+// 1 with issues; under --strict the warnings are among the issues.
+func report(what string, err error, warnings []spec.Issue, env *environ) error {
 	issues := spec.IssuesOf(err)
 	if err != nil && issues == nil {
 		return err
@@ -101,9 +143,141 @@ func runValidateNotification(args []string, env *environ) error {
 	for _, is := range issues {
 		fmt.Fprintln(env.stdout, is)
 	}
+	for _, w := range warnings {
+		fmt.Fprintln(env.stdout, "warning:", w)
+	}
 	if len(issues) > 0 {
-		return errors.New("the message breaks the contract")
+		return fmt.Errorf("the %s breaks the contract", what)
+	}
+	if len(warnings) > 0 {
+		_, err = fmt.Fprintf(env.stdout, "ok, with %d warning(s): values beyond the ones the contract knows (--strict makes them errors)\n", len(warnings))
+		return err
 	}
 	_, err = fmt.Fprintln(env.stdout, "ok")
 	return err
+}
+
+func levelOptions(strict bool, warnings *[]spec.Issue) []spec.Option {
+	if strict {
+		return []spec.Option{spec.Strict()}
+	}
+	return []spec.Option{spec.CollectWarnings(warnings)}
+}
+
+func runValidateNotification(args []string, env *environ) error {
+	strict, pos, err := validateFlags("validate-notification", args, env, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("%w: validate-notification takes one FILE or -", errUsage)
+	}
+	data, _, err := readInput(pos, false, env)
+	if err != nil {
+		return err
+	}
+	c, err := spec.Load()
+	if err != nil {
+		return err
+	}
+	var warnings []spec.Issue
+	err = c.ValidateMessage(data, levelOptions(strict, &warnings)...)
+	return report("message", err, warnings, env)
+}
+
+func runValidateDocument(args []string, env *environ) error {
+	strict, pos, err := validateFlags("validate-document", args, env, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return fmt.Errorf("%w: validate-document takes SCHEMA and one FILE or -", errUsage)
+	}
+	data, _, err := readInput(pos[1:], false, env)
+	if err != nil {
+		return err
+	}
+	c, err := spec.Load()
+	if err != nil {
+		return err
+	}
+	var warnings []spec.Issue
+	err = c.ValidateDocument(pos[0], data, levelOptions(strict, &warnings)...)
+	if errors.Is(err, spec.ErrUnknownSchema) {
+		return fmt.Errorf("%w: %v (the schemas: %s)", errUsage, err, strings.Join(c.Schemas(), ", "))
+	}
+	return report("document", err, warnings, env)
+}
+
+// newRequest builds the request METHOD PATH of the validate-request/response commands.
+func newRequest(ctx context.Context, method, target string, body []byte) (*http.Request, error) {
+	if !strings.HasPrefix(target, "/") {
+		return nil, fmt.Errorf("%w: PATH %q must start with /, e.g. %s/me", errUsage, target, spec.BasePath)
+	}
+	r, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), "http://127.0.0.1"+target, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	return r, nil
+}
+
+func runValidateRequest(ctx context.Context, args []string, env *environ) error {
+	strict, pos, err := validateFlags("validate-request", args, env, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 2 || len(pos) > 3 {
+		return fmt.Errorf("%w: validate-request takes METHOD PATH [FILE|-]", errUsage)
+	}
+	body, _, err := readInput(pos[2:], true, env)
+	if err != nil {
+		return err
+	}
+	r, err := newRequest(ctx, pos[0], pos[1], body)
+	if err != nil {
+		return err
+	}
+	c, err := spec.Load()
+	if err != nil {
+		return err
+	}
+	var warnings []spec.Issue
+	_, err = c.ValidateRequestBytes(ctx, r, body, levelOptions(strict, &warnings)...)
+	return report("request", err, warnings, env)
+}
+
+func runValidateResponse(ctx context.Context, args []string, env *environ) error {
+	headers := &headerFlag{h: http.Header{}}
+	strict, pos, err := validateFlags("validate-response", args, env, headers)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 3 || len(pos) > 4 {
+		return fmt.Errorf("%w: validate-response takes METHOD PATH STATUS [FILE|-]", errUsage)
+	}
+	status, err := strconv.Atoi(pos[2])
+	if err != nil || status < 100 || status > 599 {
+		return fmt.Errorf("%w: STATUS %q is not an HTTP status", errUsage, pos[2])
+	}
+	body, ok, err := readInput(pos[3:], true, env)
+	if err != nil {
+		return err
+	}
+	if ok && headers.h.Get("Content-Type") == "" {
+		headers.h.Set("Content-Type", "application/json")
+	}
+	r, err := newRequest(ctx, pos[0], pos[1], nil)
+	if err != nil {
+		return err
+	}
+	c, err := spec.Load()
+	if err != nil {
+		return err
+	}
+	var warnings []spec.Issue
+	err = c.ValidateResponse(ctx, r, status, headers.h, body, levelOptions(strict, &warnings)...)
+	return report("reply", err, warnings, env)
 }

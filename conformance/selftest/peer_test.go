@@ -45,7 +45,7 @@ var peerDifferences = []string{
 // awaitingLevels are the differences the suite accepts only with the contract's two
 // levels (branch levels: a member beyond the documented ones is a warning, not a shape
 // fault). Until it is merged, real-differences-pass runs with every other difference on.
-var awaitingLevels = []string{"data-extras"}
+var awaitingLevels []string
 
 // peerStartTimeout bounds the wait for the peer's "port=" line.
 const peerStartTimeout = 20 * time.Second

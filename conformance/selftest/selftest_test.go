@@ -495,12 +495,13 @@ func writeFile(t *testing.T, name, text string) string {
 }
 
 // listProvisioning: interactions placed beforehand and listed in the config are
-// consumed one per spec; when they run out, the spec is skipped with the reason.
+// consumed one per spec. A list shorter than the run needs stops it at set-up, saying how
+// many ids to add, before any spec runs; the full list lets every spec pass.
 func (h harness) listProvisioning(t *testing.T) {
 	m := startMock(t, mockserver.Config{})
 	_, _, workbin, _ := defaultUsers(t)
 	var ids []string
-	for range 2 {
+	for range 3 {
 		body := fmt.Sprintf(`{"%s":%q,"%s":"workitem"}`, spec.AdminFieldWorkbinID, workbin, spec.AdminFieldMedia)
 		resp, err := http.Post(m.url+spec.AdminBasePath+spec.AdminPathInteractions, "application/json", strings.NewReader(body))
 		if err != nil {
@@ -516,23 +517,31 @@ func (h harness) listProvisioning(t *testing.T) {
 		}
 		ids = append(ids, placed.ID)
 	}
-	cfg := mockAccountsYAML(t) + "provisioning:\n  mode: list\n  interactions:\n"
-	for _, id := range ids {
-		cfg += fmt.Sprintf("    - {id: %s, media: workitem, workbin: %s}\n", id, workbin)
+	config := func(ids []string) string {
+		cfg := mockAccountsYAML(t) + "provisioning:\n  mode: list\n  interactions:\n"
+		for _, id := range ids {
+			cfg += fmt.Sprintf("    - {id: %s, media: workitem, workbin: %s}\n", id, workbin)
+		}
+		return cfg + "features: [pull-workitem]\n"
 	}
-	cfg += "features: [pull-workitem]\n"
 	focus := []string{"pull-workitem.workbins-url", "pull-workitem.me-url", "pull-workitem.pull-interaction"}
-	o := h.run(t, m.url, "--config", writeFile(t, "list.yaml", cfg), "-ginkgo.label-filter="+labelFilter(focus))
-	states := map[string][]string{}
+
+	short := h.run(t, m.url, "--config", writeFile(t, "short.yaml", config(ids[:2])), "-ginkgo.label-filter="+labelFilter(focus))
+	want := fmt.Sprintf("list provisioning: workbin %s has 2 workitem ids; this run needs 3 (1 process): add 1", workbin)
+	if short.code == 0 || short.report.Result != conformance.ResultFailure || len(short.report.SetupFailures) == 0 ||
+		!strings.Contains(short.report.SetupFailures[0].Reason, want) || short.report.Statistics.Passed+short.report.Statistics.Failed != 0 {
+		t.Fatalf("a short list: exit %d, result %s, setup failures %+v; want the set-up to stop with %q\n%s",
+			short.code, short.report.Result, short.report.SetupFailures, want, tail(short.output))
+	}
+
+	o := h.run(t, m.url, "--config", writeFile(t, "list.yaml", config(ids)), "-ginkgo.label-filter="+labelFilter(focus))
 	for _, id := range focus {
-		s, _ := o.spec(id)
-		states[s.State] = append(states[s.State], id)
-		if s.State == conformance.StateSkipped && !strings.Contains(s.Reason, "cannot provision") {
-			t.Errorf("%s skip reason: %q", id, s.Reason)
+		if s, _ := o.spec(id); s.State != conformance.StatePassed {
+			t.Errorf("%s: %s %s", id, s.State, s.Reason)
 		}
 	}
-	if o.code != 0 || len(states[conformance.StatePassed]) != 2 || len(states[conformance.StateSkipped]) != 1 || o.report.Result != conformance.ResultPartial {
-		t.Fatalf("exit %d, result %s, %v\n%s", o.code, o.report.Result, states, tail(o.output))
+	if o.code != 0 || o.report.Result == conformance.ResultFailure {
+		t.Fatalf("exit %d, result %s\n%s", o.code, o.report.Result, tail(o.output))
 	}
 }
 

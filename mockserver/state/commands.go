@@ -437,7 +437,7 @@ func (s *Store) Place(n NewInteraction, workbinID string) ([]Event, error) {
 		return nil, fail(spec.StatusInvalidInput, ErrInvalidInput, "interaction %q: %v", id, err)
 	}
 	if s.opts.Contract != nil {
-		if err := s.opts.Contract.ValidateDocument(info.Schema, res); err != nil {
+		if err := s.opts.Contract.ValidateDocument(info.Schema, res, spec.Strict()); err != nil {
 			return nil, fail(spec.StatusInvalidInput, ErrInvalidInput, "interaction %q breaks %s: %v", id, info.Schema, err)
 		}
 	}

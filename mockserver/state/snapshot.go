@@ -143,7 +143,7 @@ func (b *builder) resource(where, schema, id string, raw json.RawMessage) ([]byt
 		}
 	}
 	if b.contract != nil {
-		if err := b.contract.ValidateDocument(schema, res); err != nil {
+		if err := b.contract.ValidateDocument(schema, res, spec.Strict()); err != nil {
 			b.fail("%s: resource breaks %s: %v", where, schema, err)
 			return nil, nil
 		}
