@@ -24,8 +24,10 @@ type Listener struct {
 	stop context.CancelFunc
 	done chan error
 
-	mu        sync.Mutex
-	validated int // events already checked against the contract
+	mu sync.Mutex
+	// judged are the indexes of the events already checked against the contract, for the
+	// spec (it caused them) or by the stream-level check (it did not).
+	judged map[int]bool
 }
 
 // Notification is a delivered event with its GWS payload decoded.
@@ -97,16 +99,22 @@ func (l *Listener) transcript(m *Masker) string {
 	return m.String(b.String())
 }
 
-// unvalidated returns the events not yet checked against the contract and marks them checked.
-func (l *Listener) unvalidated() []Notification {
+// unjudged returns the events not yet checked against the contract, in order; take marks
+// which of them the caller judges now (the rest stay for a later call).
+func (l *Listener) unjudged(take func(Notification) bool) []Notification {
 	evs := l.events()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.validated >= len(evs) {
-		return nil
+	if l.judged == nil {
+		l.judged = map[int]bool{}
 	}
-	out := evs[l.validated:]
-	l.validated = len(evs)
+	var out []Notification
+	for _, n := range evs {
+		if !l.judged[n.Index] && take(n) {
+			l.judged[n.Index] = true
+			out = append(out, n)
+		}
+	}
 	return out
 }
 

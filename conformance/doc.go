@@ -22,24 +22,40 @@
 //     that (needs.go): a short list stops the run at set-up, --list-needs prints the table.
 //  5. The spec's actions (actions.go, specs_*.go). The spec, declared as data in
 //     registry.go (id, features, variant, body), sends its requests through T: the URL
-//     forms of D1 come from spec/urls.go. Each HTTP reply and each CometD message is
-//     checked against the contract (T.conform, T.checkEvents).
+//     forms of D1 come from spec/urls.go. Each HTTP reply is checked against the contract
+//     (T.conform); each CometD message once, for the spec that caused it (T.checkEvents):
+//     a message is the spec's when it carries the referenceId of one of its accepted
+//     requests, names an interaction it provisioned, or confirms its own Subscribe
+//     (match.go: caused). A message of its listener that it did not cause (another spec's,
+//     perhaps on another process; the target's own) goes to one stream-level check
+//     (judging.go), reported in its own section, never charged to the spec listening.
 //  6. Expectations. On HTTP replies and workbin content: expect.go (the envelope and its
 //     referenceId, refusals and their statusCode, "nothing changed"). On CometD messages:
 //     expect_cometd.go, which picks the message a request caused through the predicates
-//     of match.go (by referenceId, interaction, workbin) and judges only that one.
+//     of match.go (by referenceId, interaction, workbin) and judges only that one. A pulled
+//     chat lists the puller in its StatusChange or in a ParticipantsUpdated after it.
 //     Tolerances: by default the evidence (docs, captures); --strict wants the decisions
 //     of decisions.md exactly.
-//  7. Violations (rules.go). A failed check fails the spec with a Violation: the Rule id
+//  7. Warnings (judging.go). What the evidence shows real servers do but the decisions do
+//     not want (a subscription notification without referenceId, as the docs' samples;
+//     later the contract's values beyond the known ones on a message the spec caused) is a
+//     warning of the spec: recorded with rule, where and pointer, listed per feature in
+//     the reports, never a failure, except under --strict, where it fails the spec.
+//  8. Violations (rules.go). A failed check fails the spec with a Violation: the Rule id
 //     it breaks ("D5.capabilities", "contract"…), where, the JSON pointer, and a message,
 //     followed by the masked exchange or message.
-//  8. Reports (report.go). Ginkgo writes JUnit and its JSON report (--junit-report,
+//  9. Reports (report.go). Ginkgo writes JUnit and its JSON report (--junit-report,
 //     --json-report); ReportAfterSuite writes the conformance report, per feature, per
-//     operation variant and per spec, as JSON (--report-json) and Markdown
-//     (--report-markdown). Every rule id links to its section of docs/rules.md
-//     (rulelinks.go): a copy written beside the reports, or --rules-url.
-//  9. Exit code. The test binary (and make conform) exits non-zero when a spec that ran
-//     failed or the setup did; specs skipped as NOT_SUPPORTED do not count.
+//     operation variant and per spec (with its warnings), and the messages no spec
+//     caused, as JSON (--report-json) and Markdown (--report-markdown). Every rule id
+//     links to its section of docs/rules.md (rulelinks.go): a copy written beside the
+//     reports, or --rules-url.
+//  10. Exit code. The test binary (and make conform) exits non-zero when a spec that ran
+//     failed or the setup did; specs skipped as NOT_SUPPORTED and warnings do not count.
+//     A contract error on a message no spec caused does not count either: whether some
+//     spec caused it is not knowable across parallel processes (the spec that did judged
+//     it, and failed, in its own process), so it is reported apart, once per message;
+//     under --strict it fails the run.
 //
 // Run it with make conform TARGET=https://host:port, go test ./conformance -args
 // --target …, or the binary of make conformance-binary.

@@ -47,7 +47,7 @@ func (t *T) expectPulled(l *Listener, p Placed, ref int64, puller Role, nickname
 	t.checkCapabilities(where, base, p.Media, mi.PulledState, res, raw)
 	t.checkUserData(where, base, p, res, raw)
 	if p.Media == spec.MediaChat {
-		t.checkParticipants(where, base, puller, nickname, res, raw)
+		t.expectParticipants(l, p, found, puller, nickname)
 	}
 	t.evidence("notification", string(found.Raw))
 	t.setOwned(p.ID, puller, p.Media)
@@ -135,10 +135,36 @@ func (t *T) checkUserData(where, base string, p Placed, res map[string]any, raw 
 	}
 }
 
-// checkParticipants checks a pulled chat lists the puller: an Agent participant (or
-// Supervisor for a supervisor, W12) with the requested nickname; without one, any
-// nickname by default and the user name under --strict (D5).
-func (t *T) checkParticipants(where, base string, puller Role, nickname string, res map[string]any, raw string) {
+// expectParticipants checks a pulled chat lists the puller (D5): in the StatusChange of the
+// pull, or, as the documentation's Accept shows it (StatusChange with participants [], then
+// ParticipantsUpdated), in a ParticipantsUpdated about the chat within the notification
+// timeout.
+func (t *T) expectParticipants(l *Listener, p Placed, status Notification, puller Role, nickname string) {
+	mi, _ := spec.MediaOf(p.Media)
+	base := dataPointer(mi.ResourceKey)
+	problem := t.participantsProblem(status.Describe()+" ("+string(l.role)+")", base, puller, nickname, status.Data)
+	if problem == nil {
+		return
+	}
+	later, ok := t.awaitEvent(l, func(n Notification) bool {
+		nt, _ := n.Data[spec.FieldNotificationType].(string)
+		return n.Index > status.Index && n.Channel == mi.Channel && n.MessageType() == mi.MessageType && nt == spec.NotificationParticipantsUpdated &&
+			resourceID(n.Data, mi.ResourceKey) == p.ID && t.participantsProblem("", base, puller, nickname, n.Data) == nil
+	})
+	if ok {
+		t.evidence("participants", string(later.Raw))
+		return
+	}
+	problem.Message += fmt.Sprintf("; nor did a %s within %s", spec.NotificationParticipantsUpdated, t.s.opts.Timeouts.Notification)
+	t.violate(*problem, "message: "+string(status.Raw))
+}
+
+// participantsProblem checks the chat of a notification's data lists the puller: an Agent
+// participant (or Supervisor for a supervisor, W12) with the requested nickname; without
+// one, any nickname by default and the user name under --strict (D5). nil: it does.
+func (t *T) participantsProblem(where, base string, puller Role, nickname string, data map[string]any) *Violation {
+	mi, _ := spec.MediaOf(spec.MediaChat)
+	res, _ := data[mi.ResourceKey].(map[string]any)
 	types := []string{spec.ParticipantAgent}
 	if puller == RoleSupervisor {
 		types = append(types, spec.ParticipantSupervisor)
@@ -155,23 +181,34 @@ func (t *T) checkParticipants(where, base string, puller Role, nickname string, 
 		nick, _ := p[spec.FieldNickname].(string)
 		seen = append(seen, fmt.Sprintf("%s %q", typ, nick))
 		if slices.Contains(types, typ) && (want == "" || nick == want) {
-			return
+			return nil
 		}
 	}
 	wantText := "a participant of type " + strings.Join(types, " or ")
 	if want != "" {
 		wantText += fmt.Sprintf(" with nickname %q", want)
 	}
-	t.violate(Violation{Rule: RuleParticipants, Where: where, Pointer: base + spec.Pointer(spec.FieldParticipants),
-		Message: fmt.Sprintf("a pulled chat lists the puller: want %s; got [%s]", wantText, strings.Join(seen, ", "))}, raw)
+	return &Violation{Rule: RuleParticipants, Where: where, Pointer: base + spec.Pointer(spec.FieldParticipants),
+		Message: fmt.Sprintf("a pulled chat lists the puller: want %s; got [%s]", wantText, strings.Join(seen, ", "))}
 }
 
 // expectSubscriptionNote waits for the WorkbinSubscriptionStateChangeMessage of a
-// Subscribe/Unsubscribe with referenceId ref.
+// Subscribe/Unsubscribe with referenceId ref. One without a referenceId, as the
+// documentation's samples show it, is accepted with a warning when its stateResource is
+// the one wanted (D4 wants the echo; --strict fails it); a wrong referenceId fails.
 func expectSubscriptionNote(t *T, l *Listener, workbinID string, ref int64, want, ownerID string) {
 	n, ok := t.awaitEvent(l, func(n Notification) bool {
-		return isSubscriptionNote(n, workbinID) && n.Channel == spec.ChannelWorkbins && refIs(n.Data, ref)
+		if !isSubscriptionNote(n, workbinID) || n.Channel != spec.ChannelWorkbins {
+			return false
+		}
+		_, hasRef := n.Data[spec.FieldReferenceID]
+		st, _ := n.Data[spec.FieldStateResource].(string)
+		return refIs(n.Data, ref) || (!hasRef && st == want)
 	})
+	if _, hasRef := n.Data[spec.FieldReferenceID]; ok && !hasRef {
+		t.warn(Violation{Rule: RuleReferenceEcho, Where: n.Describe() + " (" + string(l.role) + ")", Pointer: dataPointer(spec.FieldReferenceID),
+			Message: fmt.Sprintf("no referenceId; D4 wants the HTTP reply's (%d) on the notification of a request (the documentation's samples show none)", ref)}, "message: "+string(n.Raw))
+	}
 	if !ok {
 		for _, e := range l.events() {
 			if isSubscriptionNote(e, workbinID) {

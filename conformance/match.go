@@ -1,7 +1,7 @@
 // Matching: the one place where a CometD message is tied to what caused it (the spec's
 // request, by referenceId; the interaction or workbin it is about; routing's placement).
 // The expectations in expect_cometd.go wait for messages through these predicates and
-// judge only what they pick.
+// judge only what they pick; caused decides which messages a spec answers for at all.
 
 package conformance
 
@@ -100,6 +100,46 @@ func (t *T) isAccounted(role Role, n Notification) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.accepted[role][ref]
+}
+
+// caused reports whether the spec's own actions caused n, an event of role's listener: it
+// carries the referenceId of one of the spec's accepted requests, or it is about an
+// interaction the spec provisioned (by id, uri or chatPath: a MessageLogUpdated names its
+// chat by chatPath or chatUri only), or it is the subscription change of a workbin the spec
+// sent Subscribe or Unsubscribe for. A spec is judged on these messages only; the others
+// (another spec's, on another process; the target's own) go to the stream-level check.
+func (t *T) caused(role Role, n Notification) bool {
+	if t.isAccounted(role, n) {
+		return true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id := range t.placed {
+		if mentions(n, id) {
+			return true
+		}
+	}
+	if n.MessageType() == spec.MessageWorkbinSubscriptionStateChange {
+		id, _ := n.Data[spec.FieldID].(string)
+		return t.subscribed[id]
+	}
+	return false
+}
+
+// mentions reports whether n names the interaction id: as a JSON string value, or as the
+// last segment of one (a uri, a chatPath).
+func mentions(n Notification, id string) bool {
+	raw := string(n.Raw)
+	return strings.Contains(raw, `"`+id+`"`) || strings.Contains(raw, `/`+id+`"`)
+}
+
+// noteSubscribing records, before the request goes out, a workbin the spec sends Subscribe
+// or Unsubscribe for (its notification may come before the HTTP reply, and without a
+// referenceId).
+func (t *T) noteSubscribing(workbinID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.subscribed[workbinID] = true
 }
 
 // isPlacement reports whether n is the ItemAdded of an interaction placed by routing (or

@@ -47,7 +47,9 @@ type Report struct {
 	Features      []FeatureResult `json:"features"`
 	Operations    []VariantResult `json:"operations"`
 	Specs         []SpecResult    `json:"specs"`
-	Reproduce     string          `json:"reproduce"`
+	// UnattributedMessages are the contract findings on messages no spec caused (judging.go).
+	UnattributedMessages []StreamFinding `json:"unattributedMessages,omitempty"`
+	Reproduce            string          `json:"reproduce"`
 	// Rules is the rules document each violation's ruleUrl points into (rulelinks.go).
 	Rules string `json:"rules"`
 }
@@ -116,6 +118,9 @@ type FeatureResult struct {
 	Statistics   Statistics `json:"statistics"`
 	FailedSpecs  []string   `json:"failedSpecs,omitempty"`
 	SkippedSpecs []string   `json:"skippedSpecs,omitempty"`
+	// Warnings counts the warnings of the feature's specs (listed in each SpecResult).
+	Warnings    int      `json:"warnings,omitempty"`
+	WarnedSpecs []string `json:"warnedSpecs,omitempty"`
 }
 
 // VariantResult is the outcome of the specs of one operation variant
@@ -139,8 +144,10 @@ type SpecResult struct {
 	// Reason is the skip reason, or the failure message (masked, shortened).
 	Reason     string      `json:"reason,omitempty"`
 	Violations []Violation `json:"violations,omitempty"`
-	Seconds    float64     `json:"seconds"`
-	Location   string      `json:"location,omitempty"`
+	// Warnings do not fail the spec (--strict makes them violations).
+	Warnings []Violation `json:"warnings,omitempty"`
+	Seconds  float64     `json:"seconds"`
+	Location string      `json:"location,omitempty"`
 }
 
 // specMeta is what a spec declares about itself besides labels.
@@ -217,6 +224,10 @@ func buildReport(in reportInput) *Report {
 				features[f] = fr
 			}
 			fr.Statistics.add(s.State)
+			if len(s.Warnings) > 0 {
+				fr.Warnings += len(s.Warnings)
+				fr.WarnedSpecs = append(fr.WarnedSpecs, s.ID)
+			}
 			switch s.State {
 			case StateFailed:
 				fr.FailedSpecs = append(fr.FailedSpecs, s.ID)
@@ -248,7 +259,8 @@ func buildReport(in reportInput) *Report {
 		r.Operations = append(r.Operations, *v)
 	}
 	r.Result = r.Statistics.result()
-	if len(r.SetupFailures) > 0 {
+	r.UnattributedMessages = streamFindings(in.specs)
+	if len(r.SetupFailures) > 0 || (o.Strict && streamErrors(r.UnattributedMessages) > 0) {
 		r.Result = ResultFailure
 	}
 	if r.Result == ResultNotSupported || r.Result == ResultNotRun {
@@ -274,6 +286,7 @@ func classify(s types.SpecReport, in reportInput) SpecResult {
 		Features: featuresOf(labels),
 		Variant:  meta.Variant,
 		Seconds:  s.RunTime.Seconds(),
+		Warnings: warningsOf(s, in.mask),
 	}
 	var missing []Feature
 	for _, f := range sr.Features {
@@ -360,6 +373,7 @@ func summary(r *Report) string {
 	if len(failed) > 0 {
 		text += "; failing features: " + strings.Join(failed, ", ")
 	}
+	text += judgingSummary(r)
 	if slices.Equal(r.DeclaredFeatures, CoreFeatures()) {
 		text += "; only the core (" + featureNames(r.DeclaredFeatures) + ") was declared"
 	}
@@ -504,6 +518,8 @@ func (r *Report) Markdown() string {
 			w("- %s: %s\n", f, f.Description())
 		}
 	}
+	writeWarnings(&b, r)
+	writeStream(&b, r)
 	w("\n## Reproduce\n\n```sh\n%s\n```\n", r.Reproduce)
 	return b.String()
 }

@@ -93,6 +93,9 @@ type Exchange struct {
 	Duration       time.Duration
 	// Issues are the contract faults of the response (nil when it conforms).
 	Issues []spec.Issue
+	// Warnings are the response's values beyond the ones the contract knows (spec's warning
+	// level): the spec's warnings, not failures (--strict validates them as Issues).
+	Warnings []spec.Issue
 	// Unvalidated says why the response could not be checked against the contract.
 	Unvalidated string
 }
@@ -400,7 +403,11 @@ func (s *Session) validate(ctx context.Context, ex *Exchange, method, path, rawQ
 	} else if err != nil && !errors.Is(err, spec.ErrNoRoute) && !errors.Is(err, spec.ErrMethodNotAllowed) {
 		ex.Unvalidated = err.Error()
 	}
-	err = s.t.contract.ValidateResponse(ctx, vr, ex.Status, h, ex.ResponseBody)
+	opt := spec.CollectWarnings(&ex.Warnings)
+	if s.t.strict {
+		opt = spec.Strict()
+	}
+	err = s.t.contract.ValidateResponse(ctx, vr, ex.Status, h, ex.ResponseBody, opt)
 	switch {
 	case err == nil:
 	case errors.Is(err, spec.ErrNoRoute), errors.Is(err, spec.ErrMethodNotAllowed):

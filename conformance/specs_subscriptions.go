@@ -31,6 +31,7 @@ func subscriptionSpecs() []specDef {
 // subscribe sends Subscribe or Unsubscribe for w and waits for its
 // WorkbinSubscriptionStateChangeMessage on l.
 func subscribe(t *T, sess *Session, l *Listener, f urlForm, w WorkbinRef, op string) int64 {
+	t.noteSubscribing(w.ID)
 	ex := t.post(sess, formOf(w, f), w, map[string]any{spec.FieldOperationName: op})
 	ref := t.expectAccepted(sess, ex, op+" to "+w.Label)
 	want := spec.SubscriptionSubscribed
@@ -81,6 +82,9 @@ func subscribeMany(t *T) {
 	ids := []string{t.wb(wbAgent).ID}
 	if pw := t.wb(wbAgentPlace); pw.ID != "" {
 		ids = append(ids, pw.ID)
+	}
+	for _, id := range ids {
+		t.noteSubscribing(id)
 	}
 	ex := t.do(sess, http.MethodPost, spec.MyWorkbinsPath(), map[string]any{spec.FieldOperationName: spec.Subscribe},
 		withQuery(spec.WorkbinIDsQuery(ids...)))

@@ -40,6 +40,9 @@ type T struct {
 	// accepted are the referenceIds of the spec's accepted requests, by role: events that
 	// carry one of them are accounted for.
 	accepted map[Role]map[int64]bool
+	// subscribed are the workbins the spec sent Subscribe or Unsubscribe for: their
+	// WorkbinSubscriptionStateChangeMessages are the spec's (match.go: caused).
+	subscribed map[string]bool
 	// used counts what the spec provisioned, against its declared needs.
 	used map[needKey]int
 }
@@ -65,6 +68,8 @@ func (s *Suite) newT(ctx context.Context, id string) *T {
 		owned:    map[string]ownedBy{},
 		placed:   map[string]placement{},
 		accepted: map[Role]map[int64]bool{},
+
+		subscribed: map[string]bool{},
 	}
 	// On failure, before any cleanup: the masked HTTP exchanges and CometD transcripts.
 	ginkgo.DeferOnFailure(t.attachEvidence)
@@ -279,8 +284,14 @@ func (t *T) transport(ex *Exchange, rule Rule) {
 }
 
 // conform fails the spec when the response breaks the contract, naming every issue's JSON
-// pointer and keyword.
+// pointer and keyword; the response's contract warnings are the spec's warnings.
 func (t *T) conform(ex *Exchange) {
+	var ws []Violation
+	for _, is := range ex.Warnings {
+		ws = append(ws, Violation{Rule: RuleContract, Where: ex.Where() + " " + is.Where, Pointer: is.Pointer,
+			Message: fmt.Sprintf("%s [%s] (HTTP %d)", is.Message, is.Rule, ex.Status)})
+	}
+	t.warnAll(ws, ex.Dump())
 	if len(ex.Issues) == 0 {
 		return
 	}
@@ -319,7 +330,7 @@ func (t *T) listen(sess *Session, channels ...string) *Listener {
 	l.stop = stop
 	go func() { l.done <- c.Run(runCtx) }()
 	ginkgo.DeferCleanup(func(ctx context.Context) {
-		t.checkEvents(l)
+		t.finishEvents(l)
 		dctx, cancel := context.WithTimeout(ctx, t.s.opts.Timeouts.Request.D())
 		defer cancel()
 		_ = c.Disconnect(dctx) // stops Run; the target may already have dropped the session
@@ -332,28 +343,47 @@ func (t *T) listen(sess *Session, channels ...string) *Listener {
 	return l
 }
 
-// checkEvents validates every event of l not checked yet against the contract (envelope
-// by bayeux-message.json, payload by channel and messageType).
+// checkEvents judges, for the spec, the events of l it caused (match.go: caused) and has
+// not judged yet: each against the contract (envelope by bayeux-message.json, payload by
+// channel and messageType). Shape faults fail the spec; values beyond what the contract
+// knows are the spec's warnings. Events it did not cause wait for finishEvents.
 func (t *T) checkEvents(l *Listener) {
-	var vs []Violation
+	t.judgeEvents(l, l.unjudged(func(n Notification) bool { return t.caused(l.role, n) }))
+}
+
+// finishEvents, when a listener ends: the events no action of the spec caused go, once
+// each, to the stream-level check (judging.go), which reports them apart and never
+// charges them to this spec; then the spec's own events left are judged for it.
+func (t *T) finishEvents(l *Listener) {
+	for _, n := range l.unjudged(func(n Notification) bool { return !t.caused(l.role, n) }) {
+		t.streamCheck(l, n)
+	}
+	t.checkEvents(l)
+}
+
+func (t *T) judgeEvents(l *Listener, evs []Notification) {
+	var vs, ws []Violation
 	var details []string
-	for _, n := range l.unvalidated() {
+	for _, n := range evs {
 		if !isContractChannel(n.Channel) {
 			continue
 		}
-		err := t.s.tg.contract.ValidateMessage(n.Raw)
-		if err == nil {
-			continue
+		where := n.Describe() + " (" + string(l.role) + ")"
+		issues, warnings, err := t.s.validateMessage(n.Raw)
+		for _, is := range warnings {
+			ws = append(ws, Violation{Rule: RuleContract, Where: where + " " + is.Where, Pointer: is.Pointer, Message: fmt.Sprintf("%s [%s]", is.Message, is.Rule)})
 		}
-		for _, is := range spec.IssuesOf(err) {
-			vs = append(vs, Violation{Rule: RuleContract, Where: n.Describe() + " (" + string(l.role) + ") " + is.Where,
-				Pointer: is.Pointer, Message: fmt.Sprintf("%s [%s]", is.Message, is.Rule)})
+		for _, is := range issues {
+			vs = append(vs, Violation{Rule: RuleContract, Where: where + " " + is.Where, Pointer: is.Pointer, Message: fmt.Sprintf("%s [%s]", is.Message, is.Rule)})
 		}
-		if spec.IssuesOf(err) == nil {
-			vs = append(vs, Violation{Rule: RuleContract, Where: n.Describe(), Message: err.Error()})
+		if err != nil && issues == nil {
+			vs = append(vs, Violation{Rule: RuleContract, Where: where, Message: err.Error()})
 		}
-		details = append(details, "message: "+string(n.Raw))
+		if len(issues) > 0 || err != nil || len(warnings) > 0 {
+			details = append(details, "message: "+string(n.Raw))
+		}
 	}
+	t.warnAll(ws, details...)
 	if len(vs) > 0 {
 		t.fail(vs, details...)
 	}
@@ -369,7 +399,7 @@ func (t *T) rawBayeux(sess *Session) (*bayeux.Client, *Listener) {
 	t.mu.Lock()
 	t.listeners = append(t.listeners, l)
 	t.mu.Unlock()
-	ginkgo.DeferCleanup(func() { t.checkEvents(l) })
+	ginkgo.DeferCleanup(func() { t.finishEvents(l) })
 	return c, l
 }
 

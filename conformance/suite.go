@@ -388,6 +388,9 @@ func (s *Suite) report(r ginkgo.Report) {
 	if len(written) > 0 {
 		fmt.Fprintf(ginkgo.GinkgoWriter, "conformance report: %s: %s\n", rep.Result, slices.Concat(written))
 	}
+	if n := streamErrors(rep.UnattributedMessages); n > 0 && s.opts.Strict {
+		ginkgo.Fail(fmt.Sprintf("--strict: %d contract errors on CometD messages no spec caused (the report's \"Messages no spec caused\")", n))
+	}
 }
 
 func (s *Suite) metaByID() map[string]specMeta {

@@ -47,6 +47,9 @@ const (
 	MessageWorkbinStateChange             = "WorkbinStateChangeMessage"
 	MessageWorkbinSubscriptionStateChange = "WorkbinSubscriptionStateChangeMessage"
 	MessageWorkbinStats                   = "WorkbinStatsMessage"
+	// MessageChatMessageLogUpdated is the chat transcript (real-gws fact 10): it names the
+	// chat by FieldChatURI or FieldChatPath, not by id, and carries no referenceId.
+	MessageChatMessageLogUpdated = "MessageLogUpdated"
 )
 
 // notificationSchemas maps a message type to its channel and schema file. Read-only table.
@@ -57,6 +60,7 @@ var notificationSchemas = map[string]struct{ channel, schema string }{
 	MessageWorkbinStateChange:             {ChannelWorkbins, "workbin-state-change-message.json"},
 	MessageWorkbinSubscriptionStateChange: {ChannelWorkbins, "workbin-subscription-state-change-message.json"},
 	MessageWorkbinStats:                   {ChannelWorkbins, "workbin-stats-message.json"},
+	MessageChatMessageLogUpdated:          {ChannelChats, "chat-message-log-updated-message.json"},
 }
 
 // MessageTypes lists the message types published on channel (nil for an unknown channel).
@@ -97,6 +101,14 @@ const (
 	NotificationEmailSaved          = "EmailSaved"        // emails
 	NotificationAttachmentAdded     = "AttachmentAdded"   // emails
 	NotificationAttachmentRemoved   = "AttachmentRemoved" // emails
+	NotificationNewMessages         = "NewMessages"       // MessageLogUpdated
+)
+
+// Members of MessageLogUpdated (chat-message-log-updated-message.json).
+const (
+	FieldChatURI  = "chatUri"  // absolute, without /me/
+	FieldChatPath = "chatPath" // "/chats/{id}"
+	FieldMessages = "messages"
 )
 
 // Actions of WorkbinStateChangeMessage.

@@ -113,7 +113,7 @@ func TestWireChannelsAndMessageTypes(t *testing.T) {
 		}
 	}
 	sameSet(t, "message types", all, []string{MessageWorkitemStateChange, MessageChatStateChange, MessageEmailStateChange,
-		MessageWorkbinStateChange, MessageWorkbinSubscriptionStateChange, MessageWorkbinStats})
+		MessageWorkbinStateChange, MessageWorkbinSubscriptionStateChange, MessageWorkbinStats, MessageChatMessageLogUpdated})
 	if MessageTypes("/v2/me/calls") != nil {
 		t.Error("an unknown channel has message types")
 	}
@@ -122,6 +122,8 @@ func TestWireChannelsAndMessageTypes(t *testing.T) {
 		[]string{NotificationStatusChange, NotificationPropertiesUpdated, NotificationError})
 	sameSet(t, "chat notificationType", enumOf(t, c, "chat-state-change-message.json", FieldNotificationType),
 		[]string{NotificationStatusChange, NotificationParticipantsUpdated, NotificationPropertiesUpdated, NotificationError})
+	sameSet(t, "transcript notificationType", enumOf(t, c, "chat-message-log-updated-message.json", FieldNotificationType),
+		[]string{NotificationNewMessages})
 	sameSet(t, "email notificationType", enumOf(t, c, "email-state-change-message.json", FieldNotificationType),
 		[]string{NotificationStatusChange, NotificationPropertiesUpdated, NotificationEmailSaved, NotificationAttachmentAdded,
 			NotificationAttachmentRemoved, NotificationError})

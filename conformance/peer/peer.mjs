@@ -78,7 +78,8 @@ const MEDIA = {
   email: {
     key: 'email', array: 'emails', typeField: 'emailType', channel: '/v2/me/emails', messageType: 'EmailStateChangeMessage',
     pull: 'PullEmail', add: 'AddEmail', pulledState: 'Processing', v2: 'emailStateResourceV2',
-    caps: ['Reply', 'ReplyAll', 'Transfer', 'AttachUserData', 'UpdateUserData', 'DeleteUserData', 'SetInFocus', 'Complete', 'PlaceInWorkbin'],
+    // as captured on a Genesys demo server (real-gws fact 17)
+    caps: ['Reply', 'ReplyAll', 'Transfer', 'AddComment', 'AttachUserData', 'UpdateUserData', 'DeleteUserData', 'SetDisposition', 'SetInFocus', 'Complete'],
   },
 };
 const PULL_ANY = 'PullInteraction';

@@ -53,6 +53,9 @@ type catch struct {
 	rules []string
 	// pointer, if set, must be in that violation's JSON pointer.
 	pointer string
+	// strict: the deviation is a warning by default (what real servers may do) and is caught
+	// under --strict only; the run uses --strict.
+	strict bool
 }
 
 // catches maps every deviation switch of the mock to the specs that catch it. A new switch
@@ -338,8 +341,15 @@ func (h harness) deviationsAreCaught(t *testing.T) {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				m := startMock(t, mockserver.Config{Deviations: []mockserver.Deviation{d.Name}})
-				o := h.run(t, m.url, "-ginkgo.label-filter="+labelFilter(c.specs))
+				args := []string{"-ginkgo.label-filter=" + labelFilter(c.specs)}
+				if c.strict {
+					args = append(args, "--strict")
+				}
+				o := h.run(t, m.url, args...)
 				caught, by := judge(t, o, c)
+				if c.strict {
+					by += " (--strict)"
+				}
 				mu.Lock()
 				results = append(results, result{name: name, breaks: d.Breaks, caughtBy: by, caught: caught})
 				mu.Unlock()
