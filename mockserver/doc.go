@@ -48,9 +48,14 @@
 //
 // # CometD
 //
-// The handshake must come from an authenticated session (JSESSIONID or Basic), else
-// 403::Handshake denied. Users may subscribe to /v2/me and any channel or pattern below it;
-// clients may not publish (a publish would reach every session subscribed to the channel).
+// The handshake must come from an authenticated session: the JSESSIONID cookie (with or
+// without the CSRF header, which CometD does not need) or Basic credentials on the Bayeux
+// request itself, as the Genesys .NET client sends them with no cookie; else
+// 403::Handshake denied. Users may subscribe to /v2/me, any channel or pattern below it,
+// and the deep wildcards above it (/**, /v2/**); they receive only their own events on
+// /v2/me channels whatever the pattern (D9). /meta/** and what matches no /v2/me channel
+// (/*, /v2/users) are refused. Clients may not publish (a publish would reach every
+// session subscribed to the channel).
 //
 // # Deviations
 //
