@@ -27,8 +27,9 @@
 //     an operation, before the issues of step 4 are reported.
 //  6. faults injected through the control plane (delay, or a given statusCode / HTTP status).
 //  7. the handler of the operationId and operationName (apiRoutes in routes.go); PullChat
-//     gates (D6): with enableNotificationOnPullChat or enableJoinOnPullChat off, PullChat
-//     (and PullInteraction of a chat) is 403 / 3 naming the option.
+//     gates (D6): with enableNotificationOnPullChat off, PullChat (and PullInteraction of a
+//     chat) is 403 / 3 naming the option; with enableJoinOnPullChat off it succeeds and the
+//     chat is JoinFailed, not joined (an inference).
 //  8. the state command, atomic: it applies entirely and returns events, or changes nothing
 //     and returns the statusCode of its refusal (see package state).
 //  9. the reply {statusCode:0, referenceId:N} (N counts from 1 per session, D4;

@@ -156,15 +156,21 @@ func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spe
 	return encodeMembers(m)
 }
 
-// pull is PullInteractionFromWorkbin (D5, D6, D10, D11) on the workbin of the URL.
+// pull is PullInteractionFromWorkbin (D5, D6, D10, D11) on the workbin of the URL. With
+// enableJoinOnPullChat off a chat is pulled but not joined: it goes to the caller in state
+// JoinFailed (D6, an inference).
 func (s *Server) pull(c *apiCall) apiReply {
 	ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
 	id := c.fields.str(spec.FieldID)
-	if opt := s.pullChatGate(c, id); opt != "" {
-		return errorReply(spec.StatusForbidden, "%s is forbidden: %s is false", spec.PullChat, opt)
+	if s.pullChatGated(c, id) {
+		return errorReply(spec.StatusForbidden, "%s is forbidden: %s is false", spec.PullChat, spec.OptionEnableNotificationOnPullChat)
+	}
+	pullFn := s.store.Pull
+	if !c.opts.EnableJoinOnPullChat {
+		pullFn = s.store.PullJoinFailed
 	}
 	out := s.run(c, command{kind: cmdPull, ref: ref, id: id}, func() outcome {
-		events, err := s.store.Pull(c.actor(), ref, c.op, id, c.fields.str(spec.FieldNickname))
+		events, err := pullFn(c.actor(), ref, c.op, id, c.fields.str(spec.FieldNickname))
 		return outcome{events: events, err: err}
 	})
 	if rep, ok := out.refusal(); ok {
@@ -175,25 +181,22 @@ func (s *Server) pull(c *apiCall) apiReply {
 	return rep
 }
 
-// pullChatGate names the option that forbids this pull (D6): PullChat, or PullInteraction
-// of a chat, while enableNotificationOnPullChat or enableJoinOnPullChat is false.
-func (s *Server) pullChatGate(c *apiCall, id string) string {
-	o := c.opts
-	if o.EnableNotificationOnPullChat && o.EnableJoinOnPullChat {
-		return ""
+// pullChatGated reports whether enableNotificationOnPullChat forbids this pull (D6):
+// PullChat, or PullInteraction of a chat, while the option is false. The docs say PullChat
+// needs the option on; a pull that succeeded without telling the agent would leave the chat
+// unreachable, so the mock refuses it (403 / 3 naming the option) and changes nothing.
+func (s *Server) pullChatGated(c *apiCall, id string) bool {
+	if c.opts.EnableNotificationOnPullChat {
+		return false
 	}
-	if c.op != spec.PullChat {
-		if c.op != spec.PullInteraction {
-			return ""
-		}
-		if x, ok := s.store.Interaction(id); !ok || x.Media != spec.MediaChat {
-			return ""
-		}
+	if c.op == spec.PullChat {
+		return true
 	}
-	if !o.EnableNotificationOnPullChat {
-		return "enableNotificationOnPullChat"
+	if c.op != spec.PullInteraction {
+		return false
 	}
-	return "enableJoinOnPullChat"
+	x, ok := s.store.Interaction(id)
+	return ok && x.Media == spec.MediaChat
 }
 
 // add is AddInteractionToWorkbin on the workbin of the URL: the interaction is named by id,

@@ -118,6 +118,10 @@ const (
 	StateAccepted   = "Accepted" // chats
 	StateProcessing = "Processing"
 	StateChatting   = "Chatting" // chats
+	// StateJoinFailed (chats) is captured on a real GWS (GET /me, real-gws fact 18) with
+	// participants [] and JoinFailedCapabilities. That a PullChat with enableJoinOnPullChat
+	// off ends there is an INFERENCE (D6).
+	StateJoinFailed = "JoinFailed"
 	StateInWorkbin  = "InWorkbin"
 	StateCompleted  = "Completed"
 )
@@ -248,6 +252,8 @@ var capabilityTable = map[mediaState][]string{
 	{MediaChat, StateChatting}: {CapTransfer, CapLeave, CapInvite, CapConsult, CapSetInFocus, CapSetDisposition,
 		CapAttachUserData, CapDeleteUserData, CapUpdateUserData, CapComplete, CapSendMessage,
 		CapSendStartTypingNotification, CapSendStopTypingNotification},
+	{MediaChat, StateJoinFailed}: {CapSetInFocus, CapComplete, CapSetDisposition, CapAttachUserData,
+		CapDeleteUserData, CapUpdateUserData}, // captured (real-gws fact 18), in this order
 	{MediaChat, StateInWorkbin}: {},
 	{MediaChat, StateCompleted}: {},
 	{MediaEmail, StateInvited}:  {CapAccept, CapReject},
@@ -269,7 +275,7 @@ func Capabilities(m Media, state string) ([]string, bool) {
 // joined) is seen in Genesys client code; its capabilities are not documented.
 var stateTable = map[Media][]string{
 	MediaWorkitem: {StateInvited, StateProcessing, StateInWorkbin, StateCompleted},
-	MediaChat:     {StateInvited, StateAccepted, StateChatting, StateInWorkbin, StateCompleted},
+	MediaChat:     {StateInvited, StateAccepted, StateChatting, StateJoinFailed, StateInWorkbin, StateCompleted},
 	MediaEmail:    {StateInvited, StateProcessing, StateInWorkbin, StateCompleted},
 }
 
