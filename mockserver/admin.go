@@ -282,7 +282,7 @@ func (s *Server) adminPlace() http.HandlerFunc {
 			adminError(w, status, err.Error())
 			return
 		}
-		s.publish(events, nil, false)
+		s.publish(events, nil, false, baseURL(r))
 		s.changed()
 		var x state.Interaction
 		if len(events) > 0 {

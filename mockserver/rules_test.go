@@ -601,3 +601,37 @@ func TestEveryOperationHasAHandler(t *testing.T) {
 		t.Errorf("%d handlers for %d operations", len(m.srv.api), len(ids))
 	}
 }
+
+// Real-GWS fact 13: interaction resources carry uri http://HOST/api/v2/{mediaType}/{id} (no
+// /me/, HOST the one the request reached) and path /{mediaType}/{id}, in workbin content
+// and in notifications (StatusChange and the *StateResourceV2 of WorkbinStateChangeMessage).
+func TestResourceLocations(t *testing.T) {
+	m := newMock(t)
+	marat := m.login("MaratTest")
+	l := marat.cometd("/v2/me/**")
+	located := func(where string, res map[string]any, array string) {
+		t.Helper()
+		id, _ := res[spec.FieldID].(string)
+		if res[spec.FieldURI] != m.url("/api/v2/"+array+"/"+id) || res[spec.FieldPath] != "/"+array+"/"+id {
+			t.Errorf("%s: uri %v path %v", where, res[spec.FieldURI], res[spec.FieldPath])
+		}
+	}
+	c := marat.get("/api/v2/workbins/" + seedWorkbin + "?subresources=*")
+	expect(t, c, 200, 0)
+	n := 0
+	for _, array := range []string{"workitems", "chats", "emails"} {
+		for _, x := range c.body[spec.FieldWorkbin].(map[string]any)[array].([]any) {
+			located("content "+array, x.(map[string]any), array)
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("the seed workbin lists nothing")
+	}
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, map[string]string{"operationName": spec.Subscribe}), 200, 0)
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(spec.PullEmail, seedEmail)), 200, 0)
+	d := data(t, l.next(t, "EmailStateChangeMessage", onChannel(spec.ChannelEmails, spec.MessageEmailStateChange)))
+	located("StatusChange", d["email"].(map[string]any), "emails")
+	d = data(t, l.next(t, "ItemRemoved", onChannel(spec.ChannelWorkbins, spec.MessageWorkbinStateChange)))
+	located("ItemRemoved", d["emailStateResourceV2"].(map[string]any), "emails")
+}

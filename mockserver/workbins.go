@@ -51,13 +51,19 @@ func (s *Server) handleListWorkbins(onlyMine bool) apiHandler {
 	}
 }
 
-// baseURL is the scheme and host the client used, for absolute URIs.
+// baseURL is the scheme and host a request reached the mock at, for the uri of the
+// resources it answers and notifies (real-gws fact 13: uri http://host/api/v2/…): the
+// uri then resolves for the client that follows it, whatever address it used. A request
+// without Host (HTTP/1.0) gets localhost.
 func baseURL(r *http.Request) string {
-	scheme := "http"
+	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return scheme + "://" + host
 }
 
 // selectFields keeps the listed members of a resource (id always); "*" keeps all.
@@ -131,14 +137,20 @@ func (s *Server) handleGetWorkbin() apiHandler {
 		if rep, ok := out.refusal(); ok {
 			return rep
 		}
-		rep := okReply(spec.FieldWorkbin, workbinWithContent(out.workbin, out.items, media))
+		content, err := workbinWithContent(out.workbin, out.items, media, baseURL(c.r))
+		if err != nil {
+			s.log.Error("mock: rendering workbin content", "workbin", out.workbin.ID, "err", err)
+			return errorReply(spec.StatusInternalError, "Internal error: workbin %s: %v", out.workbin.ID, err)
+		}
+		rep := okReply(spec.FieldWorkbin, content)
 		rep.unchecked = out.altered
 		return rep
 	}
 }
 
-// workbinWithContent is the workbin resource with one content array per media.
-func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spec.Media) []byte {
+// workbinWithContent is the workbin resource with one content array per media, each
+// interaction with its uri and path under base (real-gws fact 13).
+func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spec.Media, base string) ([]byte, error) {
 	m, ok := members(wb.Resource)
 	if !ok {
 		m = map[string]json.RawMessage{}
@@ -148,12 +160,16 @@ func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spe
 		var arr [][]byte
 		for _, x := range items {
 			if x.Media == md {
-				arr = append(arr, x.Resource)
+				res, err := x.Located(base)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, res)
 			}
 		}
 		m[info.ContentArray] = rawArray(arr)
 	}
-	return encodeMembers(m)
+	return encodeMembers(m), nil
 }
 
 // pull is PullInteractionFromWorkbin (D5, D6, D10, D11) on the workbin of the URL. With

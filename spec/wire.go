@@ -557,6 +557,7 @@ const (
 	FieldOperationName    = "operationName"
 	FieldID               = "id"
 	FieldURI              = "uri"
+	FieldPath             = "path" // a resource's path below BasePath (real-gws fact 13)
 	FieldNickname         = "nickname"
 	FieldSaveLAR          = "saveLAR"
 	FieldWorkbinType      = "workbinType"

@@ -383,14 +383,14 @@ func TestPullMatchesGolden(t *testing.T) {
 		return d[key].(map[string]any)
 	}
 	pulled := golden("workitem-pulled", "workitem")
-	got := resourceOf(t, events[0].Interaction)
-	for _, k := range []string{spec.FieldID, spec.FieldState, spec.FieldCapabilities, spec.FieldUserData} {
+	got := locatedOf(t, events[0].Interaction)
+	for _, k := range []string{spec.FieldID, spec.FieldURI, spec.FieldPath, spec.FieldState, spec.FieldCapabilities, spec.FieldUserData} {
 		if mustJSON(t, got[k]) != mustJSON(t, pulled[k]) {
 			t.Errorf("%s: %v, golden %v", k, got[k], pulled[k])
 		}
 	}
 	listed := golden("workbin-item-removed", "workitemStateResourceV2")
-	if got := resourceOf(t, events[1].Interaction); mustJSON(t, got) != mustJSON(t, listed) {
+	if got := locatedOf(t, events[1].Interaction); mustJSON(t, got) != mustJSON(t, listed) {
 		t.Errorf("ItemRemoved carries %v, golden %v", got, listed)
 	}
 }
