@@ -48,7 +48,8 @@ const (
 	RuleOwnership Rule = "D11.ownership"
 	// RuleGroupParams: agentGroup and placeGroup never together (D1, W3).
 	RuleGroupParams Rule = "D1.group-params"
-	// RulePullChatGate: PullChat is refused while a D6 option is off.
+	// RulePullChatGate: PullChat while a D6 option is off: refused (enableNotificationOnPullChat),
+	// or the chat JoinFailed (enableJoinOnPullChat).
 	RulePullChatGate Rule = "D6.pullchat-gate"
 	// RuleMultimedia: without api-multimedia the workbin URLs do not exist (D7).
 	RuleMultimedia Rule = "D7.multimedia"

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
@@ -55,9 +56,44 @@ func optionSpecs() []specDef {
 			t.expectUnchanged(l, p)
 		}
 	}
+	// D6 (an inference): with enableJoinOnPullChat off the pull succeeds without a join:
+	// the chat leaves the workbin and comes to the puller JoinFailed, with the capabilities
+	// a real GWS lists for that state, the puller not among its participants.
+	joinGate := func(t *T) {
+		sess := t.user(RoleAgent)
+		l := t.listen(sess, mediaChannels()...)
+		p := t.provision(t.wb(wbAgent), spec.MediaChat)
+		restore := setOption(t, spec.OptionEnableJoinOnPullChat, false)
+		ex := t.pull(sess, formWorkbins, p, spec.PullChat)
+		ref := t.expectAccepted(sess, ex, "PullChat with "+spec.OptionEnableJoinOnPullChat+" off")
+		restore()
+		t.setOwned(p.ID, RoleAgent, p.Media)
+		mi, _ := spec.MediaOf(spec.MediaChat)
+		n, ok := t.awaitEvent(l, func(n Notification) bool {
+			return n.MessageType() == mi.MessageType && isPullNote(n.Channel, n.Data, p, ref)
+		})
+		if !ok {
+			t.diagnoseMissing(l, p, mi, ref)
+		}
+		where, raw := n.Describe()+" ("+string(l.role)+")", "message: "+string(n.Raw)
+		res, _ := n.Data[mi.ResourceKey].(map[string]any)
+		base := dataPointer(mi.ResourceKey)
+		if st, _ := res[spec.FieldState].(string); st != spec.StateJoinFailed {
+			t.violate(Violation{Rule: RulePullChatGate, Where: where, Pointer: base + spec.Pointer(spec.FieldState), Message: fmt.Sprintf("a chat pulled with %s off is %q, got %q", spec.OptionEnableJoinOnPullChat, spec.StateJoinFailed, st)}, raw)
+		}
+		if want, _ := spec.Capabilities(spec.MediaChat, spec.StateJoinFailed); !sameStrings(stringsIn(res[spec.FieldCapabilities]), want) {
+			t.violate(Violation{Rule: RulePullChatGate, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities), Message: fmt.Sprintf("a JoinFailed chat has %v, got %v", want, res[spec.FieldCapabilities])}, raw)
+		}
+		for i, pt := range anySlice(res[spec.FieldParticipants]) {
+			if m, _ := pt.(map[string]any); m[spec.FieldParticipantType] != spec.ParticipantCustomer {
+				t.violate(Violation{Rule: RulePullChatGate, Where: where, Pointer: base + spec.Pointer(spec.FieldParticipants, fmt.Sprint(i)), Message: "a chat whose join failed lists no agent among its participants"}, raw)
+			}
+		}
+		t.awaitGone(t.wb(wbAgent), p.ID)
+	}
 	return []specDef{
-		{id: "configurable-options.join-gate", text: "PullChat is refused while enableJoinOnPullChat is off", features: feats(FeatureConfigurableOptions, FeaturePullChat),
-			variant: variant(spec.PullChat, formWorkbins), serial: true, needs: []need{uses(1, wbAgent, spec.MediaChat)}, body: gate(spec.OptionEnableJoinOnPullChat)},
+		{id: "configurable-options.join-gate", text: "PullChat while enableJoinOnPullChat is off leaves the chat JoinFailed", features: feats(FeatureConfigurableOptions, FeaturePullChat),
+			variant: variant(spec.PullChat, formWorkbins), serial: true, needs: []need{uses(1, wbAgent, spec.MediaChat)}, body: joinGate},
 		{id: "configurable-options.notification-gate", text: "PullChat is refused while enableNotificationOnPullChat is off", features: feats(FeatureConfigurableOptions, FeaturePullChat),
 			variant: variant(spec.PullChat, formWorkbins), serial: true, needs: []need{uses(1, wbAgent, spec.MediaChat)}, body: gate(spec.OptionEnableNotificationOnPullChat)},
 		{id: "configurable-options.csrf-off", text: "with enableCsrfProtection off a POST needs no token", features: feats(FeatureConfigurableOptions, FeatureCSRF),
@@ -72,6 +108,17 @@ func optionSpecs() []specDef {
 				t.expectPulled(l, p, ref, RoleAgent, "")
 			}},
 	}
+}
+
+// sameStrings reports whether a and b hold the same strings, in any order.
+func sameStrings(a, b []string) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(x string) bool { return !slices.Contains(b, x) })
+}
+
+// anySlice is v as a JSON array (nil if it is not one).
+func anySlice(v any) []any {
+	a, _ := v.([]any)
+	return a
 }
 
 // setOption switches a boolean option of the mock through its control plane and returns

@@ -282,13 +282,18 @@ func (s *Server) adminPlace() http.HandlerFunc {
 			adminError(w, status, err.Error())
 			return
 		}
-		s.publish(events, nil, false)
+		s.publish(events, nil, false, baseURL(r))
 		s.changed()
 		var x state.Interaction
 		if len(events) > 0 {
 			x = events[0].Interaction
 		}
-		adminJSON(w, http.StatusCreated, map[string]any{"id": x.ID, "interaction": json.RawMessage(x.Resource)})
+		res, err := x.Located(baseURL(r)) // as the workbin lists it
+		if err != nil {
+			adminError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		adminJSON(w, http.StatusCreated, map[string]any{"id": x.ID, "interaction": json.RawMessage(res)})
 	}
 }
 

@@ -373,7 +373,7 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 	_, _ = w.Write(body)
 	if len(reply.events) > 0 {
 		_ = http.NewResponseController(w).Flush() // the reply first, then its notifications (D5)
-		s.publish(reply.events, reply.refOf, reply.pull)
+		s.publish(reply.events, reply.refOf, reply.pull, baseURL(r))
 	}
 	s.journalHTTP(c, status, h, body, start)
 	if s.log.Enabled(r.Context(), slog.LevelDebug) {

@@ -64,13 +64,22 @@ func (s *Server) authenticateHandshake(r *http.Request, _ *bayeux.Message) (stri
 }
 
 // authorizeSubscribe lets a user subscribe to /v2/me and anything below it, wildcards
-// included (/v2/me/*, /v2/me/**). Delivery stays private whatever the pattern: events are
-// published only to sessions whose principal is the recipient.
+// included (/v2/me/*, /v2/me/**, as the Vue widget does), and to the deep wildcards above
+// it, /** (the Genesys .NET client's subscription) and /v2/**, which cover /v2/me. Delivery
+// stays private whatever the pattern (D9): events are published only to sessions whose
+// principal is the recipient, and only on /v2/me channels, so /** gets the user's own
+// events and nothing else. /meta/** is refused by package bayeux before this hook (meta
+// messages are replies, never events); a channel or pattern that cannot match a /v2/me
+// channel (/foo, /v2/users, /*, /v2/*) is refused: it would carry nothing.
 func authorizeSubscribe(_ *bayeux.SessionInfo, channel string) error {
-	if channel == spec.PrivateChannelRoot || strings.HasPrefix(channel, spec.PrivateChannelRoot+"/") {
+	root := spec.PrivateChannelRoot
+	if channel == root || strings.HasPrefix(channel, root+"/") {
 		return nil
 	}
-	return errors.New("only the private /v2/me channels can be subscribed to")
+	if prefix, ok := strings.CutSuffix(channel, "/**"); ok && (prefix == "" || strings.HasPrefix(root+"/", prefix+"/")) {
+		return nil
+	}
+	return errors.New("only " + root + ", the channels below it and the patterns covering them (/**, /v2/**) can be subscribed to")
 }
 
 // denyPublish refuses every client publish: the channels carry server events only, and a

@@ -209,7 +209,7 @@ func deviationChecks() map[Deviation]func(t *testing.T, m *mockT) bool {
 		},
 		DevPullChatGateIgnored: func(t *testing.T, m *mockT) bool {
 			o := m.srv.Options()
-			o.EnableJoinOnPullChat = false
+			o.EnableNotificationOnPullChat = false
 			if err := m.srv.SetOptions(o); err != nil {
 				t.Fatal(err)
 			}

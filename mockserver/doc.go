@@ -27,8 +27,9 @@
 //     an operation, before the issues of step 4 are reported.
 //  6. faults injected through the control plane (delay, or a given statusCode / HTTP status).
 //  7. the handler of the operationId and operationName (apiRoutes in routes.go); PullChat
-//     gates (D6): with enableNotificationOnPullChat or enableJoinOnPullChat off, PullChat
-//     (and PullInteraction of a chat) is 403 / 3 naming the option.
+//     gates (D6): with enableNotificationOnPullChat off, PullChat (and PullInteraction of a
+//     chat) is 403 / 3 naming the option; with enableJoinOnPullChat off it succeeds and the
+//     chat is JoinFailed, not joined (an inference).
 //  8. the state command, atomic: it applies entirely and returns events, or changes nothing
 //     and returns the statusCode of its refusal (see package state).
 //  9. the reply {statusCode:0, referenceId:N} (N counts from 1 per session, D4;
@@ -48,9 +49,14 @@
 //
 // # CometD
 //
-// The handshake must come from an authenticated session (JSESSIONID or Basic), else
-// 403::Handshake denied. Users may subscribe to /v2/me and any channel or pattern below it;
-// clients may not publish (a publish would reach every session subscribed to the channel).
+// The handshake must come from an authenticated session: the JSESSIONID cookie (with or
+// without the CSRF header, which CometD does not need) or Basic credentials on the Bayeux
+// request itself, as the Genesys .NET client sends them with no cookie; else
+// 403::Handshake denied. Users may subscribe to /v2/me, any channel or pattern below it,
+// and the deep wildcards above it (/**, /v2/**); they receive only their own events on
+// /v2/me channels whatever the pattern (D9). /meta/** and what matches no /v2/me channel
+// (/*, /v2/users) are refused. Clients may not publish (a publish would reach every
+// session subscribed to the channel).
 //
 // # Deviations
 //

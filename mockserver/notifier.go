@@ -72,6 +72,9 @@ type draft struct {
 	pull bool  // the event is of a pull
 	// requestRef is the referenceId of the request that caused the event (0: none).
 	requestRef int64
+	// base is the scheme and host of the request that caused the event, for the
+	// resources' uri (see baseURL).
+	base string
 	// channel and messageType, when set, replace the event's.
 	channel, messageType string
 	// drop: the copy is not sent.
@@ -96,8 +99,8 @@ func (d *draft) messageTypeOr(messageType string) string {
 
 // publish renders each event as GWS payloads (D5), self-checks them and publishes them to
 // the recipients' sessions. refOf gives the requester's referenceId; pull marks the events
-// of a pull.
-func (s *Server) publish(events []state.Event, refOf func(state.Event) int64, pull bool) {
+// of a pull; base is the scheme and host of the request (baseURL).
+func (s *Server) publish(events []state.Event, refOf func(state.Event) int64, pull bool, base string) {
 	hooks := s.dev.load()
 	for _, ev := range events {
 		ev = hooks.shapeEvent(s, ev, pull)
@@ -105,7 +108,7 @@ func (s *Server) publish(events []state.Event, refOf func(state.Event) int64, pu
 		if refOf != nil && ev.Requester != "" {
 			ref = refOf(ev)
 		}
-		for _, n := range s.render(hooks, ev, ref, pull) {
+		for _, n := range s.render(hooks, ev, ref, pull, base) {
 			s.send(n)
 		}
 	}
@@ -113,10 +116,10 @@ func (s *Server) publish(events []state.Event, refOf func(state.Event) int64, pu
 
 // render turns one event into its payloads, one per recipient: the requester's copy
 // carries ref, the others none (D5).
-func (s *Server) render(hooks *hookSet, ev state.Event, ref int64, pull bool) []notification {
+func (s *Server) render(hooks *hookSet, ev state.Event, ref int64, pull bool, base string) []notification {
 	var out []notification
 	for _, to := range ev.Recipients {
-		d := draft{ev: ev, to: to, pull: pull, requestRef: ref}
+		d := draft{ev: ev, to: to, pull: pull, requestRef: ref, base: base}
 		if to == ev.Requester {
 			d.ref = ref
 		}
@@ -173,7 +176,11 @@ func (s *Server) renderInteraction(d *draft) (notification, bool) {
 	if d.ref > 0 {
 		o.int(spec.FieldReferenceID, d.ref)
 	}
-	o.raw(info.ResourceKey, d.ev.Interaction.Resource)
+	res, ok := s.located(d)
+	if !ok {
+		return notification{}, false
+	}
+	o.raw(info.ResourceKey, res)
 	return notification{channel: d.channelOr(info.Channel), payload: o.bytes()}, true
 }
 
@@ -206,8 +213,22 @@ func (s *Server) renderWorkbinContent(d *draft) (notification, bool) {
 	if ref > 0 {
 		o.int(spec.FieldReferenceID, ref)
 	}
-	o.raw(info.StateResourceV2Key, ev.Interaction.Resource)
+	res, ok := s.located(d)
+	if !ok {
+		return notification{}, false
+	}
+	o.raw(info.StateResourceV2Key, res)
 	return notification{channel: d.channelOr(spec.ChannelWorkbins), payload: o.bytes()}, true
+}
+
+// located is the draft's interaction resource with its uri and path (real-gws fact 13).
+func (s *Server) located(d *draft) ([]byte, bool) {
+	res, err := d.ev.Interaction.Located(d.base)
+	if err != nil {
+		s.log.Error("mock: rendering a notification", "interaction", d.ev.Interaction.ID, "err", err)
+		return nil, false
+	}
+	return res, true
 }
 
 // renderSubscription is WorkbinSubscriptionStateChangeMessage Subscribed / Unsubscribed.

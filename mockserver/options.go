@@ -27,8 +27,11 @@ import (
 type Options struct {
 	// EnableCsrfProtection: POST/PUT/DELETE need the session's X-CSRF-TOKEN (D8). Default true.
 	EnableCsrfProtection bool `json:"enableCsrfProtection"`
-	// EnableNotificationOnPullChat and EnableJoinOnPullChat: when either is false, PullChat
-	// answers 403 / statusCode 3 naming the option (D6). Default true.
+	// EnableNotificationOnPullChat false: PullChat (and PullInteraction of a chat) answers
+	// 403 / statusCode 3 naming the option and changes nothing (D6). EnableJoinOnPullChat
+	// false: the pull succeeds but the agent does not join, so the chat goes to him in state
+	// JoinFailed (captured on a real GWS; that this is the outcome is an INFERENCE, D6).
+	// Default true.
 	EnableNotificationOnPullChat bool `json:"enableNotificationOnPullChat"`
 	EnableJoinOnPullChat         bool `json:"enableJoinOnPullChat"`
 	// CometD holds the Bayeux timings.

@@ -208,44 +208,77 @@ func TestReferenceIDsPerSession(t *testing.T) {
 	}
 }
 
-// D6: PullChat with either gate off is 403 / statusCode 3 naming the option, and changes
-// nothing; PullInteraction of a chat likewise.
-func TestPullChatGates(t *testing.T) {
+// D6: PullChat with enableNotificationOnPullChat off is 403 / statusCode 3 naming the
+// option, and changes nothing; PullInteraction of a chat likewise.
+func TestPullChatNotificationGate(t *testing.T) {
 	m := newMock(t)
 	marat := m.login("MaratTest")
-	for _, opt := range []string{"enableNotificationOnPullChat", "enableJoinOnPullChat"} {
-		o := DefaultOptions()
-		o.CometD = m.srv.Options().CometD
-		if opt == "enableNotificationOnPullChat" {
-			o.EnableNotificationOnPullChat = false
-		} else {
-			o.EnableJoinOnPullChat = false
-		}
-		if err := m.srv.SetOptions(o); err != nil {
-			t.Fatal(err)
-		}
-		for _, op := range []string{spec.PullChat, spec.PullInteraction} {
-			before := snapshotJSON(t, m)
-			r := marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(op, seedChat))
-			expect(t, r, http.StatusForbidden, int(spec.StatusForbidden))
-			if !strings.Contains(r.body[spec.FieldStatusMessage].(string), opt) {
-				t.Errorf("%s: message %s does not name %s", op, r.raw, opt)
-			}
-			if snapshotJSON(t, m) != before {
-				t.Error("a gated pull changed the state")
-			}
-		}
-		// Other media are not gated.
-		expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(spec.PullInteraction, "nosuch")), 404, 6)
-	}
-	if err := m.srv.SetOptions(DefaultOptions()); err != nil {
+	o := m.srv.Options()
+	o.EnableNotificationOnPullChat = false
+	if err := m.srv.SetOptions(o); err != nil {
 		t.Fatal(err)
 	}
-	l := marat.cometd(spec.ChannelChats)
-	r := marat.post("/api/v2/workbins/"+seedWorkbin, map[string]string{"operationName": spec.PullChat, "id": seedChat, "nickname": "Marat"})
-	expect(t, r, http.StatusOK, 0)
-	d := data(t, l.next(t, "ChatStateChangeMessage", onChannel(spec.ChannelChats, spec.MessageChatStateChange)))
-	chat := d["chat"].(map[string]any)
+	for _, op := range []string{spec.PullChat, spec.PullInteraction} {
+		before := snapshotJSON(t, m)
+		r := marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(op, seedChat))
+		expect(t, r, http.StatusForbidden, int(spec.StatusForbidden))
+		if !strings.Contains(r.body[spec.FieldStatusMessage].(string), spec.OptionEnableNotificationOnPullChat) {
+			t.Errorf("%s: message %s does not name %s", op, r.raw, spec.OptionEnableNotificationOnPullChat)
+		}
+		if snapshotJSON(t, m) != before {
+			t.Error("a gated pull changed the state")
+		}
+	}
+	// Other media are not gated.
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(spec.PullWorkitem, seedWorkitem)), 200, 0)
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(spec.PullInteraction, "nosuch")), 404, 6)
+}
+
+// D6 (inference): with enableJoinOnPullChat off PullChat and PullInteraction of a chat
+// succeed, the chat leaves the workbin (ItemRemoved) and is announced in state JoinFailed
+// with the captured capabilities and without the puller among its participants. Workitems
+// are pulled as ever; with the option on, the chat is Chatting and joined.
+func TestPullChatJoinGate(t *testing.T) {
+	m := newMock(t)
+	marat := m.login("MaratTest")
+	l := marat.cometd("/v2/me/**")
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, map[string]string{"operationName": spec.Subscribe}), 200, 0)
+	o := m.srv.Options()
+	o.EnableJoinOnPullChat = false
+	if err := m.srv.SetOptions(o); err != nil {
+		t.Fatal(err)
+	}
+	wantCaps, _ := spec.Capabilities(spec.MediaChat, spec.StateJoinFailed)
+	for _, c := range []struct{ op, id string }{{spec.PullChat, seedChat}, {spec.PullInteraction, "0001BaBFVPR20037"}} {
+		r := marat.post("/api/v2/workbins/"+seedWorkbin, map[string]string{"operationName": c.op, "id": c.id, "nickname": "Marat"})
+		expect(t, r, http.StatusOK, 0)
+		d := data(t, l.next(t, "ChatStateChangeMessage", onChannel(spec.ChannelChats, spec.MessageChatStateChange)))
+		chat := d["chat"].(map[string]any)
+		var caps []string
+		for _, x := range chat[spec.FieldCapabilities].([]any) {
+			caps = append(caps, x.(string))
+		}
+		parts, ok := chat[spec.FieldParticipants].([]any)
+		if chat[spec.FieldID] != c.id || chat[spec.FieldState] != spec.StateJoinFailed || !slices.Equal(caps, wantCaps) || !ok || len(parts) != 0 || num(d[spec.FieldReferenceID]) != r.ref() {
+			t.Errorf("%s: chat %v, want %s with %v and participants []", c.op, d, spec.StateJoinFailed, wantCaps)
+		}
+		rm := data(t, l.next(t, "ItemRemoved", onChannel(spec.ChannelWorkbins, spec.MessageWorkbinStateChange)))
+		if rm[spec.FieldAction] != spec.ActionItemRemoved || rm["chatStateResourceV2"].(map[string]any)[spec.FieldID] != c.id {
+			t.Errorf("%s: ItemRemoved %v", c.op, rm)
+		}
+		if x, ok := m.srv.Store().Interaction(c.id); !ok || x.Owner != "MaratTest" || x.State != spec.StateJoinFailed {
+			t.Errorf("%s: state %+v", c.op, x)
+		}
+	}
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(spec.PullWorkitem, seedWorkitem)), 200, 0)
+	if d := data(t, l.next(t, "WorkitemStateChangeMessage", onChannel(spec.ChannelWorkitems, spec.MessageWorkitemStateChange))); d["workitem"].(map[string]any)[spec.FieldState] != spec.StateProcessing {
+		t.Errorf("workitem pulled with the join gate off: %v", d)
+	}
+	m2 := newMock(t) // the join gate on (default)
+	marat2 := m2.login("MaratTest")
+	l2 := marat2.cometd(spec.ChannelChats)
+	expect(t, marat2.post("/api/v2/workbins/"+seedWorkbin, map[string]string{"operationName": spec.PullChat, "id": seedChat, "nickname": "Marat"}), http.StatusOK, 0)
+	chat := data(t, l2.next(t, "ChatStateChangeMessage", onChannel(spec.ChannelChats, spec.MessageChatStateChange)))["chat"].(map[string]any)
 	parts := chat[spec.FieldParticipants].([]any)
 	if chat[spec.FieldState] != spec.StateChatting || len(parts) != 2 || parts[1].(map[string]any)["nickname"] != "Marat" {
 		t.Errorf("pulled chat %v", chat)
@@ -567,4 +600,38 @@ func TestEveryOperationHasAHandler(t *testing.T) {
 	if len(m.srv.api) != len(ids) {
 		t.Errorf("%d handlers for %d operations", len(m.srv.api), len(ids))
 	}
+}
+
+// Real-GWS fact 13: interaction resources carry uri http://HOST/api/v2/{mediaType}/{id} (no
+// /me/, HOST the one the request reached) and path /{mediaType}/{id}, in workbin content
+// and in notifications (StatusChange and the *StateResourceV2 of WorkbinStateChangeMessage).
+func TestResourceLocations(t *testing.T) {
+	m := newMock(t)
+	marat := m.login("MaratTest")
+	l := marat.cometd("/v2/me/**")
+	located := func(where string, res map[string]any, array string) {
+		t.Helper()
+		id, _ := res[spec.FieldID].(string)
+		if res[spec.FieldURI] != m.url("/api/v2/"+array+"/"+id) || res[spec.FieldPath] != "/"+array+"/"+id {
+			t.Errorf("%s: uri %v path %v", where, res[spec.FieldURI], res[spec.FieldPath])
+		}
+	}
+	c := marat.get("/api/v2/workbins/" + seedWorkbin + "?subresources=*")
+	expect(t, c, 200, 0)
+	n := 0
+	for _, array := range []string{"workitems", "chats", "emails"} {
+		for _, x := range c.body[spec.FieldWorkbin].(map[string]any)[array].([]any) {
+			located("content "+array, x.(map[string]any), array)
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("the seed workbin lists nothing")
+	}
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, map[string]string{"operationName": spec.Subscribe}), 200, 0)
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(spec.PullEmail, seedEmail)), 200, 0)
+	d := data(t, l.next(t, "EmailStateChangeMessage", onChannel(spec.ChannelEmails, spec.MessageEmailStateChange)))
+	located("StatusChange", d["email"].(map[string]any), "emails")
+	d = data(t, l.next(t, "ItemRemoved", onChannel(spec.ChannelWorkbins, spec.MessageWorkbinStateChange)))
+	located("ItemRemoved", d["emailStateResourceV2"].(map[string]any), "emails")
 }

@@ -51,13 +51,19 @@ func (s *Server) handleListWorkbins(onlyMine bool) apiHandler {
 	}
 }
 
-// baseURL is the scheme and host the client used, for absolute URIs.
+// baseURL is the scheme and host a request reached the mock at, for the uri of the
+// resources it answers and notifies (real-gws fact 13: uri http://host/api/v2/…): the
+// uri then resolves for the client that follows it, whatever address it used. A request
+// without Host (HTTP/1.0) gets localhost.
 func baseURL(r *http.Request) string {
-	scheme := "http"
+	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return scheme + "://" + host
 }
 
 // selectFields keeps the listed members of a resource (id always); "*" keeps all.
@@ -131,14 +137,20 @@ func (s *Server) handleGetWorkbin() apiHandler {
 		if rep, ok := out.refusal(); ok {
 			return rep
 		}
-		rep := okReply(spec.FieldWorkbin, workbinWithContent(out.workbin, out.items, media))
+		content, err := workbinWithContent(out.workbin, out.items, media, baseURL(c.r))
+		if err != nil {
+			s.log.Error("mock: rendering workbin content", "workbin", out.workbin.ID, "err", err)
+			return errorReply(spec.StatusInternalError, "Internal error: workbin %s: %v", out.workbin.ID, err)
+		}
+		rep := okReply(spec.FieldWorkbin, content)
 		rep.unchecked = out.altered
 		return rep
 	}
 }
 
-// workbinWithContent is the workbin resource with one content array per media.
-func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spec.Media) []byte {
+// workbinWithContent is the workbin resource with one content array per media, each
+// interaction with its uri and path under base (real-gws fact 13).
+func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spec.Media, base string) ([]byte, error) {
 	m, ok := members(wb.Resource)
 	if !ok {
 		m = map[string]json.RawMessage{}
@@ -148,23 +160,33 @@ func workbinWithContent(wb state.Workbin, items []state.Interaction, media []spe
 		var arr [][]byte
 		for _, x := range items {
 			if x.Media == md {
-				arr = append(arr, x.Resource)
+				res, err := x.Located(base)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, res)
 			}
 		}
 		m[info.ContentArray] = rawArray(arr)
 	}
-	return encodeMembers(m)
+	return encodeMembers(m), nil
 }
 
-// pull is PullInteractionFromWorkbin (D5, D6, D10, D11) on the workbin of the URL.
+// pull is PullInteractionFromWorkbin (D5, D6, D10, D11) on the workbin of the URL. With
+// enableJoinOnPullChat off a chat is pulled but not joined: it goes to the caller in state
+// JoinFailed (D6, an inference).
 func (s *Server) pull(c *apiCall) apiReply {
 	ref := workbinRef(c, c.route.PathParams[spec.ParamWorkbinID])
 	id := c.fields.str(spec.FieldID)
-	if opt := s.pullChatGate(c, id); opt != "" {
-		return errorReply(spec.StatusForbidden, "%s is forbidden: %s is false", spec.PullChat, opt)
+	if s.pullChatGated(c, id) {
+		return errorReply(spec.StatusForbidden, "%s is forbidden: %s is false", spec.PullChat, spec.OptionEnableNotificationOnPullChat)
+	}
+	pullFn := s.store.Pull
+	if !c.opts.EnableJoinOnPullChat {
+		pullFn = s.store.PullJoinFailed
 	}
 	out := s.run(c, command{kind: cmdPull, ref: ref, id: id}, func() outcome {
-		events, err := s.store.Pull(c.actor(), ref, c.op, id, c.fields.str(spec.FieldNickname))
+		events, err := pullFn(c.actor(), ref, c.op, id, c.fields.str(spec.FieldNickname))
 		return outcome{events: events, err: err}
 	})
 	if rep, ok := out.refusal(); ok {
@@ -175,25 +197,22 @@ func (s *Server) pull(c *apiCall) apiReply {
 	return rep
 }
 
-// pullChatGate names the option that forbids this pull (D6): PullChat, or PullInteraction
-// of a chat, while enableNotificationOnPullChat or enableJoinOnPullChat is false.
-func (s *Server) pullChatGate(c *apiCall, id string) string {
-	o := c.opts
-	if o.EnableNotificationOnPullChat && o.EnableJoinOnPullChat {
-		return ""
+// pullChatGated reports whether enableNotificationOnPullChat forbids this pull (D6):
+// PullChat, or PullInteraction of a chat, while the option is false. The docs say PullChat
+// needs the option on; a pull that succeeded without telling the agent would leave the chat
+// unreachable, so the mock refuses it (403 / 3 naming the option) and changes nothing.
+func (s *Server) pullChatGated(c *apiCall, id string) bool {
+	if c.opts.EnableNotificationOnPullChat {
+		return false
 	}
-	if c.op != spec.PullChat {
-		if c.op != spec.PullInteraction {
-			return ""
-		}
-		if x, ok := s.store.Interaction(id); !ok || x.Media != spec.MediaChat {
-			return ""
-		}
+	if c.op == spec.PullChat {
+		return true
 	}
-	if !o.EnableNotificationOnPullChat {
-		return "enableNotificationOnPullChat"
+	if c.op != spec.PullInteraction {
+		return false
 	}
-	return "enableJoinOnPullChat"
+	x, ok := s.store.Interaction(id)
+	return ok && x.Media == spec.MediaChat
 }
 
 // add is AddInteractionToWorkbin on the workbin of the URL: the interaction is named by id,

@@ -51,11 +51,24 @@ func ContentPath(workbinPath string, m Media) string {
 	return workbinPath + "/" + mi.ContentArray
 }
 
-// InteractionPath is the path an interaction's uri names, /api/v2/{mediaType}/{id}. It is
-// no operation of this contract: an Add by uri reads only its last segment (D11).
+// InteractionPath is the path an interaction's uri names, /api/v2/{mediaType}/{id} (no
+// /me/, real-gws fact 13). It is no operation of this contract: an Add by uri reads only
+// its last segment (D11).
 func InteractionPath(m Media, id string) string {
+	return BasePath + InteractionResourcePath(m, id)
+}
+
+// InteractionResourcePath is the path member of an interaction resource, /{mediaType}/{id}:
+// the uri's path below BasePath, as GWS gives it (real-gws fact 13).
+func InteractionResourcePath(m Media, id string) string {
 	mi, _ := MediaOf(m)
-	return BasePath + "/" + mi.ContentArray + "/" + url.PathEscape(id)
+	return "/" + mi.ContentArray + "/" + url.PathEscape(id)
+}
+
+// InteractionURI is the uri member of an interaction resource: base (scheme and host, e.g.
+// http://gws:8090) and InteractionPath.
+func InteractionURI(base string, m Media, id string) string {
+	return strings.TrimSuffix(base, "/") + InteractionPath(m, id)
 }
 
 // GroupQuery is the query that addresses a group workbin on MyWorkbinPath: param is

@@ -85,6 +85,17 @@ func TestURLForms(t *testing.T) {
 	if got, want := InteractionPath(MediaChat, "a/b"), BasePath+"/chats/a%2Fb"; got != want {
 		t.Errorf("InteractionPath: %q; want %q", got, want)
 	}
+	// Real GWS (real-gws fact 13): uri http://host/api/v2/workitems/{id}, path /workitems/{id}.
+	for _, c := range []struct{ got, want string }{
+		{InteractionResourcePath(MediaWorkitem, "02F0ASAK8EAFA00W"), "/workitems/02F0ASAK8EAFA00W"},
+		{InteractionResourcePath(MediaEmail, "a/b"), "/emails/a%2Fb"},
+		{InteractionURI("http://gws:8090", MediaChat, "0001BaBFVPR20036"), "http://gws:8090/api/v2/chats/0001BaBFVPR20036"},
+		{InteractionURI("http://gws:8090/", MediaWorkitem, "x"), "http://gws:8090/api/v2/workitems/x"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q; want %q", c.got, c.want)
+		}
+	}
 }
 
 // urlCase is one URL form: the request and the operation it must match.

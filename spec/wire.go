@@ -130,13 +130,15 @@ const (
 	StateAccepted   = "Accepted" // chats
 	StateProcessing = "Processing"
 	StateChatting   = "Chatting" // chats
+	// StateJoinFailed (chats) is captured on a real GWS (GET /me, real-gws fact 18) with
+	// participants [] and JoinFailedCapabilities. That a PullChat with enableJoinOnPullChat
+	// off ends there is an INFERENCE (D6).
+	StateJoinFailed = "JoinFailed"
 	StateInWorkbin  = "InWorkbin"
 	StateCompleted  = "Completed"
 	// StateRevoked: the interaction was taken away from the agent (workitems and chats; seen
 	// in real clients, wire facts 18 and 19).
 	StateRevoked = "Revoked"
-	// StateJoinFailed: a chat the agent could not join (a real GET /me, wire fact 18).
-	StateJoinFailed = "JoinFailed" // chats
 )
 
 // Media is an interaction media as the API names it in resource keys.
@@ -572,6 +574,7 @@ const (
 	FieldOperationName    = "operationName"
 	FieldID               = "id"
 	FieldURI              = "uri"
+	FieldPath             = "path" // a resource's path below BasePath (real-gws fact 13)
 	FieldNickname         = "nickname"
 	FieldSaveLAR          = "saveLAR"
 	FieldWorkbinType      = "workbinType"

@@ -87,7 +87,7 @@ func TestAddGoldenGroupChat(t *testing.T) {
 	if err := json.Unmarshal(g.Data, &d); err != nil {
 		t.Fatal(err)
 	}
-	if got := resourceOf(t, events[0].Interaction); mustJSON(t, got) != mustJSON(t, d["chatStateResourceV2"]) {
+	if got := locatedOf(t, events[0].Interaction); mustJSON(t, got) != mustJSON(t, d["chatStateResourceV2"]) {
 		t.Errorf("ItemAdded carries %s\ngolden %s", mustJSON(t, got), mustJSON(t, d["chatStateResourceV2"]))
 	}
 	if events[0].AgentGroup != d[spec.FieldAgentGroup] || events[0].Workbin.ID != d[spec.FieldID] {

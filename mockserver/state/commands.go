@@ -34,6 +34,19 @@ const (
 // with spec.Capabilities, and a chat has the actor among its participants (S3). Events:
 // InteractionChanged to the actor, then WorkbinItemRemoved to the workbin's subscribers.
 func (s *Store) Pull(a Actor, ref WorkbinRef, operation, interactionID, nickname string) ([]Event, error) {
+	return s.pull(a, ref, operation, interactionID, nickname, true)
+}
+
+// PullJoinFailed is Pull where joining a chat fails (D6, enableJoinOnPullChat off): a chat
+// still leaves the workbin and goes to the actor, but in state JoinFailed with its
+// capabilities and its participants as they were (the actor is not among them), as a real
+// GWS lists a chat whose join failed (real-gws fact 18). That a pull without join ends so is
+// an INFERENCE. Other media are pulled as by Pull.
+func (s *Store) PullJoinFailed(a Actor, ref WorkbinRef, operation, interactionID, nickname string) ([]Event, error) {
+	return s.pull(a, ref, operation, interactionID, nickname, false)
+}
+
+func (s *Store) pull(a Actor, ref WorkbinRef, operation, interactionID, nickname string, join bool) ([]Event, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.w
@@ -68,7 +81,7 @@ func (s *Store) Pull(a Actor, ref WorkbinRef, operation, interactionID, nickname
 	if media != "" && x.Media != media {
 		return nil, fail(spec.StatusInvalidParameter, ErrMediaMismatch, "%s is for %s; interaction %q is %s", operation, withArticle(string(media)), x.ID, withArticle(string(x.Media)))
 	}
-	next, err := s.pulled(x, u, nickname)
+	next, err := s.pulled(x, u, nickname, join)
 	if err != nil {
 		return nil, err
 	}
@@ -91,14 +104,24 @@ func operationMedia(operation string, is func(string) bool, kind string) (spec.M
 	return m, nil
 }
 
-// pulled is the interaction after u pulled it.
-func (s *Store) pulled(x Interaction, u User, nickname string) (Interaction, error) {
+// pulled is the interaction after u pulled it; a chat u does not join (join false) is
+// JoinFailed, its participants unchanged ([] if it listed none).
+func (s *Store) pulled(x Interaction, u User, nickname string, join bool) (Interaction, error) {
 	info, _ := spec.MediaOf(x.Media)
 	state := info.PulledState
+	if x.Media == spec.MediaChat && !join {
+		state = spec.StateJoinFailed
+	}
 	caps, _ := spec.Capabilities(x.Media, state)
 	set := map[string]any{spec.FieldState: state, spec.FieldCapabilities: caps}
 	if x.Media == spec.MediaChat {
-		parts, err := s.joinChat(x.Resource, u, nickname)
+		var parts []json.RawMessage
+		var err error
+		if join {
+			parts, err = s.joinChat(x.Resource, u, nickname)
+		} else {
+			parts, err = chatParticipants(x.Resource)
+		}
 		if err != nil {
 			return Interaction{}, err
 		}
@@ -109,6 +132,24 @@ func (s *Store) pulled(x Interaction, u User, nickname string) (Interaction, err
 		return Interaction{}, fail(spec.StatusInternalError, ErrInternal, "interaction %q: %v", x.ID, err)
 	}
 	return Interaction{ID: x.ID, Media: x.Media, Owner: u.Name, State: state, Capabilities: caps, Resource: res}, nil
+}
+
+// chatParticipants returns the participants a chat lists, never nil (so they encode as []).
+func chatParticipants(res []byte) ([]json.RawMessage, error) {
+	m, err := Members(res)
+	if err != nil {
+		return nil, fail(spec.StatusInternalError, ErrInternal, "chat resource: %v", err)
+	}
+	parts := []json.RawMessage{}
+	if raw, ok := m[spec.FieldParticipants]; ok {
+		if err := json.Unmarshal(raw, &parts); err != nil {
+			return nil, fail(spec.StatusInternalError, ErrInternal, "chat participants: %v", err)
+		}
+	}
+	if parts == nil { // participants: null
+		parts = []json.RawMessage{}
+	}
+	return parts, nil
 }
 
 // joinChat returns the participants of a chat that u joins (S3, participant.json): the

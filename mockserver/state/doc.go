@@ -27,7 +27,10 @@
 //	S3  A pulled chat lists the customer (added when the chat lists none, named from userData
 //	    FirstName and LastName, else "Customer") and then the puller, with the request's
 //	    nickname or else his user name, as Agent, or as Supervisor for a supervisor (W12);
-//	    participantIds come from Options.NewID.
+//	    participantIds come from Options.NewID. PullJoinFailed (enableJoinOnPullChat off,
+//	    D6) joins no one: the chat is JoinFailed with spec.Capabilities(chat, JoinFailed) and
+//	    its participants as listed ([] for a chat from a workbin), as a real GWS shows a
+//	    chat whose join failed; that a pull without join ends so is an INFERENCE.
 //	S4  Add: unknown interaction 6; already in a workbin (this one included) 2; owned by another
 //	    user 5; media-specific name for another media 2; a Completed interaction 2. saveLAR is
 //	    accepted and ignored (no contact profiles). The actor gets no media event (D11 names

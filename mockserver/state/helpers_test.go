@@ -229,6 +229,21 @@ func resourceOf(t testing.TB, x Interaction) map[string]any {
 	return m
 }
 
+// goldenBase is the scheme and host of the uris in the golden messages
+// (fixtures/builtin/notifications).
+const goldenBase = "http://localhost:8090"
+
+// locatedOf is the resource as it goes out (Located) with the goldens' host.
+func locatedOf(t testing.TB, x Interaction) map[string]any {
+	t.Helper()
+	res, err := x.Located(goldenBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Resource = res
+	return resourceOf(t, x)
+}
+
 func mustInteraction(t testing.TB, s *Store, id string) Interaction {
 	t.Helper()
 	x, ok := s.Interaction(id)

@@ -323,6 +323,47 @@ func TestPullChatParticipants(t *testing.T) {
 	}
 }
 
+// PullJoinFailed (D6, enableJoinOnPullChat off): the chat leaves the workbin for the actor,
+// JoinFailed with the captured capabilities and its participants as listed ([]); a workitem
+// is pulled as by Pull; the refusals are Pull's.
+func TestPullJoinFailed(t *testing.T) {
+	s := newStore(t)
+	events := must(t)(s.PullJoinFailed(Actor{marat}, me(testWB), spec.PullChat, chatTest, "Marat"))
+	if len(events) != 2 || events[0].Kind != InteractionChanged || events[1].Kind != WorkbinItemRemoved {
+		t.Fatalf("events %+v", events)
+	}
+	x := mustInteraction(t, s, chatTest)
+	want, _ := spec.Capabilities(spec.MediaChat, spec.StateJoinFailed)
+	if x.Owner != marat || x.Workbin != "" || x.State != spec.StateJoinFailed || !slices.Equal(x.Capabilities, want) {
+		t.Errorf("chat after PullJoinFailed: %+v", x)
+	}
+	m, err := Members(x.Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(m[spec.FieldParticipants]); got != "[]" {
+		t.Errorf("participants %s, want []", got)
+	}
+	if err := mustContract(t).ValidateDocument("chat.json", x.Resource); err != nil {
+		t.Error(err)
+	}
+	if !bytesEqualJSON(t, events[0].Interaction.Resource, x.Resource) {
+		t.Error("the event's chat is not the stored one")
+	}
+	must(t)(s.PullJoinFailed(Actor{marat}, me(testWB), spec.PullWorkitem, wiTest, ""))
+	if w := mustInteraction(t, s, wiTest); w.State != spec.StateProcessing {
+		t.Errorf("workitem after PullJoinFailed: %s", w.State)
+	}
+	if _, err := s.PullJoinFailed(Actor{marat}, me(testWB), spec.PullChat, chatTest, ""); !errors.Is(err, ErrAlreadyPulled) {
+		t.Errorf("second pull: %v", err)
+	}
+}
+
+func bytesEqualJSON(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	return mustJSON(t, json.RawMessage(a)) == mustJSON(t, json.RawMessage(b))
+}
+
 // TestPullMatchesGolden renders the seed pull with the events' data the way the notifier
 // will, and compares with the golden messages: the workitem after the pull is the seed
 // sample (D5), the ItemRemoved copy is the workbin listing (N2).
@@ -342,14 +383,14 @@ func TestPullMatchesGolden(t *testing.T) {
 		return d[key].(map[string]any)
 	}
 	pulled := golden("workitem-pulled", "workitem")
-	got := resourceOf(t, events[0].Interaction)
-	for _, k := range []string{spec.FieldID, spec.FieldState, spec.FieldCapabilities, spec.FieldUserData} {
+	got := locatedOf(t, events[0].Interaction)
+	for _, k := range []string{spec.FieldID, spec.FieldURI, spec.FieldPath, spec.FieldState, spec.FieldCapabilities, spec.FieldUserData} {
 		if mustJSON(t, got[k]) != mustJSON(t, pulled[k]) {
 			t.Errorf("%s: %v, golden %v", k, got[k], pulled[k])
 		}
 	}
 	listed := golden("workbin-item-removed", "workitemStateResourceV2")
-	if got := resourceOf(t, events[1].Interaction); mustJSON(t, got) != mustJSON(t, listed) {
+	if got := locatedOf(t, events[1].Interaction); mustJSON(t, got) != mustJSON(t, listed) {
 		t.Errorf("ItemRemoved carries %v, golden %v", got, listed)
 	}
 }

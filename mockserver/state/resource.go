@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+
+	"github.com/workbinkit/workbinkit/spec"
 )
 
 // Resources are kept as canonical JSON: compact, keys sorted, numbers as written, no HTML
@@ -300,4 +302,19 @@ func optionalString(m map[string]json.RawMessage, key string) (string, error) {
 		return "", fmt.Errorf("%s is not a string", key)
 	}
 	return s, nil
+}
+
+// Located is the interaction's resource as it goes out, with the uri and path a real GWS
+// resource carries (real-gws fact 13): uri base + /api/v2/{mediaType}/{id} (no /me/), path
+// /{mediaType}/{id}. base is the scheme and host clients reach the server at; the store
+// keeps neither member, since the host is the request's.
+func (x Interaction) Located(base string) ([]byte, error) {
+	res, err := withMembers(x.Resource, map[string]any{
+		spec.FieldURI:  spec.InteractionURI(base, x.Media, x.ID),
+		spec.FieldPath: spec.InteractionResourcePath(x.Media, x.ID),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("interaction %q: %w", x.ID, err)
+	}
+	return res, nil
 }
