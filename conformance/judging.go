@@ -80,6 +80,7 @@ func (t *T) warnAll(vs []Violation, details ...string) {
 type StreamFinding struct {
 	Level   string `json:"level"`
 	Rule    Rule   `json:"rule"`
+	RuleURL string `json:"ruleUrl,omitempty"`
 	Where   string `json:"where"`
 	Pointer string `json:"pointer,omitempty"`
 	Problem string `json:"message"`
@@ -214,7 +215,7 @@ func writeWarnings(b *bytes.Buffer, r *Report) {
 				continue
 			}
 			for _, v := range s.Warnings {
-				fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", s.ID, v.Rule, mdCell(v.Where), mdCode(v.Pointer), mdCell(v.Message))
+				fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", s.ID, ruleLink(v), mdCell(v.Where), mdCode(v.Pointer), mdCell(v.Message))
 			}
 		}
 	}
@@ -227,7 +228,7 @@ func writeStream(b *bytes.Buffer, r *Report) {
 	}
 	fmt.Fprintf(b, "\n## Messages no spec caused\n\n%s\n\n| level | rule | where | pointer | message | seen by |\n| --- | --- | --- | --- | --- | --- |\n", streamText)
 	for _, f := range r.UnattributedMessages {
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", f.Level, f.Rule, mdCell(f.Where), mdCode(f.Pointer), mdCell(f.Problem), mdCell(strings.Join(f.SeenBy, ", ")))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", f.Level, ruleLink(Violation{Rule: f.Rule, RuleURL: f.RuleURL}), mdCell(f.Where), mdCode(f.Pointer), mdCell(f.Problem), mdCell(strings.Join(f.SeenBy, ", ")))
 	}
 	b.WriteString("\n")
 	for i, f := range r.UnattributedMessages {

@@ -56,7 +56,7 @@ func TestReportWarningsAndStream(t *testing.T) {
 		t.Errorf("spec warnings: %+v", sr)
 	}
 	md := r.Markdown()
-	for _, want := range []string{"## Warnings", "### workbin-subscriptions", "`workbin-subscriptions.a` | D4.referenceId-echo", "## Messages no spec caused", "`/data/metrics`", "pull-workitem.a, pull-workitem.b", "--strict"} {
+	for _, want := range []string{"## Warnings", "### workbin-subscriptions", "`workbin-subscriptions.a` | [D4.referenceId-echo](rules.md#D4.referenceId-echo)", "## Messages no spec caused", "`/data/metrics`", "pull-workitem.a, pull-workitem.b", "--strict"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the Markdown lacks %q:\n%s", want, md)
 		}

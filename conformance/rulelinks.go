@@ -26,11 +26,16 @@ func (r *Report) linkRules(base string) {
 	r.Rules = base
 	for _, list := range [][]SpecResult{r.SetupFailures, r.Specs} {
 		for i := range list {
-			for j := range list[i].Violations {
-				v := &list[i].Violations[j]
-				v.RuleURL = ruleURL(base, v.Rule)
+			for _, vs := range [][]Violation{list[i].Violations, list[i].Warnings} {
+				for j := range vs {
+					vs[j].RuleURL = ruleURL(base, vs[j].Rule)
+				}
 			}
 		}
+	}
+	for i := range r.UnattributedMessages {
+		f := &r.UnattributedMessages[i]
+		f.RuleURL = ruleURL(base, f.Rule)
 	}
 }
 

@@ -121,3 +121,27 @@ func TestReportRulesURL(t *testing.T) {
 		t.Errorf("rules.md was written beside the report although --rules-url is set (%v)", err)
 	}
 }
+
+// TestWarningAndStreamRulesLinked: the rule ids of the Warnings section and of "Messages no
+// spec caused" link to their sections too, in the Markdown and (ruleUrl) in the JSON.
+func TestWarningAndStreamRulesLinked(t *testing.T) {
+	r := &Report{
+		Features: []FeatureResult{{Name: FeatureWorkbinSubscriptions, Warnings: 1}},
+		Specs: []SpecResult{{ID: "workbin-subscriptions.subscribe-unsubscribe", Features: []Feature{FeatureWorkbinSubscriptions},
+			Warnings: []Violation{{Rule: RuleReferenceEcho, Where: "CometD /v2/me/workbins", Message: "no referenceId"}}}},
+		UnattributedMessages: []StreamFinding{{Level: "error", Rule: RuleContract, Where: "CometD /v2/me/workitems", Problem: "broken"}},
+	}
+	r.linkRules("")
+	if got, want := r.Specs[0].Warnings[0].RuleURL, docs.RulesFile+"#"+string(RuleReferenceEcho); got != want {
+		t.Errorf("warning ruleUrl = %q, want %q", got, want)
+	}
+	if got, want := r.UnattributedMessages[0].RuleURL, docs.RulesFile+"#"+string(RuleContract); got != want {
+		t.Errorf("stream finding ruleUrl = %q, want %q", got, want)
+	}
+	md := r.Markdown()
+	for _, rule := range []Rule{RuleReferenceEcho, RuleContract} {
+		if link := "[" + string(rule) + "](" + docs.RulesFile + "#" + string(rule) + ")"; !strings.Contains(md, link) {
+			t.Errorf("the Markdown report lacks the link %s:\n%s", link, md)
+		}
+	}
+}
