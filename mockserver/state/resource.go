@@ -12,7 +12,7 @@ import (
 )
 
 // Resources are kept as canonical JSON: compact, keys sorted, numbers as written, no HTML
-// escaping (so "??:2>1" stays readable). Reads hand out copies of the bytes; a change
+// escaping (so "?:2>1" stays readable). Reads hand out copies of the bytes; a change
 // splices in only the top-level members it touches (withMembers).
 
 // encode marshals v without HTML escaping and without the trailing newline.
