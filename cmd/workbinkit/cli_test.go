@@ -41,12 +41,12 @@ func TestHelpEverywhere(t *testing.T) {
 	}
 	all := append([][]string{{}}, append(groups, leaves...)...)
 	for _, path := range all {
-		forms := []string{"--help", "-h", "-help"}
-		if !slices.ContainsFunc(leaves, func(l []string) bool { return slices.Equal(l, path) }) {
-			forms = append(forms, "help")
-		}
+		forms := []string{"--help", "-h", "-help", "help"}
 		for _, form := range forms {
 			args := append(slices.Clone(path), form)
+			if form == "help" && len(path) > 0 { // workbinkit help spec lint
+				args = append([]string{"help"}, path...)
+			}
 			t.Run(strings.Join(args, " "), func(t *testing.T) {
 				out, errOut, err := runCmd(t, "", args...)
 				if err != nil || exitCode(err) != 0 {
@@ -280,6 +280,8 @@ func TestFlagErrorsNameTheFlag(t *testing.T) {
 		{[]string{"spec", "validate-notification", "--strict=perhaps", file}, 2, []string{"-strict"}},
 		{[]string{"spec", "validate-response", "-H", "nocolon", "GET", "/api/v2/me", "200"}, 2, []string{"-H", "Name: value"}},
 		{[]string{"spec", "validate-document", "nope.json", file}, 2, []string{"nope.json", "workitem.json"}},
+		{[]string{"spec", "validate-request", "FROB", "/api/v2/me"}, 1, []string{"FROB", "the path takes GET"}},
+		{[]string{"spec", "validate-response", "DELETE", "/api/v2/me", "200"}, 1, []string{"DELETE", "the path takes GET"}},
 		{[]string{"fixtures", "import", "-o"}, 2, []string{"-o"}},
 		{[]string{"fixtures", "import", "-o", filepath.Join(missing, "out.json"), file}, 1, []string{filepath.Join(missing, "out.json")}},
 	} {

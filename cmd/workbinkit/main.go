@@ -123,6 +123,9 @@ func dispatch(ctx context.Context, prog string, cmds map[string]command, args []
 		groupUsage(env.stderr, prog, cmds)
 		return fmt.Errorf("%w: %s: no subcommand given (one of %s)", errUsage, prog, strings.Join(sortedNames(cmds), ", "))
 	}
+	if args[0] == "help" && len(args) > 1 { // help spec lint: the same as spec lint --help
+		return dispatch(ctx, prog, cmds, append(slices.Clone(args[1:]), "--help"), env)
+	}
 	if isHelp(args[0]) {
 		groupUsage(env.stdout, prog, cmds)
 		return nil
@@ -166,7 +169,7 @@ func groupUsage(w io.Writer, prog string, cmds map[string]command) {
 		fmt.Fprintf(tw, "  %s\t%s\n", n, cmds[n].summary)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nRun '%s <subcommand> --help' for its flags and arguments.\n\n", prog)
+	fmt.Fprintf(w, "\nRun '%s <subcommand> --help' (or '%s help <subcommand>') for its flags and arguments.\n\n", prog, prog)
 	fmt.Fprintf(w, exitStatusHelp+"\n", generalFailure)
 }
 

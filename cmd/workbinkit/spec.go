@@ -258,7 +258,7 @@ func runValidateRequest(ctx context.Context, args []string, env *environ) error 
 	}
 	var warnings []spec.Issue
 	_, err = c.ValidateRequestBytes(ctx, r, body, levelOptions(strict, &warnings)...)
-	return report("request", err, warnings, env)
+	return report("request", withAllowedMethods(c, r, err), warnings, env)
 }
 
 func runValidateResponse(ctx context.Context, args []string, env *environ) error {
@@ -291,5 +291,16 @@ func runValidateResponse(ctx context.Context, args []string, env *environ) error
 	}
 	var warnings []spec.Issue
 	err = c.ValidateResponse(ctx, r, status, headers.h, body, levelOptions(strict, &warnings)...)
-	return report("reply", err, warnings, env)
+	return report("reply", withAllowedMethods(c, r, err), warnings, env)
+}
+
+// withAllowedMethods adds to a method the path does not take the methods it does.
+func withAllowedMethods(c *spec.Contract, r *http.Request, err error) error {
+	if !errors.Is(err, spec.ErrMethodNotAllowed) {
+		return err
+	}
+	if allowed := c.AllowedMethods(r); len(allowed) > 0 {
+		return fmt.Errorf("%w (the path takes %s)", err, strings.Join(allowed, ", "))
+	}
+	return err
 }
