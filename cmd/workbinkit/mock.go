@@ -263,7 +263,13 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 		return err
 	}
 	if err := mockserver.CheckExposure(st.addr, st.adminToken); err != nil {
-		return fmt.Errorf("%w: %s: %v (or listen on a loopback address such as 127.0.0.1:8090)", errUsage, st.given("addr", st.addr), err)
+		return fmt.Errorf("%w: %s: %w (or listen on a loopback address such as 127.0.0.1:8090)", errUsage, st.given("addr", st.addr), err)
+	}
+	if st.stateFile != "" {
+		// A missing directory would only show at the first save, after the start looked fine.
+		if _, err := os.Stat(filepath.Dir(st.stateFile)); err != nil {
+			return fmt.Errorf("%s: the directory to keep it in: %w", st.given("state-file", st.stateFile), err)
+		}
 	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(st.logLevel))
@@ -297,10 +303,6 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	stateNote := ""
 	if saver != nil {
 		saver.Attach(srv)
-		// A missing directory would only show at the first save, after the start looked fine.
-		if _, err := os.Stat(filepath.Dir(st.stateFile)); err != nil {
-			return fmt.Errorf("%s: the directory to keep it in: %w", st.given("state-file", st.stateFile), err)
-		}
 		loaded, err := srv.LoadStateFile(st.stateFile)
 		if err != nil {
 			return fmt.Errorf("%s: %w", st.given("state-file", st.stateFile), err)
