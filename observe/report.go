@@ -307,6 +307,9 @@ func writeFile(path string, data []byte) error {
 		return fmt.Errorf("observe: report: %w", err)
 	}
 	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Chmod(0o644) // CreateTemp makes it private; a report is for sharing
+	}
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr

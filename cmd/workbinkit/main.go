@@ -34,6 +34,8 @@ func commands() map[string]command {
 	return map[string]command{
 		"fixtures": {summary: "fixture tools: import Python-repr samples as JSON", run: runFixtures},
 		"mock":     {summary: "run the stateful GWS Workbins mock server (REST, CometD, control plane)", run: runMock},
+		"proxy":    {summary: "validating reverse proxy for REST and CometD: judge live traffic, record HAR", run: runProxy},
+		"validate": {summary: "judge a captured session (HAR: the proxy, Chrome, Playwright) against the contract", run: runValidate},
 		"spec":     {summary: "lint the contract; validate a CometD message against it", run: runSpec},
 		"version":  {summary: "print the version", run: runVersion},
 	}
