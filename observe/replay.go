@@ -19,12 +19,23 @@ const maxReorder = 100000
 // before it, so memory is the number of exchanges in flight at once (bounded by
 // maxReorder). It returns the number of entries read.
 func ReadHAR(ctx context.Context, r *har.Reader, k *Checker) (int, error) {
+	n, err := Replay(ctx, r, k.Observe)
+	if err != nil {
+		return n, err
+	}
+	k.Finish(k.observedEnd())
+	return n, nil
+}
+
+// Replay calls fn with each entry of a HAR as an Exchange, in the order their responses
+// ended (see ReadHAR), and returns the number of entries read.
+func Replay(ctx context.Context, r *har.Reader, fn func(*Exchange)) (int, error) {
 	var q exHeap
 	var watermark int64 // the latest start seen, in unix nanoseconds
 	n := 0
 	flush := func(all bool) {
 		for q.Len() > 0 && (all || q[0].End().UnixNano() <= watermark || q.Len() > maxReorder) {
-			k.Observe(heap.Pop(&q).(*Exchange))
+			fn(heap.Pop(&q).(*Exchange))
 		}
 	}
 	for {
@@ -50,7 +61,6 @@ func ReadHAR(ctx context.Context, r *har.Reader, k *Checker) (int, error) {
 		flush(false)
 	}
 	flush(true)
-	k.Finish(k.observedEnd())
 	return n, nil
 }
 

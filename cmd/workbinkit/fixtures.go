@@ -15,7 +15,8 @@ import (
 // fixturesCommands are the subcommands of "workbinkit fixtures"; add new ones here.
 func fixturesCommands() map[string]command {
 	return map[string]command{
-		"import": {summary: "convert a Python-repr sample (GWS docs, Python tools) to JSON", run: runFixturesImport},
+		"import":   {summary: "convert a Python-repr sample (GWS docs, Python tools) to JSON", run: runFixturesImport},
+		"from-har": {summary: "write the users, workbins and interactions a captured session shows as a fixture set", run: runFixturesFromHAR},
 	}
 }
 
