@@ -87,6 +87,7 @@ FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:Fu
 FUZZ_TARGETS += ./mockserver/state:FuzzCommands ./mockserver/state:FuzzWithMembers
 FUZZ_TARGETS += ./mockserver:FuzzRequest
 FUZZ_TARGETS += ./spec:FuzzRouteTable ./spec:FuzzValidateMessage ./spec:FuzzValidateRequestBody ./spec:FuzzSplitPointer ./spec:FuzzLoadSchema
+FUZZ_TARGETS += ./har:FuzzReader ./observe:FuzzSplitFrames ./observe:FuzzObserve
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)

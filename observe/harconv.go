@@ -65,7 +65,9 @@ func FromHAR(e *har.Entry, seq int64) (*Exchange, error) {
 			return nil, err
 		}
 		ex.ResponseBody = body
-		if len(body) == 0 && e.Response.Content.Size > 0 {
+		// A browser leaves the text out of a body the page never read (size -1 or the
+		// real size): unknown, not empty.
+		if len(body) == 0 && (e.Response.Content.Size != 0 || (ex.ResponseHeader.Get("Content-Length") != "" && ex.ResponseHeader.Get("Content-Length") != "0")) {
 			ex.Incomplete = "the capture holds no response body"
 		}
 		if ex.ResponseHeader.Get("Content-Type") == "" && e.Response.Content.MimeType != "" && len(body) > 0 {
