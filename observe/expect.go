@@ -157,14 +157,23 @@ func (x *expectations) add(e *expectation) {
 	}
 	e.deadline = e.replyEnd.Add(k.o.NotificationWindow)
 	k.checked(e.rule)
-	// The notification may have come before the reply was seen.
-	key := recipientKey(k.ids.partyOf(e.party.session, e.party.user))
-	for _, n := range x.recent[key] {
-		if n.at.Before(e.reqStart) {
+	// The notification may have come before the reply was seen, filed under the user or,
+	// when the session's user was not known yet, under the session.
+	keys := []string{recipientKey(k.ids.partyOf(e.party.session, e.party.user))}
+	if e.party.session != "" {
+		keys = append(keys, "s:"+e.party.session)
+	}
+	for i, key := range keys {
+		if i > 0 && key == keys[0] {
 			continue
 		}
-		if x.match(e, n) {
-			return
+		for _, n := range x.recent[key] {
+			if n.at.Before(e.reqStart) || !n.recipient.same(e.party) && n.recipient.session != e.party.session {
+				continue
+			}
+			if x.match(e, n) {
+				return
+			}
 		}
 	}
 	if len(x.list) >= maxPending {
