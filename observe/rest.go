@@ -106,6 +106,10 @@ func (k *Checker) rest(ctx context.Context, ex *Exchange) {
 	if ex.Status == 0 {
 		return
 	}
+	if ex.Incomplete != "" {
+		k.res.Unjudged++
+		return
+	}
 	success := ex.Status/100 == 2
 	label := k.ids.label(p)
 	reqIssues := spec.IssuesOf(verr)
@@ -125,10 +129,6 @@ func (k *Checker) rest(ctx context.Context, ex *Exchange) {
 			k.res.RefusedInvalid++
 			k.res.example(&k.res.RefusedInvalidExamples, fmt.Sprintf("#%d %s (HTTP %d): %s", ex.Seq, where, ex.Status, k.o.Mask.String(reqIssues[0].String())))
 		}
-	}
-	if ex.Incomplete != "" {
-		k.res.Unjudged++
-		return
 	}
 	var warns []spec.Issue
 	k.checked(conformance.RuleContract)

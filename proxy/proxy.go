@@ -252,18 +252,11 @@ func (p *Proxy) preflight(w http.ResponseWriter, r *http.Request, origin string)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// upstreamURL is where a request goes (for the record: the exchange names the server).
+// upstreamURL names a request in the record: the upstream's scheme and host with the
+// path and query the client sent (the contract's paths are the client's, whatever prefix
+// the upstream URL adds).
 func (p *Proxy) upstreamURL(in *url.URL) *url.URL {
-	u := *p.cfg.Upstream
-	u.Path = strings.TrimSuffix(u.Path, "/") + in.Path
-	if in.RawPath != "" {
-		u.RawPath = strings.TrimSuffix(p.cfg.Upstream.EscapedPath(), "/") + in.RawPath
-	} else {
-		u.RawPath = ""
-	}
-	u.RawQuery = in.RawQuery
-	u.User = nil
-	return &u
+	return &url.URL{Scheme: p.cfg.Upstream.Scheme, Host: p.cfg.Upstream.Host, Path: in.Path, RawPath: in.RawPath, RawQuery: in.RawQuery}
 }
 
 func readBounded(r io.Reader, max int64) ([]byte, bool, error) {
