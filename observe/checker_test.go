@@ -25,7 +25,6 @@ type script struct {
 	t   *testing.T
 	k   *Checker
 	seq int64
-	out []*Exchange
 }
 
 func newScript(t *testing.T, o Options) *script {
