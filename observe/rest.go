@@ -84,7 +84,10 @@ func (k *Checker) rest(ctx context.Context, ex *Exchange) {
 		return
 	}
 	k.res.REST++
-	body := decodeObject(ex.RequestBody)
+	body, _ := rt.Body.(map[string]any) // the validator's decoding, when the request was valid
+	if body == nil {
+		body = decodeObject(ex.RequestBody)
+	}
 	op := str(body, spec.FieldOperationName)
 	where := ex.Method + " " + rt.Path
 	variant := where

@@ -69,7 +69,7 @@ func goTool() string {
 
 var contractOnce = sync.OnceValues(spec.Load)
 
-func contract(t *testing.T) *spec.Contract {
+func contract(t testing.TB) *spec.Contract {
 	t.Helper()
 	c, err := contractOnce()
 	if err != nil {

@@ -86,6 +86,10 @@ type Proxy struct {
 	closeMu  sync.Once
 	recErr   atomic.Bool
 	stats    Stats
+	// copying counts responses whose body is being forwarded; the observer steps aside
+	// while there are some (a burst of long-poll replies), see observer.
+	copying atomic.Int64
+	idle    chan struct{}
 }
 
 // Stats counts what the proxy forwarded.
@@ -135,15 +139,18 @@ func New(cfg Config) (*Proxy, error) {
 			return observe.ReportInfo{Source: "proxy in front of " + cfg.Upstream.Redacted(), Finished: cfg.Now()}
 		}
 	}
-	p := &Proxy{cfg: cfg, queue: make(chan *observe.Exchange, queueSize), done: make(chan struct{})}
+	p := &Proxy{cfg: cfg, queue: make(chan *observe.Exchange, queueSize), done: make(chan struct{}), idle: make(chan struct{}, 1)}
 	up := cfg.Upstream
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(up)
 			r.Out.Host = ""
 		},
-		Transport:      cfg.Transport,
-		FlushInterval:  -1, // a long poll's reply goes out the moment it comes
+		Transport: cfg.Transport,
+		// FlushInterval stays 0: a reply of known length (a long poll's included) goes out
+		// when the handler returns, right after its last byte; a reply of unknown length is
+		// flushed as it comes (ReverseProxy does that by itself).
+		BufferPool:     newBufferPool(),
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.upstreamError,
 		ErrorLog:       slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
@@ -287,7 +294,19 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		p.finish(pd)
 		return nil
 	}
-	resp.Body = &teeBody{rc: resp.Body, max: p.cfg.MaxBody, done: func(b []byte, complete bool, err error) {
+	p.copying.Add(1)
+	tb := &teeBody{rc: resp.Body, max: p.cfg.MaxBody}
+	if n := resp.ContentLength; n > 0 && n <= p.cfg.MaxBody {
+		tb.buf.Grow(int(n))
+	}
+	resp.Body = tb
+	tb.done = func(b []byte, complete bool, err error) {
+		if p.copying.Add(-1) == 0 {
+			select {
+			case p.idle <- struct{}{}:
+			default:
+			}
+		}
 		pd.ex.ResponseBody = b
 		switch {
 		case err != nil && !errors.Is(err, io.EOF):
@@ -296,7 +315,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 			pd.ex.Incomplete = fmt.Sprintf("the response body is larger than %d bytes", p.cfg.MaxBody)
 		}
 		p.finish(pd)
-	}}
+	}
 	return nil
 }
 
@@ -372,10 +391,25 @@ func (p *Proxy) finish(pd *pending) {
 	})
 }
 
-// observer judges and records exchanges in the order they finished.
+// maxDefer bounds how long the observer steps aside for responses being forwarded.
+const maxDefer = 50 * time.Millisecond
+
+// observer judges and records exchanges in the order they finished. Judging is off the
+// clients' path, but it takes CPU: while responses are being forwarded (a published event
+// releases many long polls at once) it waits, up to maxDefer or until the queue fills, so
+// that the deliveries go first.
 func (p *Proxy) observer() {
 	defer close(p.done)
+	wait := time.NewTimer(maxDefer)
+	defer wait.Stop()
 	for ex := range p.queue {
+		if p.copying.Load() > 0 && len(p.queue) < queueSize/2 {
+			wait.Reset(maxDefer)
+			select {
+			case <-p.idle:
+			case <-wait.C:
+			}
+		}
 		p.cfg.Checker.Observe(ex)
 		if p.cfg.Record != nil {
 			if err := p.cfg.Record.Write(observe.ToHAR(ex, p.cfg.Pseudonyms)); err != nil {
@@ -475,6 +509,17 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(append(b, '\n'))
 }
+
+// bufferPool recycles ReverseProxy's copy buffers: a burst of long-poll replies would
+// otherwise allocate (and zero) one 32 KiB buffer each.
+type bufferPool struct{ pool *sync.Pool }
+
+func newBufferPool() bufferPool {
+	return bufferPool{&sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (b bufferPool) Get() []byte  { return *b.pool.Get().(*[]byte) }
+func (b bufferPool) Put(x []byte) { b.pool.Put(&x) }
 
 // teeBody forwards a response body while keeping a bounded copy; done runs once, when the
 // body ends or is closed.
