@@ -250,7 +250,15 @@ func (r *Result) note(ex *Exchange) {
 	}
 }
 
-func (r *Result) pass(name string) { r.PassedThrough[name]++ }
+// maxPassNames bounds the names of passed-through traffic; the rest is counted together.
+const maxPassNames = 500
+
+func (r *Result) pass(name string) {
+	if _, ok := r.PassedThrough[name]; !ok && len(r.PassedThrough) >= maxPassNames {
+		name = "(other paths)"
+	}
+	r.PassedThrough[name]++
+}
 
 func (r *Result) tally(rule conformance.Rule) *RuleTally {
 	t := r.Rules[rule]
