@@ -238,7 +238,7 @@ func (x *expectations) undecided(e *expectation) {
 func (x *expectations) describe(e *expectation) string {
 	switch e.kind {
 	case expMedia:
-		return fmt.Sprintf("the StatusChange of %s", e.item)
+		return fmt.Sprintf("StatusChange of %s", e.item)
 	case expItemRemoved:
 		return fmt.Sprintf("ItemRemoved of %s from %s", e.item, e.workbin)
 	case expItemAdded:
