@@ -60,6 +60,10 @@ mock: ## run the mock server with the built-in fixtures (more flags: make mock M
 bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, start-up, idle CometD heap
 	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkMockServer$$' -benchtime 1x -count 1
 
+.PHONY: bench-proxy
+bench-proxy: ## proxy speed in one run: recording 100,000 exchanges (RSS), pull p99 direct vs proxied at 1,000/s, event delay at 1,000 long polls
+	$(GO) test ./proxy -run '^$$' -bench '^BenchmarkProxy(Recording|Pulls|Delivery)$$' -benchtime 1x -count 1
+
 # The conformance suite (conformance/): make conform TARGET=https://host:port [CONFORM_ARGS="--config my.yaml --strict"].
 # Reports (JUnit, Ginkgo JSON, conformance report JSON + Markdown) go to reports/. --workdir makes a
 # relative --config (and report/CA paths) relative to where make runs, not to ./conformance.
@@ -87,6 +91,7 @@ FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:Fu
 FUZZ_TARGETS += ./mockserver/state:FuzzCommands ./mockserver/state:FuzzWithMembers
 FUZZ_TARGETS += ./mockserver:FuzzRequest
 FUZZ_TARGETS += ./spec:FuzzRouteTable ./spec:FuzzValidateMessage ./spec:FuzzValidateRequestBody ./spec:FuzzSplitPointer ./spec:FuzzLoadSchema
+FUZZ_TARGETS += ./har:FuzzReader ./observe:FuzzSplitFrames ./observe:FuzzObserve
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)

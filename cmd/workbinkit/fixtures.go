@@ -16,6 +16,8 @@ func fixturesCommands() map[string]command {
 	return map[string]command{
 		"import": {summary: "convert a Python-repr sample (GWS docs, Python tools) to JSON", args: "[--repair] [-o FILE] [FILE|-]",
 			about: importAbout, failure: "a conversion error (FILE:LINE:COLUMN: message), or a file that cannot be read or written", run: runFixturesImport},
+		"from-har": {summary: "write the users, workbins and interactions a captured session shows as a fixture set", args: "-o DIR FILE.har",
+			about: fromHARAbout, failure: "the capture could not be read, or the fixture set could not be written or loaded back", run: runFixturesFromHAR},
 	}
 }
 

@@ -69,6 +69,10 @@ func commands() map[string]command {
 		"fixtures": {summary: "fixture tools: import Python-repr samples as JSON", sub: fixturesCommands},
 		"mock": {summary: "run the stateful GWS Workbins mock server (REST, CometD, control plane)", args: "[flags]",
 			about: mockAbout, failure: "the server could not start (the address is in use, the fixtures or the state file cannot be read) or failed while serving", run: runMock},
+		"proxy": {summary: "validating reverse proxy for REST and CometD: judge live traffic, record HAR", args: "--upstream URL [flags]",
+			about: proxyAbout, failure: "the traffic broke the contract (unless --exit-zero), or the proxy could not start", run: runProxy},
+		"validate": {summary: "judge a captured session (HAR: the proxy, Chrome, Playwright) against the contract", args: "[flags] FILE.har|-",
+			about: validateAbout, failure: "the captured traffic broke the contract, or the file could not be read", run: runValidate},
 		"spec":    {summary: "lint the contract; validate a CometD message, a document, a request or a reply against it", sub: specCommands},
 		"version": {summary: "print the version, the Go toolchain and the commit of this build", about: versionAbout, failure: "the output could not be written", run: runVersion},
 	}
