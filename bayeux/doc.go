@@ -33,8 +33,12 @@
 //     out: only cross-origin browsers without CORS need it, and GWS clients do not use it.
 //     WebSocket is left out too (GWS documents none); the JavaScript client's WebSocket
 //     attempt gets 405 and it falls back to long-polling.
-//   - The clientId is trusted without checking the BAYEUX_BROWSER cookie (CometD's
-//     trustClientSession=false); the cookie only serves the multiple-clients rule.
+//   - A session is bound to its principal, not to the BAYEUX_BROWSER cookie (CometD's
+//     trustClientSession=false checks the cookie): with Options.Identify, a message whose
+//     request authenticates as someone other than the principal that handshook is answered
+//     "402::Unknown client" with reconnect:"handshake" (what CometD answers a clientId that
+//     does not match the cookie) and changes nothing. Without Identify the clientId alone
+//     is trusted. The cookie only serves the multiple-clients rule.
 //   - Advice is sent on every connect reply (CometD sends it only when it changed), so
 //     SetTimings reaches every client at its next connect.
 //   - A client's advice.timeout applies to that connect only and is capped by the server's

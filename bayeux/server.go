@@ -64,6 +64,15 @@ type Options struct {
 	// auth) and message (ext). An error denies the handshake with "403::Handshake denied"
 	// and advice reconnect:"none"; otherwise the principal is stored in the session.
 	Authenticate func(r *http.Request, handshake *Message) (principal string, err error)
+	// Identify, when set, binds every session to the principal that handshook (what
+	// Authenticate returned). It is called at most once per request, for the first
+	// message that names a known session (never for a handshake), and says whom the
+	// request authenticates as. A message for a session of another principal, or any
+	// message when Identify fails, is answered as if its clientId were unknown
+	// ("402::Unknown client", advice reconnect:"handshake") and changes nothing: the
+	// owner's session keeps its connect, subscriptions and events. nil: a clientId alone
+	// is trusted, as the Bayeux spec has it.
+	Identify func(r *http.Request) (principal string, err error)
 	// AuthorizeSubscribe is called for every channel of a subscribe (not for /service/**).
 	// An error denies the whole subscribe: "403:<channel>,<reason>:subscribe_denied".
 	AuthorizeSubscribe func(s *SessionInfo, channel string) error

@@ -33,6 +33,36 @@ type srvBatch struct {
 	connect *heldConnect   // the /meta/connect to hold, if any
 	// others are the sessions of further connects, answered with the held one's reply.
 	others []*serverSession
+
+	// r is the request, for Options.Identify; who and whoErr are its answer, asked once
+	// (identified) per request.
+	r             *http.Request
+	identified    bool
+	who           string
+	whoErr        error
+	refusedLogged bool
+}
+
+// owns reports whether the batch's request may act on sess: always without
+// Options.Identify, else when the request authenticates as the session's principal.
+func (s *Server) owns(b *srvBatch, sess *serverSession) bool {
+	identify := s.opts.Identify
+	if identify == nil {
+		return true
+	}
+	if !b.identified {
+		b.identified = true
+		b.who, b.whoErr = identify(b.r)
+	}
+	if b.whoErr != nil || b.who != sess.principal {
+		if !b.refusedLogged { // once per request: a batch may carry thousands
+			b.refusedLogged = true
+			s.log.Info("bayeux: message for a session of another principal answered as unknown client",
+				"session", sess.id, "err", b.whoErr, "remote", b.r.RemoteAddr)
+		}
+		return false
+	}
+	return true
 }
 
 type heldConnect struct {
@@ -85,7 +115,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, msgs []Messa
 			return
 		}
 	}
-	b := &srvBatch{}
+	b := &srvBatch{r: r}
 	for i := range msgs {
 		b.replies = append(b.replies, s.handle(b, &msgs[i]))
 	}
@@ -252,6 +282,11 @@ func adviceForFailure(channel, err string, interval time.Duration) *Advice {
 // handle answers one non-handshake message. A connect's reply is completed later by hold.
 func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	sess := s.lookup(m.ClientID)
+	if sess != nil && !s.owns(b, sess) {
+		// Not this request's session: answered, and journaled, as an unknown clientId, so
+		// the reply tells nothing about the session and nothing of it is touched.
+		sess = nil
+	}
 	s.journal(ToServer, sess, m)
 	switch {
 	case m.Channel == "":
