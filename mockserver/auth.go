@@ -47,14 +47,24 @@ var errNotAuthenticated = errors.New("no authenticated HTTP session (JSESSIONID)
 // authenticateHandshake admits a CometD handshake from an authenticated session: the
 // JSESSIONID cookie or Basic credentials (D9). The principal is the user name.
 func (s *Server) authenticateHandshake(r *http.Request, _ *bayeux.Message) (string, error) {
-	if c, err := r.Cookie(spec.SessionCookie); err == nil {
-		if sess := s.sessions.get(c.Value); sess != nil {
-			return sess.user, nil
-		}
-	}
+	return s.cometdPrincipal(r)
+}
+
+// cometdPrincipal is whom a CometD request authenticates as: the user of its Basic
+// credentials when it carries some (they must be right, whatever cookie comes along, as
+// for REST), else the user of its JSESSIONID session. It is the principal a Bayeux session
+// is bound to at its handshake, and what every later request for that session must
+// authenticate as (bayeux.Options.Identify): a user's own cookie session or his Basic
+// credentials, whichever he handshook with. With handshake-without-auth on, a request
+// with neither is the anonymous principal "".
+func (s *Server) cometdPrincipal(r *http.Request) (string, error) {
 	if name, pass, ok := r.BasicAuth(); ok {
 		if u, ok := s.store.Authenticate(name, pass); ok {
 			return u.Name, nil
+		}
+	} else if c, err := r.Cookie(spec.SessionCookie); err == nil {
+		if sess := s.sessions.get(c.Value); sess != nil {
+			return sess.user, nil
 		}
 	}
 	if p, ok := s.dev.load().admitHandshake(); ok {

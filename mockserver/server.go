@@ -130,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 		Clock:              cfg.BayeuxClock,
 		Logger:             s.log,
 		Authenticate:       s.authenticateHandshake,
+		Identify:           s.cometdPrincipal,
 		AuthorizeSubscribe: authorizeSubscribe,
 		AuthorizePublish:   denyPublish,
 		OnMessage: func(ev bayeux.WireEvent) {
