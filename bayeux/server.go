@@ -75,6 +75,8 @@ type Options struct {
 	Identify func(r *http.Request) (principal string, err error)
 	// AuthorizeSubscribe is called for every channel of a subscribe (not for /service/**).
 	// An error denies the whole subscribe: "403:<channel>,<reason>:subscribe_denied".
+	// s is the session as the request found it: subscriptions made by earlier messages of
+	// the same request are not in it.
 	AuthorizeSubscribe func(s *SessionInfo, channel string) error
 	// AuthorizePublish is called for each publish from a client. By default clients may
 	// publish on any channel that is not /meta/** and not a pattern (those are refused

@@ -159,7 +159,9 @@ func (s *Server) Sessions() []SessionInfo {
 	list := s.snapshot()
 	out := make([]SessionInfo, 0, len(list))
 	for _, sess := range list {
-		out = append(out, sess.info())
+		si := sess.info()
+		si.Subscriptions = slices.Clone(si.Subscriptions)
+		out = append(out, si)
 	}
 	slices.SortFunc(out, func(a, b SessionInfo) int {
 		if c := a.Created.Compare(b.Created); c != 0 {
@@ -176,7 +178,9 @@ func (s *Server) Session(id string) (SessionInfo, bool) {
 	if sess == nil {
 		return SessionInfo{}, false
 	}
-	return sess.info(), true
+	si := sess.info()
+	si.Subscriptions = slices.Clone(si.Subscriptions)
+	return si, true
 }
 
 // removeSession forgets sess and ends its held connect for reason. It reports whether
@@ -203,7 +207,7 @@ func (s *Server) dropLocked(sess *serverSession, reason releaseReason) {
 	sess.removed = true
 	sess.releaseLocked(reason)
 	sess.queue = nil
-	sess.subs = nil
+	sess.subs, sess.view, sess.viewOK = nil, nil, false
 }
 
 // ExpireSession removes a session now, as if it had expired: a held connect is answered

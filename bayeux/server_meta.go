@@ -41,6 +41,24 @@ type srvBatch struct {
 	who           string
 	whoErr        error
 	refusedLogged bool
+
+	// infos are the snapshots the subscribe hook gets, one per session and request: a
+	// batch of N subscribes then costs one snapshot, not N (each would sort all the
+	// session's subscriptions, O(N² log N) for the batch).
+	infos map[*serverSession]*SessionInfo
+}
+
+// info is the snapshot of sess for the hooks of this request, taken when first needed.
+func (b *srvBatch) info(sess *serverSession) SessionInfo {
+	if si, ok := b.infos[sess]; ok {
+		return *si
+	}
+	si := sess.info()
+	if b.infos == nil {
+		b.infos = map[*serverSession]*SessionInfo{}
+	}
+	b.infos[sess] = &si
+	return si
 }
 
 // owns reports whether the batch's request may act on sess: always without
@@ -328,7 +346,7 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 		b.connect = hc
 		return reply
 	case MetaSubscribe, MetaUnsubscribe:
-		return s.subscribe(sess, m)
+		return s.subscribe(b, sess, m)
 	case MetaDisconnect:
 		if b.connect != nil && b.connect.sess == sess {
 			b.connect.disconnected = true
@@ -352,7 +370,7 @@ func srvSetUnknownClient(reply *Message) {
 
 // subscribe handles /meta/subscribe and /meta/unsubscribe. All channels of the request
 // are checked before any is recorded: it applies entirely or not at all.
-func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
+func (s *Server) subscribe(b *srvBatch, sess *serverSession, m *Message) *Message {
 	chs := m.Subscription.Channels
 	if len(chs) == 0 {
 		return srvFailReply(m, srvErrSubscriptionMissing)
@@ -370,7 +388,7 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 			}
 		}
 		if hook := s.opts.AuthorizeSubscribe; hook != nil {
-			info := sess.info()
+			info := b.info(sess)
 			for _, c := range chs {
 				if IsService(c) {
 					continue
@@ -389,6 +407,7 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 		s.mu.Unlock()
 		return srvUnknownClient(m)
 	}
+	sess.viewOK = false
 	for _, c := range chs {
 		switch {
 		case IsService(c):
