@@ -16,7 +16,11 @@
 // text/plain (accepted as CometD does, for clients avoiding CORS preflights) or
 // application/x-www-form-urlencoded message= parameters; a JSON array of messages or one
 // bare object. Other methods get 405, other content types or charsets 415, bodies over
-// Options.MaxBodyBytes 413, malformed JSON 400. Batches are handled in order and answered
+// Options.MaxBodyBytes 413, malformed JSON 400. A body is read under a deadline
+// (Options.BodyTimeout, 408 when it passes) and, with Options.Identify, past
+// Options.MaxUnidentifiedBodyBytes (16 KiB) only from a request Identify accepts (413
+// otherwise, before the rest is read); its buffer grows with the bytes that arrive, not with
+// the announced Content-Length. A refused body's connection is closed. Batches are handled in order and answered
 // in one array in the same order; queued events follow the replies. Events ride in the
 // held /meta/connect or in any other reply of the same client (piggy-back); delivery is
 // at most once, and in publish order per session.

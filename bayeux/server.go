@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -27,6 +26,8 @@ const (
 	DefaultMaxSessionsPerBrowser = 1
 	DefaultMultiSessionInterval  = 2 * time.Second
 	DefaultMaxBodyBytes          = 1 << 20
+	DefaultBodyTimeout           = 10 * time.Second
+	DefaultMaxUnidentifiedBody   = 16 << 10
 )
 
 // Options configure a Server. The zero value of every field means its default.
@@ -55,6 +56,16 @@ type Options struct {
 	MultiSessionInterval time.Duration
 	// MaxBodyBytes caps a request body (default 1 MiB); larger bodies get HTTP 413.
 	MaxBodyBytes int64
+	// MaxUnidentifiedBodyBytes: with Identify set, a body larger than this (default 16 KiB;
+	// negative: no limit) is read only from a request Identify accepts; other requests get
+	// HTTP 413 before more is read, so anonymous clients cannot make the server hold large
+	// bodies. Handshakes, connects and subscribes of real clients are far smaller.
+	MaxUnidentifiedBodyBytes int64
+	// BodyTimeout bounds the time to read a request body (default 10 s; negative: none),
+	// through the connection's read deadline, which is cleared once the body is read: a
+	// held connect is not cut by it (http.Server.ReadTimeout would cut it). A body not
+	// read in time gets HTTP 408 and the connection is closed.
+	BodyTimeout time.Duration
 	// Clock is the time source (default RealClock).
 	Clock Clock
 	// Logger receives the server's logs (default: discarded).
@@ -165,6 +176,12 @@ func NewServer(opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.MaxUnidentifiedBodyBytes == 0 {
+		opts.MaxUnidentifiedBodyBytes = DefaultMaxUnidentifiedBody
+	}
+	if opts.BodyTimeout == 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
 	if opts.Clock == nil {
 		opts.Clock = RealClock{}
 	}
@@ -239,24 +256,9 @@ func (s *Server) readMessages(w http.ResponseWriter, r *http.Request) ([]Message
 			return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: charset %q: want UTF-8", cs)
 		}
 	}
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("bayeux: body of %d bytes exceeds %d", r.ContentLength, s.opts.MaxBodyBytes)
-	}
-	var body []byte
-	var err error
-	if r.ContentLength > 0 {
-		// The usual case: the length is known (and net/http holds the body to it), so
-		// one buffer of the right size.
-		body = make([]byte, r.ContentLength)
-		_, err = io.ReadFull(r.Body, body)
-	} else {
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	}
+	body, status, err := s.readBody(w, r)
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("bayeux: body exceeds %d bytes: %w", mbe.Limit, err)
-		}
-		return nil, http.StatusBadRequest, fmt.Errorf("bayeux: reading body: %w", err)
+		return nil, status, err
 	}
 	var msgs []Message
 	if form {
