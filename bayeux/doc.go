@@ -43,6 +43,10 @@
 //     "402::Unknown client" with reconnect:"handshake" (what CometD answers a clientId that
 //     does not match the cookie) and changes nothing. Without Identify the clientId alone
 //     is trusted. The cookie only serves the multiple-clients rule.
+//   - Sessions can be capped per principal and in all (Options.MaxSessionsPerPrincipal,
+//     MaxSessions; CometD has no such caps): a principal past a cap loses his own least
+//     recently active session, and a handshake that would need another principal's is
+//     refused with "503::too_many_sessions" and reconnect:"handshake".
 //   - Advice is sent on every connect reply (CometD sends it only when it changed), so
 //     SetTimings reaches every client at its next connect.
 //   - A client's advice.timeout applies to that connect only and is capped by the server's

@@ -66,6 +66,16 @@ type Options struct {
 	// held connect is not cut by it (http.Server.ReadTimeout would cut it). A body not
 	// read in time gets HTTP 408 and the connection is closed.
 	BodyTimeout time.Duration
+	// MaxSessionsPerPrincipal caps the sessions of one principal (0: no cap). A handshake
+	// past it removes that principal's least recently active session (one holding no
+	// connect, idle longest; else the oldest), whose held connect, if any, gets 402: a
+	// principal can crowd out only himself.
+	MaxSessionsPerPrincipal int
+	// MaxSessions caps all sessions (0: no cap). A handshake past it removes a session of
+	// its own principal as above if he has one, and is otherwise refused with
+	// "503::too_many_sessions", advice reconnect:"handshake" after MaxSessionsRetry: no
+	// principal's handshake removes another's session.
+	MaxSessions int
 	// Clock is the time source (default RealClock).
 	Clock Clock
 	// Logger receives the server's logs (default: discarded).
@@ -133,7 +143,9 @@ type Server struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*serverSession
-	sweeper  Timer // armed only while sessions exist
+	// byPrincipal indexes sessions by principal, for the per-principal cap. Guarded by mu.
+	byPrincipal map[string]map[*serverSession]struct{}
+	sweeper     Timer // armed only while sessions exist
 	// subs indexes every session's subscriptions, so a publish finds its subscribers
 	// without looking at every session. Guarded by mu, changed together with each
 	// session's own set (under both locks).
@@ -189,11 +201,12 @@ func NewServer(opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:     opts,
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		sessions: map[string]*serverSession{},
-		subs:     subIndex{plain: map[string]map[*serverSession]struct{}{}, patterns: map[string]map[*serverSession]struct{}{}},
+		opts:        opts,
+		clock:       opts.Clock,
+		log:         opts.Logger,
+		sessions:    map[string]*serverSession{},
+		byPrincipal: map[string]map[*serverSession]struct{}{},
+		subs:        subIndex{plain: map[string]map[*serverSession]struct{}{}, patterns: map[string]map[*serverSession]struct{}{}},
 	}
 	s.timings.Store(&serverTimings{timeout: opts.Timeout, interval: opts.Interval, maxInterval: opts.MaxInterval})
 	return s

@@ -206,3 +206,55 @@ func srvJSONRequest(body string) *http.Request {
 	req.Header.Set("Content-Type", "application/json")
 	return req
 }
+
+// Issue 11: session caps never let one principal remove another's session. Past his own
+// cap a principal loses his least recently active session; past the global cap a
+// principal with sessions loses his own, one without is refused (503, reconnect handshake).
+func TestSessionCapsPerPrincipal(t *testing.T) {
+	h := newSrvHarness(t, Options{
+		Authenticate:            func(r *http.Request, _ *Message) (string, error) { return srvUserOf(r) },
+		Identify:                srvUserOf,
+		MaxSessionsPerPrincipal: 2,
+		MaxSessions:             3,
+	})
+	handshake := func(user string) map[string]any {
+		t.Helper()
+		_, r, err := srvPostAs(t.Context(), h.client, h.url, user, srvHandshakeJSON)
+		if err != nil || len(r) != 1 {
+			t.Fatalf("handshake as %s: %v %v", user, r, err)
+		}
+		return r[0]
+	}
+	a1 := handshake("alice")["clientId"].(string)
+	bob := handshake("bob")["clientId"].(string)
+	a2 := handshake("alice")["clientId"].(string)
+	// Bob's long poll is held while the others come and go.
+	held := make(chan srvResult, 1)
+	go func() {
+		st, r, err := srvPostAs(t.Context(), h.client, h.url, "bob", srvConnectJSON(bob))
+		held <- srvResult{st, r, err}
+	}()
+	h.waitHeld(bob)
+	// The table is full (3): carol has no session to give up.
+	if r := handshake("carol"); r["successful"] != false || r["error"] != "503::too_many_sessions" || srvField(r, "advice.reconnect") != "handshake" {
+		t.Errorf("carol's handshake with the table full: %v", r)
+	}
+	// Alice, at her cap, loses her least recently active session (a1), not bob's.
+	a3 := handshake("alice")["clientId"].(string)
+	for id, want := range map[string]bool{a1: false, a2: true, a3: true, bob: true} {
+		if _, ok := h.srv.Session(id); ok != want {
+			t.Errorf("session %s present %v, want %v", id, ok, want)
+		}
+	}
+	if si := srvMustSession(t, h.srv, bob); !si.ConnectHeld {
+		t.Error("bob's held connect was disturbed")
+	}
+	// Bob gives up his session (disconnect): carol gets in.
+	if _, r, _ := srvPostAs(t.Context(), h.client, h.url, "bob", fmt.Sprintf(`[{"channel":"/meta/disconnect","clientId":%q}]`, bob)); r[0]["successful"] != true {
+		t.Fatalf("bob's disconnect: %v", r)
+	}
+	srvAwait(t, held)
+	if r := handshake("carol"); r["successful"] != true {
+		t.Errorf("carol's handshake after bob left: %v", r)
+	}
+}

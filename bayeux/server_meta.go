@@ -24,7 +24,12 @@ const (
 	srvErrDataMissing         = "400::data_missing"
 	srvErrShuttingDown        = "503::server_shutting_down"
 	srvErrMultipleClients     = "409::multiple_clients"
+	srvErrTooManySessions     = "503::too_many_sessions"
 )
+
+// srvTooManySessionsRetry is the interval advised with srvErrTooManySessions: sessions
+// lapse after maxInterval (10 s by default), so asking again much sooner is pointless.
+const srvTooManySessionsRetry = 5 * time.Second
 
 // batch is the state of one HTTP request's messages.
 type srvBatch struct {
@@ -212,7 +217,20 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, m *Message) (
 	}
 	sess.id = rand.Text() // 26 base32 characters: 130 random bits
 	s.mu.Lock()
+	if !s.makeRoomLocked(principal) {
+		s.mu.Unlock()
+		reply.Successful, reply.Error = srvBool(false), srvErrTooManySessions
+		reply.Advice = &Advice{Reconnect: ReconnectHandshake, Interval: srvInt64(srvTooManySessionsRetry.Milliseconds())}
+		s.log.Warn("bayeux: handshake refused: too many sessions", "principal", principal, "max", s.opts.MaxSessions)
+		return reply, nil
+	}
 	s.sessions[sess.id] = sess
+	own := s.byPrincipal[principal]
+	if own == nil {
+		own = map[*serverSession]struct{}{}
+		s.byPrincipal[principal] = own
+	}
+	own[sess] = struct{}{}
 	s.armSweeperLocked()
 	s.mu.Unlock()
 	if newBrowser {

@@ -136,3 +136,36 @@ func TestCometDBasicOnlyClientBoundToBasicUser(t *testing.T) {
 		t.Error("the Basic client's session is gone")
 	}
 }
+
+// Issue 11: handshakes of one user end only his own Bayeux sessions: past
+// cometdMaxSessionsPerUser his least recently active goes; agent2's listener is untouched.
+func TestCometDHandshakesOfOneUserKeepOthersSessions(t *testing.T) {
+	m := newMock(t)
+	agent := m.login("agent2")
+	l := agent.cometd("/v2/me/*")
+	flood := m.basicOnly("MaratTest")
+	basic := basicHeader("MaratTest", "MaratTest")
+	for i := range cometdMaxSessionsPerUser + 50 {
+		r := flood.bayeuxAs(t, `[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"]}]`, "Authorization", basic)
+		if len(r) != 1 || !r[0].IsSuccessful() {
+			t.Fatalf("handshake %d: %+v", i, r)
+		}
+	}
+	n := 0
+	for _, si := range m.srv.cometd.Sessions() {
+		if si.Principal == "MaratTest" {
+			n++
+		}
+	}
+	if n != cometdMaxSessionsPerUser {
+		t.Errorf("MaratTest holds %d Bayeux sessions, want %d", n, cometdMaxSessionsPerUser)
+	}
+	if _, ok := m.srv.cometd.Session(l.c.ClientID()); !ok {
+		t.Fatal("agent2's Bayeux session is gone")
+	}
+	expect(t, agent.post("/api/v2/workbins/"+agent2WB, map[string]string{"operationName": spec.Subscribe}), 200, 0)
+	l.next(t, "agent2's own event", nil)
+	if n := handshakeCount(l); n != 1 {
+		t.Errorf("agent2's client handshook %d times", n)
+	}
+}

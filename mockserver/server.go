@@ -125,15 +125,18 @@ func New(cfg Config) (*Server, error) {
 	s.journal = newJournal(cfg.JournalSize)
 	s.viol = violationLog{hook: cfg.OnViolation, log: s.log}
 	s.cometd = bayeux.NewServer(bayeux.Options{
-		Timeout:            time.Duration(opts.CometD.Timeout),
-		Interval:           time.Duration(opts.CometD.Interval),
-		MaxInterval:        time.Duration(opts.CometD.MaxInterval),
-		Clock:              cfg.BayeuxClock,
-		Logger:             s.log,
-		Authenticate:       s.authenticateHandshake,
-		Identify:           s.cometdPrincipal,
-		AuthorizeSubscribe: authorizeSubscribe,
-		AuthorizePublish:   denyPublish,
+		Timeout:      time.Duration(opts.CometD.Timeout),
+		Interval:     time.Duration(opts.CometD.Interval),
+		MaxInterval:  time.Duration(opts.CometD.MaxInterval),
+		Clock:        cfg.BayeuxClock,
+		Logger:       s.log,
+		Authenticate: s.authenticateHandshake,
+		Identify:     s.cometdPrincipal,
+		// Per user, so that no user's handshakes end another's session (cometd.go).
+		MaxSessionsPerPrincipal: cometdMaxSessionsPerUser,
+		MaxSessions:             cometdMaxSessions,
+		AuthorizeSubscribe:      authorizeSubscribe,
+		AuthorizePublish:        denyPublish,
 		OnMessage: func(ev bayeux.WireEvent) {
 			s.online.observe(ev)
 			s.journalCometD(ev)
