@@ -16,7 +16,19 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: go-deps $(NODE_STAMP) ## install Go modules and the pinned npm packages
+deps: go-deps $(NODE_STAMP) chromium ## install Go modules, the pinned npm packages and Debian's chromium
+
+# The browser tests drive Debian's chromium with playwright-core (no browser download): install it
+# when it is missing and we may (root with apt-get), else say what to do and stop.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null || \
+		{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }; \
+	else echo "chromium is missing: install it (sudo apt-get install -y chromium) or set CHROMIUM=/path/to/chromium" >&2; \
+		test -n "$(CHROMIUM)"; fi; }
 
 .PHONY: go-deps
 go-deps:
