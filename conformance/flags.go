@@ -80,6 +80,8 @@ func stringFlags() []stringFlag {
 		}},
 		{"report-json", "where to write the conformance report as JSON (empty: not written)", str(func(o *Options) *string { return &o.Reports.JSON })},
 		{"report-markdown", "where to write the conformance report as Markdown (empty: not written)", str(func(o *Options) *string { return &o.Reports.Markdown })},
+		{"report-junit", "where to write Ginkgo's JUnit report, written by the suite before it exits, also when the run is interrupted (empty: not written)", str(func(o *Options) *string { return &o.Reports.JUnit })},
+		{"report-ginkgo-json", "where to write Ginkgo's JSON report, likewise (empty: not written)", str(func(o *Options) *string { return &o.Reports.GinkgoJSON })},
 		{"rules-url", "address of docs/rules.md that the reports' rule ids link to (default: rules.md, written beside each report)", str(func(o *Options) *string { return &o.Reports.RulesURL })},
 		{"implementation-organization", "organization of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Organization })},
 		{"implementation-project", "project name of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Project })},
@@ -277,7 +279,7 @@ func (f *Flags) Options() (Options, error) {
 			return Options{}, fmt.Errorf("conformance: %w", err)
 		}
 	}
-	for _, p := range []*string{&o.TLS.CAFile, &o.Reports.JSON, &o.Reports.Markdown} {
+	for _, p := range []*string{&o.TLS.CAFile, &o.Reports.JSON, &o.Reports.Markdown, &o.Reports.JUnit, &o.Reports.GinkgoJSON} {
 		*p = resolvePath(wd, *p) // the file's paths are absolute already; the flags' are relative to wd
 	}
 	if err := o.Resolve(os.Getenv); err != nil {

@@ -54,6 +54,9 @@ func RunConformance(t TestingT, opts Options) bool {
 	// and they land in Failure.Message, hence in every report file. The console reporter
 	// has its own formatter and keeps its colours.
 	formatter.SingletonFormatter.ColorMode = formatter.ColorModeNone
+	// Which signal stopped the run, and when, for the reports (Ginkgo stops the run).
+	s.signals = watchSignals(time.Now)
+	defer s.signals.stop()
 	return ginkgo.RunSpecs(t, "workbinkit conformance", suiteCfg, reporterCfg)
 }
 
@@ -118,9 +121,8 @@ type Suite struct {
 	setupLog *exchangeLog
 	// limit is the run's suite timeout (RunConformance), for the report.
 	limit limit
-	// server is the Server header of the target's first answer during set-up (process 1),
-	// naming the implementation in the report when the options do not.
-	server string
+	// signals records the signal that stopped the run, for the report.
+	signals *signalWatch
 }
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
@@ -326,11 +328,6 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 		logins[i] = login{sess, ex, user}
 		return s.unreachable(ctx, ex)
 	})
-	for _, l := range logins {
-		if l.ex != nil && s.server == "" && l.ex.ResponseHeader != nil {
-			s.server = l.ex.ResponseHeader.Get("Server")
-		}
-	}
 	if err != nil {
 		return info, err
 	}
@@ -506,16 +503,28 @@ func allAtOnce(ctx context.Context, n int, call func(ctx context.Context, i int)
 
 // ---- the report ----
 
+// report writes every report file. It runs on process 1 after every process has finished
+// or stopped (Ginkgo runs ReportAfterSuite on an interrupt and at the suite timeout too),
+// so the files exist before the process exits.
 func (s *Suite) report(r ginkgo.Report) {
-	rep := buildReport(reportInput{
+	sig, sigAt := s.signals.first()
+	in := reportInput{
 		opts: &s.opts, mask: s.mask, meta: s.metaByID(), specs: r.SpecReports,
 		seed: r.SuiteConfig.RandomSeed, filter: r.SuiteConfig.LabelFilter, finished: r.EndTime,
-	})
-	if err := rep.Write(s.opts.Reports); err != nil {
+		interrupted: interruptionOf(r, s.limit, sig, sigAt),
+		selected:    selectedBy(r.SuiteConfig, r.SuiteDescription),
+	}
+	rep := buildReport(in)
+	// Every file is attempted; the first error fails the node after.
+	err := rep.Write(s.opts.Reports)
+	if gerr := writeGinkgoReports(r, &in, s.opts.Reports); err == nil {
+		err = gerr
+	}
+	if err != nil {
 		ginkgo.Fail(err.Error())
 	}
 	var written []string
-	for _, p := range []string{s.opts.Reports.JSON, s.opts.Reports.Markdown} {
+	for _, p := range []string{s.opts.Reports.JSON, s.opts.Reports.Markdown, s.opts.Reports.JUnit, s.opts.Reports.GinkgoJSON} {
 		if p != "" {
 			written = append(written, p)
 		}
