@@ -18,19 +18,30 @@ import (
 // bin/conformance.test --target …). Registered at init, read after parsing.
 var flags = conformance.RegisterFlags(flag.CommandLine)
 
-// TestMain refuses a suite run without a target before any test runs: bin/conformance.test
-// or the ginkgo CLI without --target/--config, or with --target= left empty by an unset CI
-// variable, is a usage error (exit 2), never a silent PASS. go test without the suite's
-// flags runs the unit tests only.
+// TestMain is the gate. The suite's entry (TestConformance) shares the package with its
+// unit tests, so that bin/conformance.test, the ginkgo CLI and go test reach it alike;
+// Flags.SuiteRequested tells the two kinds of run apart. A suite run without a target
+// (no --target and no --config, or --target= left empty by an unset CI variable) or
+// with invalid options is a usage error: one line on stderr and exit 2, before any
+// test runs, never a silent PASS. A suite run runs TestConformance only (not the unit
+// tests, which would need a Go toolchain on a vendor's machine). go test without the
+// suite's flags (make test) runs the unit tests only.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if _, err := flags.Check(conformance.InvokedByGoTest(flag.CommandLine)); err != nil {
+	run, err := flags.Check(conformance.InvokedByGoTest(flag.CommandLine))
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		var ue *conformance.UsageError
 		if errors.As(err, &ue) {
 			os.Exit(conformance.ExitUsage)
 		}
 		os.Exit(1)
+	}
+	if run && flag.Lookup("test.run").Value.String() == "" {
+		if err := flag.Set("test.run", "^TestConformance$"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	os.Exit(m.Run())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -174,11 +175,24 @@ func InvokedByGoTest(fs *flag.FlagSet) bool {
 }
 
 // SuiteRequested reports whether this process must run the suite rather than only the
-// unit tests of the package. A test binary started by the ginkgo CLI or directly
-// (bin/conformance.test) is always a suite run; under go test, only when one of the
-// suite's flags was given (go test ./conformance -args --target …), so that
-// go test ./... stays self-contained.
+// unit tests of the package. The suite's entry, TestConformance, lives in the same
+// package as its unit tests (so bin/conformance.test, the ginkgo CLI and go test all
+// reach it the same way); this decides which of the two a run is for:
+//   - a -test.run pattern that does not select TestConformance: unit tests only;
+//   - a test binary started by the ginkgo CLI or directly (bin/conformance.test): the
+//     suite, always, so that a run without a target is a usage error, never a PASS;
+//   - under go test: the suite when one of its flags was given (go test ./conformance
+//     -args --target …), or when -run selects TestConformance and not every test
+//     (-run TestConformance); otherwise unit tests only, so that go test ./... (make
+//     test) stays self-contained.
 func (f *Flags) SuiteRequested(goTest bool) bool {
+	run := ""
+	if fl := f.fs.Lookup("test.run"); fl != nil {
+		run = fl.Value.String()
+	}
+	if run != "" && !matchesTest(run, "TestConformance") {
+		return false
+	}
 	if !goTest {
 		return true
 	}
@@ -188,7 +202,17 @@ func (f *Flags) SuiteRequested(goTest bool) bool {
 			set = true
 		}
 	})
-	return set
+	// A pattern that also matches any other name (., Test) runs the unit tests as well.
+	return set || (run != "" && !matchesTest(run, "TestUnitTestsOfConformance"))
+}
+
+// matchesTest reports whether go test's -run pattern selects the top-level test name
+// (the part of the pattern before its first "/" applies to top-level tests). A pattern
+// that does not compile selects nothing here; go test itself reports it.
+func matchesTest(pattern, name string) bool {
+	top, _, _ := strings.Cut(pattern, "/")
+	re, err := regexp.Compile(top)
+	return err == nil && re.MatchString(name)
 }
 
 func (f *Flags) isSuiteFlag(name string) bool {

@@ -36,8 +36,8 @@ type Report struct {
 	LabelFilter         string         `json:"labelFilter,omitempty"`
 	RandomSeed          int64          `json:"randomSeed"`
 	// Result is success (everything run passed), partial (something claimed was skipped),
-	// failure (a claimed feature failed, or the suite's setup did), or interrupted (the
-	// run stopped before its end: see Interrupted).
+	// or failure (a claimed feature failed, the suite's setup did, or the run stopped
+	// before its end: see Interrupted).
 	Result string `json:"result"`
 	// Interrupted says why and when the run stopped before its end (its deadline, a
 	// signal); the specs it did not reach are in state not-run. Absent for a whole run.
@@ -62,7 +62,6 @@ const (
 	ResultFailure      = "failure"
 	ResultNotSupported = "not-supported"
 	ResultNotRun       = "not-run"
-	ResultInterrupted  = "interrupted"
 )
 
 // Spec states in the report.
@@ -223,6 +222,7 @@ func buildReport(in reportInput) *Report {
 			r.SetupFailures = append(r.SetupFailures, sr)
 		}
 	}
+	r.Specs = append(r.Specs, unreported(r, in)...)
 	sort.Slice(r.Specs, func(i, j int) bool { return r.Specs[i].ID < r.Specs[j].ID })
 
 	features := map[Feature]*FeatureResult{}
@@ -283,7 +283,7 @@ func buildReport(in reportInput) *Report {
 		r.Result = ResultPartial
 	}
 	if r.Interrupted != nil {
-		r.Result = ResultInterrupted // whatever ran, the run is not a verdict on the rest
+		r.Result = ResultFailure // whatever ran, a run cut short must not pass a gate
 	}
 	r.Summary = summary(r)
 	r.stripTerminalEscapes()
@@ -552,7 +552,7 @@ func (r *Report) Markdown() string {
 		}
 	}
 	if len(notRun) > 0 {
-		w("\n## Not run (the run stopped first)\n\n")
+		w("\n## Not run (the run stopped, or the setup failed, before them)\n\n")
 		for _, s := range notRun {
 			w("- `%s` %s: %s\n", s.ID, mdCell(s.Text), mdCell(firstLine(s.Reason)))
 		}

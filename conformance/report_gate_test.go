@@ -25,7 +25,7 @@ func writeAll(t *testing.T, dir string, r *Report, specs types.SpecReports, in *
 		t.Fatal(err)
 	}
 	gr := ginkgo.Report{SuiteDescription: "workbinkit conformance", SpecReports: specs}
-	if err := writeGinkgoReports(gr, in, paths); err != nil {
+	if err := writeGinkgoReports(gr, in, r, paths); err != nil {
 		t.Fatal(err)
 	}
 	return paths
@@ -191,7 +191,7 @@ func TestInterruptedReport(t *testing.T) {
 	if want := (Statistics{Passed: 1, Skipped: 1, NotRun: 2, Total: 4}); r.Statistics != want {
 		t.Errorf("statistics %+v, want %+v", r.Statistics, want)
 	}
-	if r.Result != ResultInterrupted || r.Interrupted == nil || !strings.HasPrefix(r.Summary, "interrupted: the run's deadline") {
+	if r.Result != ResultFailure || r.Interrupted == nil || !strings.HasPrefix(r.Summary, "interrupted: the run's deadline") {
 		t.Errorf("result %s, summary %q", r.Result, r.Summary)
 	}
 	for _, s := range r.Specs {
@@ -201,7 +201,7 @@ func TestInterruptedReport(t *testing.T) {
 	}
 	paths := writeAll(t, t.TempDir(), r, specs, &in)
 	md := readFile(t, paths.Markdown)
-	for _, want := range []string{"| Interrupted | the run's deadline of 2m0s (--deadline) elapsed, at 2026-12-05T06:02:00Z |", "## Not run (the run stopped first)", "`pull-workitem.later`"} {
+	for _, want := range []string{"| Interrupted | the run's deadline of 2m0s (--deadline) elapsed, at 2026-12-05T06:02:00Z |", "## Not run (the run stopped, or the setup failed, before them)", "`pull-workitem.later`"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("Markdown lacks %q", want)
 		}

@@ -11,9 +11,11 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
@@ -25,7 +27,7 @@ import (
 // terminal escapes removed everywhere, and, when the run was interrupted, the specs it did
 // not bring to their end turned into errors that say "not run" (JUnit has no such state;
 // a skip would read as a decision about the spec).
-func ginkgoReportForFiles(r ginkgo.Report, in *reportInput) (ginkgo.Report, error) {
+func ginkgoReportForFiles(r ginkgo.Report, in *reportInput, rep *Report) (ginkgo.Report, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return r, fmt.Errorf("conformance: copying the Ginkgo report: %w", err)
@@ -35,32 +37,46 @@ func ginkgoReportForFiles(r ginkgo.Report, in *reportInput) (ginkgo.Report, erro
 		return r, fmt.Errorf("conformance: copying the Ginkgo report: %w", err)
 	}
 	stripStrings(reflect.ValueOf(&out).Elem())
-	if in.interrupted == nil {
-		return out, nil
+	// The conformance report decided which specs did not run, including those Ginkgo
+	// does not list (a failed or interrupted setup): the files say the same.
+	notRun := map[string]SpecResult{}
+	for _, s := range rep.Specs {
+		if s.State == StateNotRun {
+			notRun[s.ID] = s
+		}
 	}
 	for i := range out.SpecReports {
 		s := &out.SpecReports[i]
-		if s.LeafNodeType != types.NodeTypeIt || !notRun(*s, in) {
+		id := specIDOf(s.Labels())
+		nr, ok := notRun[id]
+		if s.LeafNodeType != types.NodeTypeIt || !ok {
 			continue
 		}
-		msg := "not run: " + in.interrupted.Reason
+		delete(notRun, id)
+		msg := nr.Reason
 		if stoppedByRun(*s) {
-			msg = "not run to its end: " + in.interrupted.Reason + "\n" + s.Failure.Message
+			msg += "\n" + s.Failure.Message
 		}
-		s.State = types.SpecStateInterrupted
-		s.Failure.Message = msg
+		s.State, s.Failure.Message = types.SpecStateInterrupted, msg
 	}
-	out.SpecialSuiteFailureReasons = append(out.SpecialSuiteFailureReasons,
-		"interrupted at "+in.interrupted.At+": "+in.interrupted.Reason)
+	for _, id := range slices.Sorted(maps.Keys(notRun)) {
+		s := syntheticSpec(in.meta[id])
+		s.State, s.Failure.Message = types.SpecStateInterrupted, notRun[id].Reason
+		out.SpecReports = append(out.SpecReports, s)
+	}
+	if in.interrupted != nil {
+		out.SpecialSuiteFailureReasons = append(out.SpecialSuiteFailureReasons,
+			"interrupted at "+in.interrupted.At+": "+in.interrupted.Reason)
+	}
 	return out, nil
 }
 
 // writeGinkgoReports writes the JUnit and Ginkgo JSON files of paths ("" skips one).
-func writeGinkgoReports(r ginkgo.Report, in *reportInput, paths Reports) error {
+func writeGinkgoReports(r ginkgo.Report, in *reportInput, rep *Report, paths Reports) error {
 	if paths.JUnit == "" && paths.GinkgoJSON == "" {
 		return nil
 	}
-	c, err := ginkgoReportForFiles(r, in)
+	c, err := ginkgoReportForFiles(r, in, rep)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@
 package conformance
 
 import (
+	"maps"
 	"os"
 	"os/signal"
 	"regexp"
@@ -153,6 +154,46 @@ func notRun(s types.SpecReport, in *reportInput) bool {
 		return true
 	}
 	return s.State == types.SpecStateSkipped && s.Failure.Message == "" && (in.selected == nil || in.selected(s))
+}
+
+// syntheticSpec is the report Ginkgo would have given for spec m had it reached it:
+// Ginkgo reports no spec at all when the suite's setup fails or is interrupted.
+func syntheticSpec(m specMeta) types.SpecReport {
+	labels := make([]string, len(m.Features))
+	for i, f := range m.Features {
+		labels[i] = FeatureLabel(f)
+	}
+	return types.SpecReport{
+		LeafNodeType:             types.NodeTypeIt,
+		ContainerHierarchyTexts:  []string{"[" + featureNames(m.Features) + "]"},
+		ContainerHierarchyLabels: [][]string{labels},
+		LeafNodeText:             m.Text,
+		LeafNodeLabels:           []string{idLabelPrefix + m.ID},
+		State:                    types.SpecStateSkipped,
+	}
+}
+
+// unreported classifies the specs of the suite that Ginkgo's report does not list (its
+// setup failed or was interrupted): not supported, not selected by the filters, or not
+// run, because the run stopped or its setup failed.
+func unreported(r *Report, in reportInput) []SpecResult {
+	seen := make(map[string]bool, len(r.Specs))
+	for _, s := range r.Specs {
+		seen[s.ID] = true
+	}
+	var out []SpecResult
+	for _, id := range slices.Sorted(maps.Keys(in.meta)) {
+		if seen[id] {
+			continue
+		}
+		s := syntheticSpec(in.meta[id])
+		sr := classify(s, in)
+		if sr.State == StateSkipped && (in.selected == nil || in.selected(s)) {
+			sr.State, sr.Reason = StateNotRun, "not run: the suite's setup failed (see Setup failures)"
+		}
+		out = append(out, sr)
+	}
+	return out
 }
 
 // selectedBy returns whether the run's filters (label filter, focus and skip strings)

@@ -517,7 +517,7 @@ func (s *Suite) report(r ginkgo.Report) {
 	rep := buildReport(in)
 	// Every file is attempted; the first error fails the node after.
 	err := rep.Write(s.opts.Reports)
-	if gerr := writeGinkgoReports(r, &in, s.opts.Reports); err == nil {
+	if gerr := writeGinkgoReports(r, &in, rep, s.opts.Reports); err == nil {
 		err = gerr
 	}
 	if err != nil {
