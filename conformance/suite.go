@@ -45,7 +45,11 @@ func RunConformance(t TestingT, opts Options) bool {
 			goTestRemaining = time.Until(deadline)
 		}
 	}
-	s.limit = runLimit(s.opts.Deadline.D(), suiteCfg.Timeout, goTestRemaining)
+	ginkgoTimeout := suiteCfg.Timeout
+	if ginkgoTimeout == types.NewDefaultSuiteConfig().Timeout {
+		ginkgoTimeout = 0 // Ginkgo's default (1h), not a choice: --deadline governs, above it too
+	}
+	s.limit = runLimit(s.opts.Deadline.D(), ginkgoTimeout, goTestRemaining)
 	suiteCfg.Timeout = s.limit.timeout
 	// A run that selects no spec at all (a mistyped -ginkgo.label-filter) must not pass.
 	suiteCfg.FailOnEmpty = true
