@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,23 +71,28 @@ func TestGate(t *testing.T) {
 			t.Errorf("make conform TARGET=: %v\n%s", err, out)
 		}
 	})
-	t.Run("SIGINT writes reports marked interrupted", func(t *testing.T) {
-		if runtime.GOOS == "windows" {
-			t.Skip("no SIGINT to a process on Windows")
-		}
-		h := startHangingTarget(t)
-		dir := t.TempDir()
-		cmd, out := startBin(t, bin, dir, append(reportArgs(dir), "--target", h.url, "--timeouts", "request=1h,spec=1h")...)
-		h.waitConn(t)
-		if err := cmd.Process.Signal(os.Interrupt); err != nil {
-			t.Fatal(err)
-		}
-		code := exitCode(t, cmd.Wait(), out)
-		rep := checkReports(t, dir, code, out)
-		if rep.Interrupted.Cause != conformance.InterruptSignal || rep.Interrupted.Reason != "interrupted by SIGINT" {
-			t.Errorf("interruption %+v", rep.Interrupted)
-		}
-	})
+	for _, sig := range []struct {
+		name string
+		sig  os.Signal
+	}{{"SIGINT", os.Interrupt}, {"SIGTERM", syscall.SIGTERM}} {
+		t.Run(sig.name+" writes reports marked interrupted", func(t *testing.T) {
+			if runtime.GOOS == "windows" {
+				t.Skip("no signals to a process on Windows")
+			}
+			h := startHangingTarget(t)
+			dir := t.TempDir()
+			cmd, out := startBin(t, bin, dir, append(reportArgs(dir), "--target", h.url, "--timeouts", "request=1h,spec=1h")...)
+			h.waitConn(t)
+			if err := cmd.Process.Signal(sig.sig); err != nil {
+				t.Fatal(err)
+			}
+			code := exitCode(t, cmd.Wait(), out)
+			rep := checkReports(t, dir, code, out)
+			if rep.Interrupted.Cause != conformance.InterruptSignal || rep.Interrupted.Reason != "interrupted by "+sig.name {
+				t.Errorf("interruption %+v", rep.Interrupted)
+			}
+		})
+	}
 	t.Run("deadline writes reports marked interrupted", func(t *testing.T) {
 		h := startHangingTarget(t)
 		dir := t.TempDir()
