@@ -81,25 +81,25 @@ bench-proxy: ## proxy speed in one run: recording 100,000 exchanges (RSS), pull 
 # relative --config (and report/CA paths) relative to where make runs, not to ./conformance.
 #
 # The suite writes every report itself, before its processes exit (also at its --deadline and on
-# Ctrl-C). The ginkgo CLI is built, not `go run`: a signal then reaches it rather than `go run`,
-# which would die on SIGTERM and leave the run orphaned. At a terminal the run is a job of its own
-# (set -m): Ctrl-C reaches the ginkgo CLI and the suite's processes, not make, which waits for
-# them and returns only once the reports are written. Without a terminal (CI) the recipe becomes
-# the ginkgo CLI (exec), so make's SIGTERM goes to it; it waits for the suite's processes, which
-# end at the deadline at the latest, and make returns after them.
+# Ctrl-C or SIGTERM). make must return only after that: GNU make exits at once on SIGINT and passes
+# SIGTERM to its recipe only, and the ginkgo CLI passes no signal on to the suite's processes. So
+# the recipe is jobrun (conformance/internal/jobrun), which runs the ginkgo CLI as a job of its own:
+# at a terminal Ctrl-C reaches the run, not make, and a SIGTERM to make reaches the whole run. Both
+# are built rather than run by `go run`, which would die on SIGTERM and leave the run behind.
 CONFORM_PROCS ?= 2
 REPORTS       := $(CURDIR)/reports
 GINKGO_CLI    ?= $(CURDIR)/bin/ginkgo
-CONFORM_RUN    = $(GINKGO_CLI) --procs=$(CONFORM_PROCS) ./conformance -- --workdir=$(CURDIR) --target=$(TARGET) \
-		--report-json=$(REPORTS)/conformance-report.json --report-markdown=$(REPORTS)/conformance-report.md \
-		--report-junit=$(REPORTS)/conformance-junit.xml --report-ginkgo-json=$(REPORTS)/conformance-ginkgo.json $(CONFORM_ARGS)
+JOBRUN        := $(dir $(GINKGO_CLI))jobrun
 
 .PHONY: conform
 conform: ## run the conformance suite against TARGET (e.g. make conform TARGET=http://127.0.0.1:8090); reports in reports/
 	@test -n "$(TARGET)" || { echo "usage: make conform TARGET=http://127.0.0.1:8090 [CONFORM_ARGS='--config my.yaml --strict']" >&2; exit 2; }
 	@mkdir -p $(REPORTS) $(dir $(GINKGO_CLI))
 	$(GO) build -o $(GINKGO_CLI) github.com/onsi/ginkgo/v2/ginkgo
-	@if [ -t 0 ] && { : </dev/tty; } 2>/dev/null; then set -m; $(CONFORM_RUN); else exec $(CONFORM_RUN); fi
+	$(GO) build -o $(JOBRUN) ./conformance/internal/jobrun
+	@exec $(JOBRUN) $(GINKGO_CLI) --procs=$(CONFORM_PROCS) ./conformance -- --workdir=$(CURDIR) --target=$(TARGET) \
+		--report-json=$(REPORTS)/conformance-report.json --report-markdown=$(REPORTS)/conformance-report.md \
+		--report-junit=$(REPORTS)/conformance-junit.xml --report-ginkgo-json=$(REPORTS)/conformance-ginkgo.json $(CONFORM_ARGS)
 
 .PHONY: conformance-binary
 conformance-binary: ## build bin/conformance.test, the suite as one binary taking the same flags

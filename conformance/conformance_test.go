@@ -18,6 +18,9 @@ import (
 // bin/conformance.test --target …). Registered at init, read after parsing.
 var flags = conformance.RegisterFlags(flag.CommandLine)
 
+// signals is TestMain's watch of SIGINT and SIGTERM, handed to the suite.
+var signals *conformance.SignalWatch
+
 // TestMain is the gate. The suite's entry (TestConformance) shares the package with its
 // unit tests, so that bin/conformance.test, the ginkgo CLI and go test reach it alike;
 // Flags.SuiteRequested tells the two kinds of run apart. A suite run without a target
@@ -36,6 +39,12 @@ func TestMain(m *testing.M) {
 			os.Exit(conformance.ExitUsage)
 		}
 		os.Exit(1)
+	}
+	if run {
+		// From here on SIGINT and SIGTERM no longer kill a suite run: one that comes
+		// before Ginkgo listens (a parallel process still starting) ends the run with
+		// its reports instead (RunConformance). Unit-test runs keep the default.
+		signals = conformance.WatchSignals()
 	}
 	if run && flag.Lookup("test.run").Value.String() == "" {
 		if err := flag.Set("test.run", "^TestConformance$"); err != nil {
@@ -65,5 +74,5 @@ func TestConformance(t *testing.T) {
 		fmt.Print(conformance.ListNeeds(opts))
 		return
 	}
-	conformance.RunConformance(t, opts)
+	conformance.RunConformance(t, opts, conformance.WithSignals(signals))
 }

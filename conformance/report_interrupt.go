@@ -45,19 +45,26 @@ const (
 	ginkgoInterruptedOther = "Interrupted by Other Ginkgo Process"
 )
 
-// signalWatch records the first SIGINT or SIGTERM of a run, for the report. Ginkgo's own
+// SignalWatch records the first SIGINT or SIGTERM of a run, for the report. Ginkgo's own
 // handler still gets every signal (signal.Notify delivers to each channel) and stops
-// the run; this one only remembers which signal and when.
-type signalWatch struct {
-	c    chan os.Signal
-	done chan struct{}
-	mu   sync.Mutex
-	sig  os.Signal
-	at   time.Time
+// the run; this one only remembers which signal and when. Started early (TestMain,
+// WithSignals), it also keeps a signal that comes before Ginkgo has its handler from
+// killing the process without reports: RunConformance then runs the suite cut short at
+// once, so that the reports are still written.
+type SignalWatch struct {
+	c        chan os.Signal
+	done     chan struct{}
+	stopOnce sync.Once
+	mu       sync.Mutex
+	sig      os.Signal
+	at       time.Time
 }
 
-func watchSignals(now func() time.Time) *signalWatch {
-	w := &signalWatch{c: make(chan os.Signal, 1), done: make(chan struct{})}
+// WatchSignals starts a SignalWatch; Stop ends it.
+func WatchSignals() *SignalWatch { return watchSignals(time.Now) }
+
+func watchSignals(now func() time.Time) *SignalWatch {
+	w := &SignalWatch{c: make(chan os.Signal, 1), done: make(chan struct{})}
 	signal.Notify(w.c, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		for {
@@ -76,17 +83,19 @@ func watchSignals(now func() time.Time) *signalWatch {
 	return w
 }
 
-// stop ends the watch; the recorded signal stays readable.
-func (w *signalWatch) stop() {
+// Stop ends the watch; the recorded signal stays readable. Stopping twice is harmless.
+func (w *SignalWatch) Stop() {
 	if w == nil {
 		return
 	}
-	signal.Stop(w.c)
-	close(w.done)
+	w.stopOnce.Do(func() {
+		signal.Stop(w.c)
+		close(w.done)
+	})
 }
 
 // first returns the first signal and when it came (nil when none came).
-func (w *signalWatch) first() (os.Signal, time.Time) {
+func (w *SignalWatch) first() (os.Signal, time.Time) {
 	if w == nil {
 		return nil, time.Time{}
 	}
@@ -105,13 +114,16 @@ func interruptionOf(r ginkgo.Report, l limit, sig os.Signal, sigAt time.Time) *I
 			timedOut = true
 		}
 	}
+	deadlineAt := r.EndTime
+	if l.timeout > 0 && !r.StartTime.IsZero() {
+		deadlineAt = r.StartTime.Add(l.timeout)
+	}
+	if sig != nil && !sigAt.After(deadlineAt) {
+		timedOut = false // the signal came first (before the run started, even)
+	}
 	switch {
 	case timedOut:
-		at := r.EndTime
-		if l.timeout > 0 && !r.StartTime.IsZero() {
-			at = r.StartTime.Add(l.timeout)
-		}
-		return &Interruption{Cause: InterruptDeadline, At: at.UTC().Format(time.RFC3339),
+		return &Interruption{Cause: InterruptDeadline, At: deadlineAt.UTC().Format(time.RFC3339),
 			Reason: "the run's deadline of " + l.timeout.String() + " (" + l.source + ") elapsed"}
 	case slices.Contains(reasons, ginkgoInterruptedUser) || sig != nil:
 		at, name := r.EndTime, "a signal"

@@ -30,8 +30,12 @@ type TestingT interface {
 // (failing t on a bad option), declares every spec, runs them, and writes the conformance
 // report. Ginkgo's own flags (-ginkgo.label-filter, -ginkgo.junit-report…) apply. It
 // returns whether every spec that ran passed.
-func RunConformance(t TestingT, opts Options) bool {
+func RunConformance(t TestingT, opts Options, runOpts ...RunOption) bool {
 	t.Helper()
+	var ro runOptions
+	for _, o := range runOpts {
+		o(&ro)
+	}
 	s, err := NewSuite(opts)
 	if err != nil {
 		t.Fatalf("%v", err)
@@ -59,9 +63,30 @@ func RunConformance(t TestingT, opts Options) bool {
 	// has its own formatter and keeps its colours.
 	formatter.SingletonFormatter.ColorMode = formatter.ColorModeNone
 	// Which signal stopped the run, and when, for the reports (Ginkgo stops the run).
-	s.signals = watchSignals(time.Now)
-	defer s.signals.stop()
+	s.signals = ro.signals
+	if s.signals == nil {
+		s.signals = WatchSignals()
+	}
+	defer s.signals.Stop()
+	if sig, _ := s.signals.first(); sig != nil {
+		// Stopped before Ginkgo could hear it: run cut short at once, so that every spec
+		// is reported not run and the reports are written.
+		suiteCfg.Timeout = time.Nanosecond
+	}
 	return ginkgo.RunSpecs(t, "workbinkit conformance", suiteCfg, reporterCfg)
+}
+
+// RunOption adjusts how RunConformance runs.
+type RunOption func(*runOptions)
+
+type runOptions struct {
+	signals *SignalWatch
+}
+
+// WithSignals hands RunConformance a SignalWatch started early (in TestMain): a signal
+// that comes before Ginkgo listens then still ends the run with its reports.
+func WithSignals(w *SignalWatch) RunOption {
+	return func(o *runOptions) { o.signals = w }
 }
 
 // limit is the suite timeout of a run and where it comes from, for the report.
@@ -126,7 +151,7 @@ type Suite struct {
 	// limit is the run's suite timeout (RunConformance), for the report.
 	limit limit
 	// signals records the signal that stopped the run, for the report.
-	signals *signalWatch
+	signals *SignalWatch
 }
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
