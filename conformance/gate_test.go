@@ -135,6 +135,9 @@ func checkReports(t *testing.T, dir string, code int, out *syncBuffer) conforman
 	if rep.Interrupted == nil || rep.Result != conformance.ResultFailure {
 		t.Fatalf("not marked interrupted: result %s, %+v", rep.Result, rep.Interrupted)
 	}
+	if strings.Contains(rep.Summary, "suite setup failed") || len(rep.SetupFailures) != 1 || rep.SetupFailures[0].State != conformance.StateNotRun {
+		t.Errorf("a setup cut by the interruption is not a failed setup: %s, %+v", rep.Summary, rep.SetupFailures)
+	}
 	if rep.Statistics.NotRun == 0 || rep.Statistics.Skipped != 0 || rep.Statistics.Passed != 0 {
 		t.Errorf("statistics %+v: every claimed spec is not run, none skipped", rep.Statistics)
 	}

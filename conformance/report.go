@@ -219,6 +219,10 @@ func buildReport(in reportInput) *Report {
 			sr := SpecResult{ID: "suite." + strings.ToLower(s.LeafNodeType.String()), Text: s.LeafNodeType.String(), State: StateFailed,
 				Detail: s.State.String(), Reason: shorten(in.mask.String(stripANSI(s.Failure.Message))), Violations: violationsOf(s, in.mask),
 				Location: s.Failure.Location.String()}
+			if in.interrupted != nil && stoppedByRun(s) {
+				// Cut by the run's end, not failed on its own.
+				sr.State, sr.Reason = StateNotRun, "not run to its end: "+in.interrupted.Reason+"\n"+sr.Reason
+			}
 			r.SetupFailures = append(r.SetupFailures, sr)
 		}
 	}
@@ -392,8 +396,11 @@ func summary(r *Report) string {
 		text += fmt.Sprintf(", %d not run", s.NotRun)
 	}
 	text += fmt.Sprintf(" (of %d specs)", s.Total)
-	if len(r.SetupFailures) > 0 {
-		text = "suite setup failed; " + text
+	for _, f := range r.SetupFailures {
+		if f.State == StateFailed {
+			text = "suite setup failed; " + text
+			break
+		}
 	}
 	if r.Interrupted != nil {
 		text = "interrupted: " + r.Interrupted.Reason + "; " + text
