@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	// The ginkgo CLI runs a package as a Ginkgo suite (parallel processes, its reports,
@@ -18,8 +19,22 @@ import (
 // bin/conformance.test --target …). Registered at init, read after parsing.
 var flags = conformance.RegisterFlags(flag.CommandLine)
 
-// signals is TestMain's watch of SIGINT and SIGTERM, handed to the suite.
-var signals *conformance.SignalWatch
+// signals watches SIGINT and SIGTERM for a suite run and is handed to the suite. A
+// process of a parallel run (the ginkgo CLI starts them all at once, and Ctrl-C or a
+// forwarded SIGTERM reaches them all) watches from package initialisation on: one that
+// died of a signal before listening would leave the run without reports, since process 1
+// then cannot gather the run's report. Others start in TestMain, once it is known to be a
+// suite run.
+var signals = parallelProcessSignals()
+
+func parallelProcessSignals() *conformance.SignalWatch {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(strings.TrimLeft(a, "-"), "ginkgo.parallel.process") {
+			return conformance.WatchSignals()
+		}
+	}
+	return nil
+}
 
 // TestMain is the gate. The suite's entry (TestConformance) shares the package with its
 // unit tests, so that bin/conformance.test, the ginkgo CLI and go test reach it alike;
@@ -40,10 +55,10 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(1)
 	}
-	if run {
+	if run && signals == nil {
 		// From here on SIGINT and SIGTERM no longer kill a suite run: one that comes
-		// before Ginkgo listens (a parallel process still starting) ends the run with
-		// its reports instead (RunConformance). Unit-test runs keep the default.
+		// before Ginkgo listens ends the run with its reports instead (RunConformance).
+		// Unit-test runs keep the default.
 		signals = conformance.WatchSignals()
 	}
 	if run && flag.Lookup("test.run").Value.String() == "" {
