@@ -79,7 +79,7 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err) // TestMain exits first; kept for a caller that skips TestMain
 	}
 	if !run {
-		t.Skip("go test without --target or --config runs the unit tests only; the suite: go test ./conformance -args --target=https://host:port (see the README)")
+		t.Skip("go test without --target or --config runs the unit tests only; the suite: go test ./conformance -args --target=https://host:port (see docs/conformance.md)")
 	}
 	opts, err := flags.Options()
 	if err != nil {
