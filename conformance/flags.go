@@ -1,11 +1,14 @@
 package conformance
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 )
 
 // Flags are the command-line flags of the suite. Precedence, as in the Gateway API suite:
@@ -73,8 +76,13 @@ func stringFlags() []stringFlag {
 		{"timeouts", "timeout overrides, name=duration[,…]: request, notification, consistency, quiet, immediate, provision, spec, poll", func(o *Options, v string) error {
 			return o.Timeouts.ApplyOverrides(v)
 		}},
+		{"deadline", "bound on the whole run, e.g. 10m: when it elapses the run stops, the specs not run are reported as such and the reports are written (default 10m)", func(o *Options, v string) error {
+			return o.Deadline.UnmarshalText([]byte(v))
+		}},
 		{"report-json", "where to write the conformance report as JSON (empty: not written)", str(func(o *Options) *string { return &o.Reports.JSON })},
 		{"report-markdown", "where to write the conformance report as Markdown (empty: not written)", str(func(o *Options) *string { return &o.Reports.Markdown })},
+		{"report-junit", "where to write Ginkgo's JUnit report, written by the suite before it exits, also when the run is interrupted (empty: not written)", str(func(o *Options) *string { return &o.Reports.JUnit })},
+		{"report-ginkgo-json", "where to write Ginkgo's JSON report, likewise (empty: not written)", str(func(o *Options) *string { return &o.Reports.GinkgoJSON })},
 		{"rules-url", "address of docs/rules.md that the reports' rule ids link to (default: rules.md, written beside each report)", str(func(o *Options) *string { return &o.Reports.RulesURL })},
 		{"implementation-organization", "organization of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Organization })},
 		{"implementation-project", "project name of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Project })},
@@ -144,6 +152,119 @@ func (f *Flags) Configured() bool {
 	return set
 }
 
+// UsageError is a mistake on the command line or in the config file: the suite cannot
+// start. A test binary reports it on one line and exits 2 (see ExitUsage).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// ExitUsage is the exit status of a usage error (the convention of flag and of the
+// workbinkit CLI).
+const ExitUsage = 2
+
+// errNoTarget names both ways of giving a target.
+var errNoTarget = errors.New("conformance: no target: give --target=https://host:port (the server's base URL) or --config FILE with target: in it")
+
+// InvokedByGoTest reports whether the test binary was started by go test: go test always
+// passes -test.paniconexit0 (since Go 1.16), the ginkgo CLI (v2.34.0: --test.timeout=0 and
+// --ginkgo.* flags) and a direct run of the binary do not. Call it after parsing fs.
+func InvokedByGoTest(fs *flag.FlagSet) bool {
+	f := fs.Lookup("test.paniconexit0")
+	return f != nil && f.Value.String() == "true"
+}
+
+// SuiteRequested reports whether this process must run the suite rather than only the
+// unit tests of the package. The suite's entry, TestConformance, lives in the same
+// package as its unit tests (so bin/conformance.test, the ginkgo CLI and go test all
+// reach it the same way); this decides which of the two a run is for:
+//   - a -test.run pattern that does not select TestConformance: unit tests only;
+//   - a test binary started by the ginkgo CLI or directly (bin/conformance.test): the
+//     suite, always, so that a run without a target is a usage error, never a PASS;
+//   - under go test: the suite when one of its flags was given (go test ./conformance
+//     -args --target …), or when -run selects TestConformance and not every test
+//     (-run TestConformance); otherwise unit tests only, so that go test ./... (make
+//     test) stays self-contained.
+func (f *Flags) SuiteRequested(goTest bool) bool {
+	run := ""
+	if fl := f.fs.Lookup("test.run"); fl != nil {
+		run = fl.Value.String()
+	}
+	if run != "" && !matchesTest(run, "TestConformance") {
+		return false
+	}
+	if !goTest {
+		return true
+	}
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		if f.isSuiteFlag(fl.Name) {
+			set = true
+		}
+	})
+	// A pattern that also matches any other name (., Test) runs the unit tests as well.
+	return set || (run != "" && !matchesTest(run, "TestUnitTestsOfConformance"))
+}
+
+// matchesTest reports whether go test's -run pattern selects the top-level test name
+// (the part of the pattern before its first "/" applies to top-level tests). A pattern
+// that does not compile selects nothing here; go test itself reports it.
+func matchesTest(pattern, name string) bool {
+	top, _, _ := strings.Cut(pattern, "/")
+	re, err := regexp.Compile(top)
+	return err == nil && re.MatchString(name)
+}
+
+func (f *Flags) isSuiteFlag(name string) bool {
+	if _, ok := f.apply[name]; ok {
+		return true
+	}
+	return name == "config" || name == "workdir" || name == "list-needs"
+}
+
+// Check decides, once the flags are parsed, whether this process runs the suite (true),
+// only the unit tests (false: go test without any suite flag), or nothing: a
+// *UsageError when a suite run has no target (no --target and no --config, or a
+// --target given empty, as a dropped CI variable leaves it) or invalid options.
+// --list-needs needs no target.
+func (f *Flags) Check(goTest bool) (bool, error) {
+	if !f.SuiteRequested(goTest) {
+		return false, nil
+	}
+	if f.explicitlyEmpty("target") {
+		return false, &UsageError{errors.New("conformance: --target is empty (an unset CI variable?): give --target=https://host:port (the server's base URL) or --config FILE")}
+	}
+	if f.explicitlyEmpty("config") {
+		return false, &UsageError{errors.New("conformance: --config is empty (an unset CI variable?): give --config FILE or --target=https://host:port")}
+	}
+	o, err := f.Options()
+	if err != nil {
+		return false, &UsageError{err}
+	}
+	if f.listNeeds {
+		return true, nil
+	}
+	if strings.TrimSpace(o.Target) == "" {
+		return false, &UsageError{errNoTarget}
+	}
+	o.Features = normalizeFeatures(o.Features)
+	if err := o.Validate(); err != nil {
+		return false, &UsageError{err}
+	}
+	return true, nil
+}
+
+// explicitlyEmpty reports whether the flag name was given with an empty value.
+func (f *Flags) explicitlyEmpty(name string) bool {
+	empty := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == name && strings.TrimSpace(fl.Value.String()) == "" {
+			empty = true
+		}
+	})
+	return empty
+}
+
 // Options builds the options: defaults, then the --config file, then the flags that were
 // set, then the *Env fields from the environment. It does not validate (Validate does).
 // Without --config the defaults are the mock's (DefaultOptions); with one, BaseOptions: the
@@ -182,7 +303,7 @@ func (f *Flags) Options() (Options, error) {
 			return Options{}, fmt.Errorf("conformance: %w", err)
 		}
 	}
-	for _, p := range []*string{&o.TLS.CAFile, &o.Reports.JSON, &o.Reports.Markdown} {
+	for _, p := range []*string{&o.TLS.CAFile, &o.Reports.JSON, &o.Reports.Markdown, &o.Reports.JUnit, &o.Reports.GinkgoJSON} {
 		*p = resolvePath(wd, *p) // the file's paths are absolute already; the flags' are relative to wd
 	}
 	if err := o.Resolve(os.Getenv); err != nil {

@@ -41,6 +41,9 @@ type Options struct {
 	Provisioning Provisioning `json:"provisioning" yaml:"provisioning"`
 	// Timeouts bounds every kind of wait.
 	Timeouts Timeouts `json:"timeouts" yaml:"timeouts"`
+	// Deadline bounds the whole run (DefaultDeadline): when it elapses the run stops, the
+	// specs that did not run are reported as not run, and the reports are written.
+	Deadline Duration `json:"deadline" yaml:"deadline"`
 	// TLS configures HTTPS targets.
 	TLS TLS `json:"tls" yaml:"tls"`
 	// Strict holds the target to the mock's choices where the Genesys documentation is
@@ -204,7 +207,11 @@ func (t *Timeouts) fields() map[string]*Duration {
 	}
 }
 
-// DefaultTimeouts are generous for a lab target and fast enough for the mock.
+// DefaultTimeouts are generous for a lab target and fast enough for the mock. Request
+// (10 s) bounds every set-up call as well: a GWS answers GET /api/v2/me in well under a
+// second, a cold or loaded lab in a few, so 10 s leaves room for a slow lab while a
+// target that accepts connections but never answers is reported after 10 s (the set-up
+// calls run in parallel, so not several times that).
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
 		Request:      Duration(10 * time.Second),
@@ -217,6 +224,13 @@ func DefaultTimeouts() Timeouts {
 		Poll:         Duration(20 * time.Millisecond),
 	}
 }
+
+// DefaultDeadline bounds a run. It is go test's own default -timeout, so the binary and
+// go test stop at the same point; far above a healthy run (the mock: about 5 s, a lab a
+// few minutes with slow notifications), and well inside CI job limits (GitLab: 1 h by
+// default, GitHub Actions: 6 h), so a stuck run still ends with its reports in time for
+// the job's artefact step.
+const DefaultDeadline = 10 * time.Minute
 
 // ApplyOverrides reads "name=duration,name=duration" ("notification=20s,quiet=1s").
 // Unknown names and malformed durations are errors.
@@ -288,6 +302,10 @@ type TLS struct {
 type Reports struct {
 	JSON     string `json:"json" yaml:"json"`
 	Markdown string `json:"markdown" yaml:"markdown"`
+	// JUnit and GinkgoJSON are Ginkgo's JUnit and JSON reports, written by the suite
+	// with the others, before the process exits (report_ginkgo.go). Empty: not written.
+	JUnit      string `json:"junit,omitempty" yaml:"junit"`
+	GinkgoJSON string `json:"ginkgoJson,omitempty" yaml:"ginkgoJson"`
 	// RulesURL is the address of docs/rules.md that rule ids link to
 	// ("https://…/docs/rules.md"). Empty: rules.md is written beside each report and the
 	// links are relative to it, so they work offline, wherever the reports are copied.
@@ -303,6 +321,7 @@ func BaseOptions() Options {
 		Features:     normalizeFeatures(AllFeatures()),
 		Provisioning: Provisioning{Mode: ProvisionAdmin, AdminPath: DefaultAdminPath},
 		Timeouts:     DefaultTimeouts(),
+		Deadline:     Duration(DefaultDeadline),
 		Reports:      Reports{JSON: DefaultReportJSON, Markdown: DefaultReportMarkdown},
 	}
 }
@@ -322,7 +341,6 @@ func DefaultOptions() (Options, error) {
 		return Options{}, fmt.Errorf("conformance: built-in fixtures: %w", err)
 	}
 	o := BaseOptions()
-	o.Implementation = Implementation{Project: "workbinkit mock"}
 	if err := o.defaultsFromFixtures(set); err != nil {
 		return Options{}, err
 	}
@@ -411,8 +429,10 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 			CAFile *string `yaml:"caFile"`
 		} `yaml:"tls"`
 		Reports struct {
-			JSON     *string `yaml:"json"`
-			Markdown *string `yaml:"markdown"`
+			JSON       *string `yaml:"json"`
+			Markdown   *string `yaml:"markdown"`
+			JUnit      *string `yaml:"junit"`
+			GinkgoJSON *string `yaml:"ginkgoJson"`
 		} `yaml:"reports"`
 	}
 	// The strict decode of loadConfig accepted the file; this one only reads three keys.
@@ -422,7 +442,8 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 	for _, p := range []struct {
 		inFile *string
 		field  *string
-	}{{set.TLS.CAFile, &o.TLS.CAFile}, {set.Reports.JSON, &o.Reports.JSON}, {set.Reports.Markdown, &o.Reports.Markdown}} {
+	}{{set.TLS.CAFile, &o.TLS.CAFile}, {set.Reports.JSON, &o.Reports.JSON}, {set.Reports.Markdown, &o.Reports.Markdown},
+		{set.Reports.JUnit, &o.Reports.JUnit}, {set.Reports.GinkgoJSON, &o.Reports.GinkgoJSON}} {
 		if p.inFile != nil {
 			*p.field = resolvePath(dir, *p.field)
 		}
@@ -570,6 +591,9 @@ func (o *Options) Validate() error {
 		if *d <= 0 {
 			bad("timeouts.%s: must be positive", name)
 		}
+	}
+	if o.Deadline <= 0 {
+		bad("deadline: must be positive (--deadline 10m)")
 	}
 	if o.TLS.CAFile != "" {
 		if _, err := os.Stat(o.TLS.CAFile); err != nil {
