@@ -113,16 +113,6 @@ func (l *Listener) fault(now time.Time, margin time.Duration) string {
 	return ""
 }
 
-// pendingConnect is how long the oldest /meta/connect still unanswered at now has been out.
-func (l *Listener) pendingConnect(now time.Time) (time.Duration, bool) {
-	for _, e := range l.rec.Entries() {
-		if !e.Done && slices.ContainsFunc(e.Request, func(m bayeux.Message) bool { return m.Channel == bayeux.MetaConnect }) {
-			return now.Sub(e.Sent), true
-		}
-	}
-	return 0, false
-}
-
 // events returns the delivered events so far.
 func (l *Listener) events() []Notification {
 	var out []Notification

@@ -148,11 +148,14 @@ func (t *T) expectParticipants(l *Listener, p Placed, status Notification, pulle
 	if problem == nil {
 		return
 	}
-	later, ok := t.awaitEvent(l, RuleParticipants, fmt.Sprintf("%s %s about chat %s listing the puller", mi.MessageType, spec.NotificationParticipantsUpdated, p.ID), func(n Notification) bool {
-		nt, _ := n.Data[spec.FieldNotificationType].(string)
-		return n.Index > status.Index && n.Channel == mi.Channel && n.MessageType() == mi.MessageType && nt == spec.NotificationParticipantsUpdated &&
-			resourceID(n.Data, mi.ResourceKey) == p.ID && t.participantsProblem("", base, puller, nickname, n.Data) == nil
-	})
+	later, ok := t.awaitNote(l, wait{kind: kindParticipants, rule: RuleParticipants,
+		what:    fmt.Sprintf("%s %s about chat %s listing the puller", mi.MessageType, spec.NotificationParticipantsUpdated, p.ID),
+		pointer: problem.Pointer, context: problem.Message + " in the " + spec.NotificationStatusChange,
+		match: func(n Notification) bool {
+			nt, _ := n.Data[spec.FieldNotificationType].(string)
+			return n.Index > status.Index && n.Channel == mi.Channel && n.MessageType() == mi.MessageType && nt == spec.NotificationParticipantsUpdated &&
+				resourceID(n.Data, mi.ResourceKey) == p.ID && t.participantsProblem("", base, puller, nickname, n.Data) == nil
+		}})
 	if ok {
 		t.evidence("participants", string(later.Raw))
 		return

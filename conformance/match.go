@@ -6,6 +6,7 @@
 package conformance
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -37,6 +38,9 @@ type wait struct {
 	rule Rule
 	// match picks the message waited for.
 	match func(Notification) bool
+	// pointer and context, when set, go into the violation a finding of the first probe
+	// makes: the JSON pointer of what is missing, and what the spec already saw.
+	pointer, context string
 	// wrong returns the violation a message makes final: it is about the same thing (the
 	// interaction, the referenceId) and breaks the expectation in a way no later message
 	// can mend. nil: it is not final (another legitimate message, or none of ours).
@@ -85,7 +89,16 @@ func (t *T) awaitNote(l *Listener, w wait) (n Notification, ok bool) {
 		// suite concludes that something does not happen), not the whole timeout: long
 		// enough for the spec's own message, if any, to be judged on its own.
 		if f := t.s.finding(w.kind); f != "" && time.Since(start) >= t.s.opts.Timeouts.Quiet.D() {
-			t.violate(Violation{Rule: w.rule, Where: where, Message: fmt.Sprintf("no %s within %s, and %s; the suite does not wait %s for it", w.what, t.s.opts.Timeouts.Quiet, f, timeout)})
+			msg := fmt.Sprintf("no %s within %s, and %s; the suite does not wait %s for it", w.what, t.s.opts.Timeouts.Quiet, f, timeout)
+			if w.context != "" {
+				msg = w.context + "; " + msg
+			}
+			v := Violation{Rule: w.rule, Where: where, Pointer: w.pointer, Message: msg}
+			if pv, ok := t.s.probeViolation(w.kind); ok {
+				// What the probe saw (a wrong referenceId, say) is what the spec fails for.
+				v.Rule, v.Pointer = pv.Rule, cmp.Or(pv.Pointer, w.pointer)
+			}
+			t.violate(v)
 		}
 		select {
 		case <-changed:

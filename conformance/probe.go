@@ -16,9 +16,11 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +28,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/workbinkit/workbinkit/bayeux"
 	"github.com/workbinkit/workbinkit/spec"
 )
 
@@ -39,6 +42,9 @@ const (
 	kindStats        noteKind = "stats"
 	kindItemRemoved  noteKind = "workbin-event:" + spec.ActionItemRemoved
 	kindGone         noteKind = "content:gone"
+	// kindParticipants: a pulled chat lists an Agent participant, in the pull's
+	// StatusChange or a ParticipantsUpdated after it.
+	kindParticipants noteKind = "chat:participants"
 )
 
 // kindMedia is the kind of the media notification of a pull of media m.
@@ -55,25 +61,40 @@ type ProbeReport struct {
 	NotRun string `json:"notRun,omitempty"`
 	// Silent is set when no CometD notification at all arrived: what was done and waited for.
 	Silent string `json:"silent,omitempty"`
-	// Broken says, by kind, what the probe found missing or wrong.
-	Broken map[noteKind]string `json:"broken,omitempty"`
+	// Broken says, by kind, what the probe found missing or wrong: the rule it breaks, the
+	// pointer and what was seen.
+	Broken map[noteKind]Violation `json:"broken,omitempty"`
+	// Connect is set when the probe's /meta/connect, which asks for an immediate reply,
+	// was still unanswered when the probe ended: what was seen.
+	Connect string `json:"connect,omitempty"`
+	// REST is set when a REST request of the probe got no response within
+	// timeouts.request (the probe stops there): which request; RESTMethod is its method.
+	REST       string `json:"rest,omitempty"`
+	RESTMethod string `json:"restMethod,omitempty"`
 }
 
 // summary is the probe's result in one line, for the setup's report entry.
 func (r ProbeReport) summary() string {
+	var extra string
+	if r.REST != "" {
+		extra += "; " + r.REST
+	}
+	if r.Connect != "" {
+		extra += "; " + r.Connect
+	}
 	switch {
 	case r.NotRun != "":
-		return "no first probe: " + r.NotRun
+		return "no first probe: " + r.NotRun + extra
 	case r.Silent != "":
-		return "first probe: the target delivered no CometD notification (" + r.Silent + ")"
+		return "first probe: the target delivered no CometD notification (" + r.Silent + ")" + extra
 	case len(r.Broken) > 0:
 		var b []string
 		for _, k := range slices.Sorted(maps.Keys(r.Broken)) {
-			b = append(b, string(k)+": "+r.Broken[k])
+			b = append(b, string(k)+": "+r.Broken[k].Message)
 		}
-		return "first probe (" + strings.Join(r.Ran, "; ") + "): " + strings.Join(b, "; ")
+		return "first probe (" + strings.Join(r.Ran, "; ") + "): " + strings.Join(b, "; ") + extra
 	}
-	return "first probe (" + strings.Join(r.Ran, "; ") + "): every notification arrived"
+	return "first probe (" + strings.Join(r.Ran, "; ") + "): every notification arrived" + extra
 }
 
 // findings is what one process knows besides the probe: whether a notification was ever
@@ -99,13 +120,16 @@ const noSilentProbe = "the target delivered no CometD notification in the first 
 // this process learned. "" when nothing does.
 func (s *Suite) finding(kind noteKind) string {
 	p := s.info.Probe
-	if b := p.Broken[kind]; kind != "" && b != "" {
-		return "the first probe found the same: " + b
+	if b, ok := p.Broken[kind]; kind != "" && ok {
+		return "the first probe found the same: " + b.Message
 	}
 	if kind == kindGone {
 		return "" // silence says nothing about the content
 	}
 	if p.Silent != "" {
+		if p.Connect != "" {
+			return fmt.Sprintf("%s (%s; %s)", noSilentProbe, p.Silent, p.Connect)
+		}
 		return fmt.Sprintf("%s (%s)", noSilentProbe, p.Silent)
 	}
 	s.found.mu.Lock()
@@ -114,6 +138,49 @@ func (s *Suite) finding(kind noteKind) string {
 		return fmt.Sprintf("%s (%s)", noSilentProbe, s.found.silence)
 	}
 	return ""
+}
+
+// probeViolation is the rule and pointer of what the first probe found broken about kind
+// (ok false when it found nothing).
+func (s *Suite) probeViolation(kind noteKind) (v Violation, ok bool) {
+	v, ok = s.info.Probe.Broken[kind]
+	return v, ok && kind != ""
+}
+
+// restFinding is what argues against sending a REST request of method: the first probe
+// got no response to one ("" when it did not).
+func (s *Suite) restFinding(method string) string {
+	p := s.info.Probe
+	if p.REST == "" || p.RESTMethod != method {
+		return ""
+	}
+	return fmt.Sprintf("the first probe found that the target does not answer %s requests (%s)", method, p.REST)
+}
+
+// connectFinding is what argues against waiting timeouts.request for a /meta/connect:
+// the first probe's went unanswered ("" when it did not).
+func (s *Suite) connectFinding() string {
+	if c := s.info.Probe.Connect; c != "" {
+		return "the first probe found that the target does not answer /meta/connect (" + c + ")"
+	}
+	return ""
+}
+
+// hung reports whether ex got no response because timeouts.request passed (not because
+// ctx, the caller's, ended).
+func hung(ctx context.Context, ex *Exchange) bool {
+	return ex.Err != nil && errors.Is(ex.Err, context.DeadlineExceeded) && ctx.Err() == nil
+}
+
+// noteHung records in rep that ex, sent for what, got no response in time.
+func (s *Suite) noteHung(rep *ProbeReport, ex *Exchange, what string) {
+	u, err := url.Parse(ex.URL)
+	path := ex.URL
+	if err == nil {
+		path = u.Path
+	}
+	rep.REST = fmt.Sprintf("%s %s (%s) got no response within %s, timeouts.request", ex.Method, path, what, s.opts.Timeouts.Request)
+	rep.RESTMethod = ex.Method
 }
 
 // learnSilence, after a wait of the spec timed out: when there was no probe and nothing
@@ -150,15 +217,20 @@ type probeItem struct {
 	what  string
 	match func(Notification) bool
 	wrong func(Notification) *Violation
-	// found: matched; problem: what is wrong with it ("" while nothing is known).
+	// rule and pointer: what its absence breaks, and where.
+	rule    Rule
+	pointer string
+	// found: matched; problem: what is wrong with it (nil while nothing is known).
 	found   bool
-	problem string
+	problem *Violation
 }
 
 // probeTarget runs the first probe as the agent, with info's workbins. It never fails the
 // setup: what it cannot do, it leaves out.
 func (s *Suite) probeTarget(ctx context.Context, info *TargetInfo) (rep ProbeReport) {
-	defer func() { ginkgo.AddReportEntry("first probe", s.mask.String(rep.summary()), ginkgo.ReportEntryVisibilityNever) }()
+	defer func() {
+		ginkgo.AddReportEntry("first probe", s.mask.String(rep.summary()), ginkgo.ReportEntryVisibilityNever)
+	}()
 	w := info.workbin(wbAgent)
 	if w.ID == "" || info.Problems[RoleAgent] != "" {
 		rep.NotRun = "the agent or the agent's workbin is not available"
@@ -168,6 +240,9 @@ func (s *Suite) probeTarget(ctx context.Context, info *TargetInfo) (rep ProbeRep
 	sess := s.tg.newSession(RoleAgent, *s.opts.Users.Credentials(RoleAgent), ua, s.setupLog)
 	if ex, user := sess.Login(ctx); ex.Err != nil || ex.Status != http.StatusOK || user == nil {
 		rep.NotRun = "the agent's login failed"
+		if hung(ctx, ex) {
+			s.noteHung(&rep, ex, "the agent's login")
+		}
 		return rep
 	}
 	rec := newRecorder()
@@ -197,40 +272,69 @@ func (s *Suite) probeTarget(ctx context.Context, info *TargetInfo) (rep ProbeRep
 	}()
 
 	items, pulled, subscribed := s.probeActions(ctx, sess, w, &rep)
-	if subscribed {
+	if subscribed && rep.REST == "" {
 		defer sess.Do(ctx, http.MethodPost, spec.WorkbinPath(w.ID), map[string]any{spec.FieldOperationName: spec.Unsubscribe})
 	}
 	if len(items) == 0 {
-		rep.NotRun = "nothing the target declares notifies without a spec's provisioning (workbin-subscriptions, agent-stats, or admin provisioning)"
+		if rep.REST != "" {
+			rep.NotRun = "a request of the probe got no response"
+		} else {
+			rep.NotRun = "nothing the target declares notifies without a spec's provisioning (workbin-subscriptions, agent-stats, or admin provisioning)"
+		}
 		rep.Ran = nil
+		// Without anything to wait for, the connect loop has still had the REST time to
+		// show whether the target answers its first connect.
+		s.probeConnect(l, &rep)
 		return rep
 	}
 	s.probeWait(ctx, l, items)
+	s.probeConnect(l, &rep)
 	if len(l.events()) == 0 {
 		rep.Silent = fmt.Sprintf("%s; nothing arrived on %s within %s", strings.Join(rep.Ran, "; "), strings.Join(spec.Channels(), ", "), s.opts.Timeouts.Notification)
-		if age, ok := l.pendingConnect(time.Now()); ok {
-			rep.Silent += fmt.Sprintf("; its /meta/connect had been unanswered for %s", age.Round(100*time.Millisecond))
-		}
 		return rep
 	}
-	rep.Broken = map[noteKind]string{}
+	rep.Broken = map[noteKind]Violation{}
 	for _, it := range items {
 		switch {
-		case it.problem != "":
-			rep.Broken[it.kind] = it.problem
+		case it.problem != nil:
+			rep.Broken[it.kind] = *it.problem
 		case !it.found:
-			rep.Broken[it.kind] = fmt.Sprintf("no %s within %s", it.what, s.opts.Timeouts.Notification)
+			rep.Broken[it.kind] = Violation{Rule: it.rule, Pointer: it.pointer, Message: fmt.Sprintf("no %s within %s", it.what, s.opts.Timeouts.Notification)}
 		}
 	}
 	if len(pulled) > 0 {
 		if still := s.probeGone(ctx, sess, w, pulled); len(still) > 0 {
-			rep.Broken[kindGone] = fmt.Sprintf("%s still listed %s %s after it was pulled", w.Label, strings.Join(still, ", "), s.opts.Timeouts.Consistency)
+			rep.Broken[kindGone] = Violation{Rule: RuleContent, Message: fmt.Sprintf("%s still listed %s %s after the pull", w.Label, strings.Join(still, ", "), s.opts.Timeouts.Consistency)}
 		}
 	}
 	if len(rep.Broken) == 0 {
 		rep.Broken = nil
 	}
 	return rep
+}
+
+// probeConnect records in rep a /meta/connect of l that was still unanswered after
+// timeouts.immediate: the client's first connect asks for an immediate reply, so a
+// target that holds it that long does not answer /meta/connect (a later connect is held
+// by design; it is only reported when nothing at all arrived).
+func (s *Suite) probeConnect(l *Listener, rep *ProbeReport) {
+	if len(l.events()) > 0 {
+		return
+	}
+	var answered int
+	for _, e := range l.rec.Entries() {
+		if !slices.ContainsFunc(e.Request, func(m bayeux.Message) bool { return m.Channel == bayeux.MetaConnect }) {
+			continue
+		}
+		if e.Done {
+			answered++
+			continue
+		}
+		if held := time.Since(e.Sent); answered == 0 && held > s.opts.Timeouts.Immediate.D() {
+			rep.Connect = fmt.Sprintf("its first /meta/connect, which asks for an immediate reply, was unanswered after %s (timeouts.immediate %s)", held.Round(100*time.Millisecond), s.opts.Timeouts.Immediate)
+		}
+		return
+	}
 }
 
 // probeActions does what the probe can and returns what to wait for, the interactions it
@@ -242,10 +346,14 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 	}
 	if s.opts.Supports(FeatureWorkbinSubscriptions) {
 		ex := sess.Do(ctx, http.MethodPost, spec.WorkbinPath(w.ID), map[string]any{spec.FieldOperationName: spec.Subscribe})
+		if hung(ctx, ex) {
+			s.noteHung(rep, ex, spec.Subscribe)
+			return items, pulled, subscribed
+		}
 		if ref, ok := accepted(ex); ok {
 			subscribed = true
 			rep.Ran = append(rep.Ran, fmt.Sprintf("Subscribe to %s answered referenceId %d", w.Label, ref))
-			items = append(items, &probeItem{kind: kindSubscription,
+			items = append(items, &probeItem{kind: kindSubscription, rule: RuleSubscription,
 				what: fmt.Sprintf("%s about workbin %s with referenceId %d", spec.MessageWorkbinSubscriptionStateChange, w.ID, ref),
 				match: func(n Notification) bool {
 					_, hasRef := n.Data[spec.FieldReferenceID]
@@ -265,9 +373,13 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 	}
 	if s.opts.Supports(FeatureAgentStats) {
 		ex := sess.Do(ctx, http.MethodPost, spec.WorkbinsPath(), map[string]any{spec.FieldOperationName: spec.RequestAgentStats})
+		if hung(ctx, ex) {
+			s.noteHung(rep, ex, spec.RequestAgentStats)
+			return items, pulled, subscribed
+		}
 		if ref, ok := accepted(ex); ok {
 			rep.Ran = append(rep.Ran, fmt.Sprintf("RequestAgentStats answered referenceId %d", ref))
-			items = append(items, &probeItem{kind: kindStats,
+			items = append(items, &probeItem{kind: kindStats, rule: RuleAgentStats,
 				what:  fmt.Sprintf("%s with referenceId %d", spec.MessageWorkbinStats, ref),
 				match: func(n Notification) bool { return isStatsNote(n, ref) },
 				wrong: func(n Notification) *Violation {
@@ -291,10 +403,18 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 		body := map[string]any{spec.AdminFieldWorkbinID: w.ID, spec.AdminFieldMedia: m, spec.AdminFieldUserData: map[string]any{"WorkbinkitSpec": "first-probe"}}
 		ex := admin.Do(ctx, http.MethodPost, s.opts.Provisioning.AdminPath+spec.AdminPathInteractions, body, adminCall(s.opts.Provisioning.AdminToken))
 		id, _ := ex.JSON()[spec.FieldID].(string)
+		if hung(ctx, ex) {
+			// The control plane, not the API: the probe stops, the specs are not told.
+			return items, pulled, subscribed
+		}
 		if ex.Err != nil || ex.Status != http.StatusCreated || id == "" {
 			continue
 		}
 		ex = sess.Do(ctx, http.MethodPost, spec.WorkbinPath(w.ID), pullBody(mi.PullOperation, id))
+		if hung(ctx, ex) {
+			s.noteHung(rep, ex, mi.PullOperation)
+			return items, pulled, subscribed
+		}
 		ref, ok := accepted(ex)
 		if !ok {
 			continue
@@ -302,19 +422,40 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 		pulled = append(pulled, id)
 		p := Placed{ID: id, Media: m, Workbin: w}
 		rep.Ran = append(rep.Ran, fmt.Sprintf("%s of %s %s answered referenceId %d", mi.PullOperation, m, id, ref))
-		items = append(items, &probeItem{kind: kindMedia(m),
+		items = append(items, &probeItem{kind: kindMedia(m), rule: RuleNotification,
 			what:  fmt.Sprintf("%s %s on %s about %s %s with referenceId %d", mi.MessageType, spec.NotificationStatusChange, mi.Channel, m, id, ref),
 			match: func(n Notification) bool { return isPullStatus(n, p, ref) },
 			wrong: func(n Notification) *Violation { return pullNoteWrong(n, p, ref, false) }})
+		if m == spec.MediaChat {
+			items = append(items, &probeItem{kind: kindParticipants, rule: RuleParticipants, pointer: dataPointer(mi.ResourceKey) + spec.Pointer(spec.FieldParticipants),
+				what: fmt.Sprintf("%s about chat %s (its %s or a %s) listing the puller as a participant of type %s", mi.MessageType, id, spec.NotificationStatusChange, spec.NotificationParticipantsUpdated, spec.ParticipantAgent),
+				match: func(n Notification) bool {
+					nt, _ := n.Data[spec.FieldNotificationType].(string)
+					return n.Channel == mi.Channel && resourceID(n.Data, mi.ResourceKey) == id &&
+						(isPullStatus(n, p, ref) || nt == spec.NotificationParticipantsUpdated) && listsParticipant(n.Data[mi.ResourceKey], spec.ParticipantAgent)
+				}})
+		}
 		if subscribed {
 			e := workbinEvent{action: spec.ActionItemRemoved, w: w, p: p, ref: ref}
-			items = append(items, &probeItem{kind: kindItemRemoved,
+			items = append(items, &probeItem{kind: kindItemRemoved, rule: RuleWorkbinEvent,
 				what:  fmt.Sprintf("%s %s about %s %s with referenceId %d", spec.MessageWorkbinStateChange, spec.ActionItemRemoved, m, id, ref),
 				match: func(n Notification) bool { return isWorkbinEventAbout(n, e.action, w.ID, p) && refIs(n.Data, ref) },
 				wrong: func(n Notification) *Violation { return workbinEventWrong(n, e, false) }})
 		}
 	}
 	return items, pulled, subscribed
+}
+
+// listsParticipant reports whether res, a chat resource, lists a participant of one of
+// the types.
+func listsParticipant(res any, types ...string) bool {
+	r, _ := res.(map[string]any)
+	parts, _ := r[spec.FieldParticipants].([]any)
+	return slices.ContainsFunc(parts, func(x any) bool {
+		p, _ := x.(map[string]any)
+		typ, _ := p[spec.FieldParticipantType].(string)
+		return slices.Contains(types, typ)
+	})
 }
 
 // probeWait waits, at most timeouts.notification, until every item is found or known
@@ -329,7 +470,7 @@ func (s *Suite) probeWait(ctx context.Context, l *Listener, items []*probeItem) 
 		evs := l.events()
 		open := 0
 		for _, it := range items {
-			if it.found || it.problem != "" {
+			if it.found || it.problem != nil {
 				continue
 			}
 			for _, n := range evs {
@@ -343,11 +484,11 @@ func (s *Suite) probeWait(ctx context.Context, l *Listener, items []*probeItem) 
 					break
 				}
 				if v := it.wrong(n); v != nil {
-					it.problem = v.Message
+					it.problem = v
 					break
 				}
 			}
-			if !it.found && it.problem == "" {
+			if !it.found && it.problem == nil {
 				open++
 			}
 		}
@@ -370,21 +511,24 @@ func (s *Suite) probeGone(ctx context.Context, sess *Session, w WorkbinRef, ids 
 	defer cancel()
 	tick := time.NewTicker(max(s.opts.Timeouts.Poll.D(), 10*time.Millisecond))
 	defer tick.Stop()
+	var still []string // as the last read found them
 	for {
 		ex := sess.Do(ctx, http.MethodGet, spec.WorkbinPath(w.ID), nil, withQuery(spec.SubresourcesQuery("*")))
-		if ex.Err == nil && ex.Status == http.StatusOK {
-			items := contentItems(ex)
-			still := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { _, ok := items[id]; return !ok })
-			if len(still) == 0 {
-				return nil
-			}
-			select {
-			case <-tick.C:
-				continue
-			case <-ctx.Done():
-				return still
-			}
+		switch {
+		case ctx.Err() != nil:
+			return still // the read the deadline cut says nothing
+		case ex.Err != nil || ex.Status != http.StatusOK:
+			return nil // the content cannot be read: the specs find out themselves
 		}
-		return nil // the content cannot be read: the specs find out themselves
+		items := contentItems(ex)
+		still = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { _, ok := items[id]; return !ok })
+		if len(still) == 0 {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return still
+		}
 	}
 }
