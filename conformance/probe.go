@@ -172,6 +172,16 @@ func hung(ctx context.Context, ex *Exchange) bool {
 	return ex.Err != nil && errors.Is(ex.Err, context.DeadlineExceeded) && ctx.Err() == nil
 }
 
+// unreachable says why the login of role, ex, got no response; a login that waited out
+// timeouts.request is named as such (the target accepts connections and never answers:
+// every request would wait as long).
+func (s *Suite) unreachable(ctx context.Context, r Role, ex *Exchange) string {
+	if hung(ctx, ex) {
+		return fmt.Sprintf("cannot reach the target as %s: GET %s got no response within %s, timeouts.request: the target accepts connections but does not answer", r, spec.MePath(), s.opts.Timeouts.Request)
+	}
+	return fmt.Sprintf("cannot reach the target as %s: %v", r, ex.Err)
+}
+
 // noteHung records in rep that ex, sent for what, got no response in time.
 func (s *Suite) noteHung(rep *ProbeReport, ex *Exchange, what string) {
 	u, err := url.Parse(ex.URL)
@@ -220,6 +230,9 @@ type probeItem struct {
 	// rule and pointer: what its absence breaks, and where.
 	rule    Rule
 	pointer string
+	// after is the item whose message this one looks into (the chat's StatusChange for its
+	// participants): when that one is wrong, nothing is known of this one.
+	after *probeItem
 	// found: matched; problem: what is wrong with it (nil while nothing is known).
 	found   bool
 	problem *Violation
@@ -298,6 +311,7 @@ func (s *Suite) probeTarget(ctx context.Context, info *TargetInfo) (rep ProbeRep
 		switch {
 		case it.problem != nil:
 			rep.Broken[it.kind] = *it.problem
+		case it.unknowable():
 		case !it.found:
 			rep.Broken[it.kind] = Violation{Rule: it.rule, Pointer: it.pointer, Message: fmt.Sprintf("no %s within %s", it.what, s.opts.Timeouts.Notification)}
 		}
@@ -418,12 +432,13 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 		pulled = append(pulled, id)
 		p := Placed{ID: id, Media: m, Workbin: w}
 		rep.Ran = append(rep.Ran, fmt.Sprintf("%s of %s %s answered referenceId %d", mi.PullOperation, m, id, ref))
-		items = append(items, &probeItem{kind: kindMedia(m), rule: RuleNotification,
+		status := &probeItem{kind: kindMedia(m), rule: RuleNotification,
 			what:  fmt.Sprintf("%s %s on %s about %s %s with referenceId %d", mi.MessageType, spec.NotificationStatusChange, mi.Channel, m, id, ref),
 			match: func(n Notification) bool { return isPullStatus(n, p, ref) },
-			wrong: func(n Notification) *Violation { return pullNoteWrong(n, p, ref, false) }})
+			wrong: func(n Notification) *Violation { return pullNoteWrong(n, p, ref, false) }}
+		items = append(items, status)
 		if m == spec.MediaChat {
-			items = append(items, &probeItem{kind: kindParticipants, rule: RuleParticipants, pointer: dataPointer(mi.ResourceKey) + spec.Pointer(spec.FieldParticipants),
+			items = append(items, &probeItem{kind: kindParticipants, after: status, rule: RuleParticipants, pointer: dataPointer(mi.ResourceKey) + spec.Pointer(spec.FieldParticipants),
 				what: fmt.Sprintf("%s about chat %s (its %s or a %s) listing the puller as a participant of type %s", mi.MessageType, id, spec.NotificationStatusChange, spec.NotificationParticipantsUpdated, spec.ParticipantAgent),
 				match: func(n Notification) bool {
 					nt, _ := n.Data[spec.FieldNotificationType].(string)
@@ -441,6 +456,10 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 	}
 	return items, pulled, subscribed
 }
+
+// unknowable reports whether the probe cannot tell about it: the message it looks into
+// is wrong.
+func (it *probeItem) unknowable() bool { return it.after != nil && it.after.problem != nil }
 
 // listsParticipant reports whether res, a chat resource, lists a participant of one of
 // the types.
@@ -466,7 +485,7 @@ func (s *Suite) probeWait(ctx context.Context, l *Listener, items []*probeItem) 
 		evs := l.events()
 		open := 0
 		for _, it := range items {
-			if it.found || it.problem != nil {
+			if it.found || it.problem != nil || it.unknowable() {
 				continue
 			}
 			for _, n := range evs {

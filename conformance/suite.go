@@ -275,7 +275,7 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 		ex, user := sess.Login(ctx)
 		switch {
 		case ex.Err != nil:
-			info.Problems[r] = fmt.Sprintf("cannot reach the target as %s: %v", r, ex.Err)
+			info.Problems[r] = s.unreachable(ctx, r, ex) // probe.go
 		case ex.Status != http.StatusOK || user == nil:
 			info.Problems[r] = loginProblem(r, creds.User, ex.Status)
 		default:
