@@ -112,12 +112,6 @@ func (t *T) awaitNote(l *Listener, w wait) (n Notification, ok bool) {
 	}
 }
 
-// awaitEvent waits for an event of l that match accepts (awaitNote with no kind and no
-// final mismatch: the contract, the listener and a silent first probe still end it early).
-func (t *T) awaitEvent(l *Listener, rule Rule, what string, match func(Notification) bool) (Notification, bool) {
-	return t.awaitNote(l, wait{rule: rule, what: what, match: match})
-}
-
 // pullNote is the wait for the media notification of the pull of p answered with ref:
 // its StatusChange on p's media channel, echoing ref. Other notifications about p that
 // may legitimately come first (a ParticipantsUpdated, a PropertiesUpdated, one without

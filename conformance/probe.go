@@ -2,11 +2,14 @@
 // the notifications the specs wait for: it opens a CometD session as the agent, subscribes
 // to every channel of the contract, and does what is known to notify without a spec's
 // provisioning (Subscribe, RequestAgentStats, and in admin mode a pull of each declared
-// media, then whether the content lets the pulled interaction go). What it finds travels
-// to every parallel process with the target info (TargetInfo.Probe). A spec that waits for
-// something the probe found missing or broken then fails at once with that finding
-// instead of waiting out the timeout (match.go: awaitNote); a target that delivered no
-// notification at all fails every such spec at once.
+// media, then whether the content lets the pulled interaction go). It also notes whether
+// its first /meta/connect was answered at once and whether a REST request got no response
+// (it stops there). What it finds travels to every parallel process with the target info
+// (TargetInfo.Probe). A spec that waits for something the probe found missing or broken
+// then fails at once with that finding instead of waiting out the timeout (match.go:
+// awaitNote); a target that delivered no notification at all fails every such spec at
+// once; a request of a method that hung is not sent (T.do), and a raw first connect is
+// given timeouts.immediate (specs_bayeux.go).
 //
 // Without anything to probe (list or api provisioning, neither workbin-subscriptions nor
 // agent-stats declared) the first wait of a process that ends with nothing at all
@@ -64,8 +67,8 @@ type ProbeReport struct {
 	// Broken says, by kind, what the probe found missing or wrong: the rule it breaks, the
 	// pointer and what was seen.
 	Broken map[noteKind]Violation `json:"broken,omitempty"`
-	// Connect is set when the probe's /meta/connect, which asks for an immediate reply,
-	// was still unanswered when the probe ended: what was seen.
+	// Connect is set when the probe's first /meta/connect, which asks for an immediate
+	// reply, was not answered within timeouts.immediate: what was seen.
 	Connect string `json:"connect,omitempty"`
 	// REST is set when a REST request of the probe got no response within
 	// timeouts.request (the probe stops there): which request; RESTMethod is its method.
@@ -135,7 +138,7 @@ func (s *Suite) finding(kind noteKind) string {
 	s.found.mu.Lock()
 	defer s.found.mu.Unlock()
 	if s.found.silence != "" {
-		return fmt.Sprintf("%s (%s)", noSilentProbe, s.found.silence)
+		return "the target delivered no CometD notification to this process (" + s.found.silence + ")"
 	}
 	return ""
 }
