@@ -173,6 +173,17 @@ func subscriptionNoteWrong(n Notification, workbinID string) *Violation {
 		Message: fmt.Sprintf("the %s about workbin %s came on %s; want %s", spec.MessageWorkbinSubscriptionStateChange, workbinID, n.Channel, spec.ChannelWorkbins)}
 }
 
+// statsNoteWrong is the violation n makes final for the wait for the WorkbinStatsMessage
+// answering RequestAgentStats ref, or nil: a message carrying ref that is not one (only
+// that message answers the request).
+func statsNoteWrong(n Notification, ref int64) *Violation {
+	if !refIs(n.Data, ref) || n.MessageType() == spec.MessageWorkbinStats {
+		return nil
+	}
+	return &Violation{Rule: RuleAgentStats, Pointer: dataPointer(spec.FieldMessageType),
+		Message: fmt.Sprintf("messageType %q with the referenceId %d of RequestAgentStats; it is answered by a %s", n.MessageType(), ref, spec.MessageWorkbinStats)}
+}
+
 // workbinEventWrong is the violation n makes final for the wait for e, or nil: the
 // requester's copy (e.ref set) of the event about e.p carrying a referenceId that is
 // neither e.ref nor the reply of another request of the spec (accounted). The

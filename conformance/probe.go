@@ -406,6 +406,9 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 				what:  fmt.Sprintf("%s with referenceId %d", spec.MessageWorkbinStats, ref),
 				match: func(n Notification) bool { return isStatsNote(n, ref) },
 				wrong: func(n Notification) *Violation {
+					if v := statsNoteWrong(n, ref); v != nil {
+						return v
+					}
 					// Run alone, before any spec: another referenceId is not another request's.
 					if _, hasRef := n.Data[spec.FieldReferenceID]; n.MessageType() == spec.MessageWorkbinStats && hasRef && !refIs(n.Data, ref) {
 						return &Violation{Rule: RuleReferenceEcho, Message: fmt.Sprintf("its %s came with referenceId %v, not the HTTP reply's %d", spec.MessageWorkbinStats, n.Data[spec.FieldReferenceID], ref)}

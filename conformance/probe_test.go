@@ -120,6 +120,22 @@ func TestSubscriptionNoteWrong(t *testing.T) {
 	}
 }
 
+// TestStatsNoteWrong: a message carrying RequestAgentStats' referenceId that is not a
+// WorkbinStatsMessage is final; another referenceId is not.
+func TestStatsNoteWrong(t *testing.T) {
+	n := func(mt string, ref any) Notification {
+		return note(t, spec.ChannelWorkbins, map[string]any{spec.FieldMessageType: mt, spec.FieldReferenceID: ref})
+	}
+	if v := statsNoteWrong(n(spec.MessageWorkbinStateChange, 5), 5); v == nil || v.Rule != RuleAgentStats || v.Pointer != "/data/messageType" {
+		t.Errorf("wrong messageType with the request's referenceId: %+v", v)
+	}
+	for name, v := range map[string]*Violation{"the stats message": statsNoteWrong(n(spec.MessageWorkbinStats, 5), 5), "another referenceId": statsNoteWrong(n(spec.MessageWorkbinStateChange, 6), 5)} {
+		if v != nil {
+			t.Errorf("%s: not final, got %+v", name, v)
+		}
+	}
+}
+
 // TestProbeFindings: what the first probe found reaches the waits of its kind (with its
 // rule and pointer), silence reaches every notification wait, a hung REST method and an
 // unanswered first connect reach the requests they concern, and nothing else.
