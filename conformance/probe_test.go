@@ -192,7 +192,7 @@ func TestProbeConnect(t *testing.T) {
 		want  string
 	}{
 		{"answered at once", 0, ""},
-		{"answered late", 200 * time.Millisecond, "was answered after"},
+		{"answered late", 200 * time.Millisecond, "was not answered within"},
 		{"unanswered", time.Hour, "was unanswered after"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
