@@ -15,6 +15,12 @@
 //  3. Session and login (session.go, suite.go). Process 1 logs every needed user in
 //     (GET /api/v2/me: cookie, CSRF token, user id) and discovers the workbins; each
 //     parallel process gets what it found. A spec logs its own sessions in through T.
+//     Then process 1 runs the first probe (probe.go): as the agent it listens on every
+//     channel, subscribes, asks for stats and (admin mode) pulls one interaction per
+//     media, and records what did not arrive or came wrong, whether the first
+//     /meta/connect was answered, and whether a REST request hung. Every process gets
+//     the findings: a wait for what the probe found missing or wrong fails after the
+//     quiet window, citing the probe, and a request of a method that hung is not sent.
 //  4. Provisioning (provision.go). Before acting, a spec gets a fresh interaction into a
 //     workbin (the mock's admin API, a list of placed interactions, or owned ones added
 //     back) and waits until the workbin lists it; when the spec ends it is given back.
@@ -32,7 +38,10 @@
 //  6. Expectations. On HTTP replies and workbin content: expect.go (the envelope and its
 //     referenceId, refusals and their statusCode, "nothing changed"). On CometD messages:
 //     expect_cometd.go, which picks the message a request caused through the predicates
-//     of match.go (by referenceId, interaction, workbin) and judges only that one. A pulled
+//     of match.go (by referenceId, interaction, workbin) and judges only that one. A
+//     message about the spec's own interaction or request that breaks the expectation
+//     (its referenceId, channel, messageType) fails the spec at once, naming the field;
+//     only a true absence waits timeouts.notification. A pulled
 //     chat lists the puller in its StatusChange or in a ParticipantsUpdated after it.
 //     Tolerances: by default the evidence (docs, captures); --strict wants the decisions
 //     of decisions.md exactly.

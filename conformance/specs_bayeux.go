@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,10 +54,28 @@ func (r *rawBayeuxSession) msgID() string {
 
 // send posts msgs as they are; a transport error fails the spec, an HTTP error status is
 // returned (resp.Status) for the caller to judge.
+//
+// When the first probe found that the target does not answer /meta/connect, a connect is
+// given timeouts.immediate (the specs send only connects that must be answered at once
+// this way) and its absence is reported with the probe's finding.
 func (r *rawBayeuxSession) send(msgs ...bayeux.Message) ([]bayeux.Message, *bayeux.RawResponse) {
-	replies, resp, err := r.c.SendAsIs(r.t.ctx, msgs...)
+	ctx := r.t.ctx
+	finding := ""
+	if msgs[0].Channel == bayeux.MetaConnect {
+		finding = r.t.s.connectFinding()
+	}
+	if finding != "" {
+		c, cancel := context.WithTimeout(ctx, r.t.s.opts.Timeouts.Immediate.D())
+		defer cancel()
+		ctx = c
+	}
+	replies, resp, err := r.c.SendAsIs(ctx, msgs...)
 	if resp == nil {
-		r.t.violate(Violation{Rule: RuleBayeux, Where: "POST " + r.t.s.opts.CometDPath, Message: "no HTTP response: " + errText(err)}, r.l.transcript(r.t.s.mask))
+		msg := "no HTTP response: " + errText(err)
+		if finding != "" && r.t.ctx.Err() == nil {
+			msg = fmt.Sprintf("no HTTP response within %s, timeouts.immediate, and %s", r.t.s.opts.Timeouts.Immediate, finding)
+		}
+		r.t.violate(Violation{Rule: RuleBayeux, Where: "POST " + r.t.s.opts.CometDPath, Message: msg}, r.l.transcript(r.t.s.mask))
 	}
 	var se *bayeux.StatusError
 	if err != nil && !errors.As(err, &se) {
@@ -181,14 +200,26 @@ func (r *rawBayeuxSession) expectHeld(h *heldConnect) {
 	}
 }
 
-// awaitReleased waits until h is answered, within limit.
-func (r *rawBayeuxSession) awaitReleased(h *heldConnect, limit time.Duration, why string) []bayeux.Message {
+// awaitReleased waits until h is answered, within limit. When the first probe found
+// that the target does not deliver what should release it (kind: see Suite.finding), it
+// waits the quiet window only and fails citing the probe.
+func (r *rawBayeuxSession) awaitReleased(h *heldConnect, limit time.Duration, why string, kind noteKind) []bayeux.Message {
+	finding := ""
+	if kind != "" {
+		finding = r.t.s.finding(kind)
+	}
+	if finding != "" {
+		limit = min(limit, r.t.s.opts.Timeouts.Quiet.D())
+	}
 	err := r.t.await(limit, func() error {
 		if done, _, _, _ := h.state(); !done {
 			return errors.New("still held")
 		}
 		return nil
 	})
+	if err != nil && finding != "" {
+		r.fail(bayeux.MetaConnect, "the held connect was not released by %s within %s, and %s; the suite does not wait %s for it", why, limit, finding, r.t.s.opts.Timeouts.Notification)
+	}
 	if err != nil {
 		r.fail(bayeux.MetaConnect, "the held connect was not released by %s within %s", why, limit)
 	}
@@ -270,7 +301,7 @@ func bayeuxHeldConnect(t *T) {
 	ex := t.pull(sess, formWorkbins, p, spec.PullWorkitem)
 	ref := t.expectAccepted(sess, ex, "the pull that releases the connect")
 	t.setOwned(p.ID, RoleAgent, p.Media)
-	replies := r.awaitReleased(h, t.s.opts.Timeouts.Notification.D(), "the pull's event")
+	replies := r.awaitReleased(h, t.s.opts.Timeouts.Notification.D(), "the pull's event", kindMedia(spec.MediaWorkitem))
 	var got bool
 	for _, m := range replies {
 		if m.Channel == bayeux.MetaConnect && !m.IsSuccessful() {
@@ -329,7 +360,7 @@ func bayeuxDisconnect(t *T) {
 	if !rep.IsSuccessful() {
 		r.fail(bayeux.MetaDisconnect, "the disconnect failed: %q", rep.Error)
 	}
-	r.awaitReleased(h, t.s.opts.Timeouts.Immediate.D(), "the disconnect")
+	r.awaitReleased(h, t.s.opts.Timeouts.Immediate.D(), "the disconnect", "")
 	expect402(r, r.connectMsg(true))
 }
 
@@ -353,7 +384,7 @@ func bayeuxRehandshake(t *T) {
 	ex := t.pull(sess, formWorkbins, p, spec.PullWorkitem)
 	ref := t.expectAccepted(sess, ex, "the pull after the re-handshake")
 	t.setOwned(p.ID, RoleAgent, p.Media)
-	replies := r.awaitReleased(h, t.s.opts.Timeouts.Notification.D(), "the pull's event")
+	replies := r.awaitReleased(h, t.s.opts.Timeouts.Notification.D(), "the pull's event", kindMedia(spec.MediaWorkitem))
 	for _, m := range replies {
 		var data map[string]any
 		if m.Channel == spec.ChannelWorkitems && decodeNumber(m.Data, &data) == nil && isPullNote(m.Channel, data, p, ref) {

@@ -242,6 +242,7 @@ func (t *T) newSession(role Role) *Session {
 		t.failf(RuleSetup, "login as "+string(role), "", "%s", p)
 	}
 	sess := t.s.tg.newSession(role, *t.s.opts.Users.Credentials(role), t.ua, t.log)
+	t.notHung(http.MethodGet, spec.MePath())
 	ex, user := sess.Login(t.ctx)
 	t.transport(ex, RuleSetup)
 	if ex.Status != http.StatusOK || user == nil {
@@ -269,10 +270,19 @@ func (t *T) user(role Role) *Session {
 // do sends a request, fails the spec on a transport error, and checks the response
 // against the contract.
 func (t *T) do(sess *Session, method, path string, body any, opts ...reqOption) *Exchange {
+	t.notHung(method, path)
 	ex := sess.Do(t.ctx, method, path, body, opts...)
 	t.transport(ex, RuleSetup)
 	t.conform(ex)
 	return ex
+}
+
+// notHung fails the spec, before the request is sent, when the first probe found that
+// the target does not answer requests of method: each would wait out timeouts.request.
+func (t *T) notHung(method, path string) {
+	if f := t.s.restFinding(method); f != "" {
+		t.failf(RuleSetup, method+" "+path, "", "not sent: %s; the suite does not wait %s for every request", f, t.s.opts.Timeouts.Request)
+	}
 }
 
 // transport fails the spec when the exchange got no HTTP response.
@@ -314,7 +324,7 @@ func (t *T) listen(sess *Session, channels ...string) *Listener {
 	}
 	rec := newRecorder()
 	c := t.s.tg.newBayeuxClient(sess, rec, t.ua)
-	l := &Listener{role: sess.role, client: c, rec: rec, done: make(chan error, 1)}
+	l := &Listener{role: sess.role, client: c, rec: rec, done: make(chan error, 1), networkDelay: t.s.opts.Timeouts.Request.D()}
 	t.mu.Lock()
 	t.listeners = append(t.listeners, l)
 	t.mu.Unlock()
@@ -328,7 +338,7 @@ func (t *T) listen(sess *Session, channels ...string) *Listener {
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	l.stop = stop
-	go func() { l.done <- c.Run(runCtx) }()
+	go l.run(runCtx)
 	ginkgo.DeferCleanup(func(ctx context.Context) {
 		t.finishEvents(l)
 		dctx, cancel := context.WithTimeout(ctx, t.s.opts.Timeouts.Request.D())

@@ -152,6 +152,8 @@ type Suite struct {
 	limit limit
 	// signals records the signal that stopped the run, for the report.
 	signals *SignalWatch
+	// found is what this process learned about the target's notifications (probe.go).
+	found findings
 }
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
@@ -259,6 +261,8 @@ type TargetInfo struct {
 	Problems map[Role]string `json:"problems"`
 	// Workbins by name: agent, agentPlace, agent2, agentGroup, placeGroup.
 	Workbins map[string]WorkbinRef `json:"workbins"`
+	// Probe is what the first probe found (probe.go).
+	Probe ProbeReport `json:"probe"`
 }
 
 // UserInfo is a user as GET /api/v2/me gave it.
@@ -296,6 +300,7 @@ func (s *Suite) discoverOnce(ctx ginkgo.SpecContext) []byte {
 			ginkgo.Fail(err.Error())
 		}
 	}
+	info.Probe = s.probeTarget(ctx, &info)
 	b, err := json.Marshal(info)
 	if err != nil {
 		ginkgo.Fail("conformance: encoding the target info: " + err.Error())
@@ -492,7 +497,8 @@ type UnreachableError struct {
 func (e *UnreachableError) Error() string {
 	cause := e.Err.Error()
 	if errors.Is(e.Err, context.DeadlineExceeded) {
-		cause = fmt.Sprintf("no answer within %s (timeouts.request)", e.Timeout)
+		// Every request would wait as long: say so, not just "deadline exceeded".
+		cause = fmt.Sprintf("got no response within %s, timeouts.request: the target accepts connections but does not answer", e.Timeout)
 	}
 	return fmt.Sprintf("conformance: target unreachable: %s: %s; cannot reach the target %s: is the server up, and is --target its base URL?", e.Where, cause, e.Target)
 }

@@ -132,7 +132,7 @@ func TestSetupDeadTarget(t *testing.T) {
 		name, target, timeouts, want string
 	}{
 		{"refused", refused, "request=1h", "connection refused"},
-		{"no answer", hung.url, "request=300ms", "no answer within 300ms (timeouts.request)"},
+		{"no answer", hung.url, "request=300ms", "got no response within 300ms, timeouts.request: the target accepts connections but does not answer"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := setupSuite(t, c.target, c.timeouts)

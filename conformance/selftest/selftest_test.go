@@ -146,6 +146,8 @@ func TestSelfTest(t *testing.T) {
 	t.Run("parallel-run", h.parallelRun)
 	t.Run("undocumented-4xx", h.undocumented4xx)
 	t.Run("go-test-deadline", h.goTestDeadline)
+	t.Run("wrong-notifications-fail-fast", h.wrongNotificationsFailFast)
+	t.Run("hanging-targets", h.hangingTargets)
 }
 
 // mock starts an in-process mock on 127.0.0.1:0 with cfg; its self-check violations are
@@ -320,6 +322,7 @@ func (h harness) deviationsAreCaught(t *testing.T) {
 	type result struct {
 		name, breaks, caughtBy string
 		caught                 bool
+		took                   time.Duration // time to verdict: the run of the suite binary
 	}
 	var (
 		mu      sync.Mutex
@@ -351,22 +354,27 @@ func (h harness) deviationsAreCaught(t *testing.T) {
 					by += " (--strict)"
 				}
 				mu.Lock()
-				results = append(results, result{name: name, breaks: d.Breaks, caughtBy: by, caught: caught})
+				results = append(results, result{name: name, breaks: d.Breaks, caughtBy: by, caught: caught, took: o.took})
 				mu.Unlock()
 			})
 		}
 	})
 	sort.Slice(results, func(i, j int) bool { return results[i].name < results[j].name })
 	caught := 0
+	times := map[string]time.Duration{}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n| deviation | breaks | caught by (spec: rule at pointer) |\n| --- | --- | --- |\n")
 	for _, r := range results {
 		if r.caught {
 			caught++
 		}
+		if r.took > 0 {
+			times[r.name] = r.took
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.name, r.breaks, r.caughtBy)
 	}
 	fmt.Fprintf(&b, "\nkill rate: %d/%d deviation switches caught (%.0f%%)\n", caught, len(devs), 100*float64(caught)/float64(max(len(devs), 1)))
+	fmt.Fprintf(&b, "\nslowest verdicts (focused runs, timeouts %s, %d runs at once):\n%s", fastTimeouts, parallelRuns, slowest(times, 5))
 	t.Log(b.String())
 	if caught != len(devs) {
 		t.Errorf("kill rate %d/%d: every deviation switch must be caught", caught, len(devs))
