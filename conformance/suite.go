@@ -121,6 +121,8 @@ type Suite struct {
 	// server is the Server header of the target's first answer during set-up (process 1),
 	// naming the implementation in the report when the options do not.
 	server string
+	// found is what this process learned about the target's notifications (probe.go).
+	found findings
 }
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
@@ -228,6 +230,8 @@ type TargetInfo struct {
 	Problems map[Role]string `json:"problems"`
 	// Workbins by name: agent, agentPlace, agent2, agentGroup, placeGroup.
 	Workbins map[string]WorkbinRef `json:"workbins"`
+	// Probe is what the first probe found (probe.go).
+	Probe ProbeReport `json:"probe"`
 }
 
 // UserInfo is a user as GET /api/v2/me gave it.
@@ -265,6 +269,7 @@ func (s *Suite) discoverOnce(ctx ginkgo.SpecContext) []byte {
 			ginkgo.Fail(err.Error())
 		}
 	}
+	info.Probe = s.probeTarget(ctx, &info)
 	b, err := json.Marshal(info)
 	if err != nil {
 		ginkgo.Fail("conformance: encoding the target info: " + err.Error())
