@@ -32,13 +32,22 @@ type TestingT interface {
 // returns whether every spec that ran passed.
 func RunConformance(t TestingT, opts Options) bool {
 	t.Helper()
+	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
+	return RunConformanceWith(t, opts, suiteCfg, reporterCfg)
+}
+
+// RunConformanceWith is RunConformance with Ginkgo's configuration given rather than read
+// from the -ginkgo.* flags of the test binary: `workbinkit conform` parses the same flags
+// on its own flag set and runs the suite outside go test. Ginkgo runs one suite per
+// process, so call it (or RunConformance) once.
+func RunConformanceWith(t TestingT, opts Options, suiteCfg types.SuiteConfig, reporterCfg types.ReporterConfig) bool {
+	t.Helper()
 	s, err := NewSuite(opts)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
 	s.Register()
 	gomega.RegisterFailHandler(ginkgo.Fail)
-	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
 	var goTestRemaining time.Duration
 	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if deadline, ok := d.Deadline(); ok {
