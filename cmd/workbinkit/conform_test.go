@@ -138,7 +138,7 @@ func tailLines(s string, n int) string {
 func conform(t *testing.T, env []string, args ...string) suiteRun {
 	t.Helper()
 	dir := t.TempDir()
-	all := append([]string{"conform", "--no-color", "--junit-report", "junit.xml", "--json-report", "ginkgo.json",
+	all := append([]string{"conform", "--no-color", "--report-junit", "junit.xml", "--report-ginkgo-json", "ginkgo.json",
 		"--report-json", "report.json", "--report-markdown", "report.md"}, args...)
 	return runProcess(t, dir, append(env, runMainEnv+"=1"), os.Args[0], all...)
 }
@@ -164,7 +164,7 @@ func TestConformUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"--target", "--config", "--list-needs", "--ginkgo.label-filter", "--label-filter", "--junit-report", "--ginkgo.json-report", "provisioning.mode"} {
+	for _, f := range []string{"--target", "--config", "--list-needs", "--ginkgo.label-filter", "--label-filter", "--report-junit", "--ginkgo.json-report", "provisioning.mode"} {
 		if !strings.Contains(out, f) {
 			t.Errorf("conform --help does not mention %s", f)
 		}
@@ -383,11 +383,6 @@ func TestConformAgreesWithTestBinaryAndMake(t *testing.T) {
 	if out, err := exec.Command("go", "test", "-c", "-o", suiteBin, "github.com/workbinkit/workbinkit/conformance").CombinedOutput(); err != nil {
 		t.Fatalf("go test -c ./conformance: %v\n%s", err, out)
 	}
-	// The ginkgo CLI built once, rather than make's `go run` linking it for every run.
-	ginkgo := filepath.Join(t.TempDir(), "ginkgo")
-	if out, err := exec.Command("go", "build", "-o", ginkgo, "github.com/onsi/ginkgo/v2/ginkgo").CombinedOutput(); err != nil {
-		t.Fatalf("building the ginkgo CLI: %v\n%s", err, out)
-	}
 	for _, tc := range []struct {
 		name       string
 		deviations []mockserver.Deviation
@@ -403,11 +398,11 @@ func TestConformAgreesWithTestBinaryAndMake(t *testing.T) {
 
 			dir := t.TempDir()
 			viaBinary := runProcess(t, dir, nil, suiteBin, append([]string{"-ginkgo.no-color",
-				"-ginkgo.junit-report=" + filepath.Join(dir, "junit.xml"), "-ginkgo.json-report=" + filepath.Join(dir, "ginkgo.json"),
+				"--report-junit", filepath.Join(dir, "junit.xml"), "--report-ginkgo-json", filepath.Join(dir, "ginkgo.json"),
 				"--report-json", filepath.Join(dir, "report.json"), "--report-markdown", filepath.Join(dir, "report.md")}, suiteArgs...)...)
 
 			reports := t.TempDir()
-			viaMake := execRun(t, root, nil, "make", "--no-print-directory", "conform", "GINKGO="+ginkgo, "TARGET="+target,
+			viaMake := execRun(t, root, nil, "make", "--no-print-directory", "conform", "TARGET="+target,
 				"REPORTS="+reports, "CONFORM_ARGS=--timeouts "+conformTimeouts)
 			viaMake.dir = reports
 			readReports(t, &viaMake, "conformance-report.json", "conformance-junit.xml", "conformance-ginkgo.json")
