@@ -159,9 +159,6 @@ type Suite struct {
 	setupLog *exchangeLog
 	// limit is the run's suite timeout (RunConformance), for the report.
 	limit limit
-	// server is the Server header of the target's first answer during set-up (process 1),
-	// naming the implementation in the report when the options do not.
-	server string
 	// found is what this process learned about the target's notifications (probe.go).
 	found findings
 	// signals records the signal that stopped the run, for the report.

@@ -105,7 +105,9 @@ func runConform(_ context.Context, args []string, env *environ) error {
 		return err
 	}
 	t := &conformT{}
-	passed, err := t.run(func() bool { return conformance.RunConformanceWith(t, opts, suiteCfg, reporterCfg, conformance.WithSignals(signals)) })
+	passed, err := t.run(func() bool {
+		return conformance.RunConformanceWith(t, opts, suiteCfg, reporterCfg, conformance.WithSignals(signals))
+	})
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w: %w", errUsage, err) // options the flags' check let through
