@@ -66,7 +66,7 @@ func stringFlags() []stringFlag {
 		{"supervisor-password", "password of the supervisor", password(func(o *Options) *Credentials { return &o.Users.Supervisor })},
 		{"no-multimedia-user", "user name of a user without api-multimedia (feature multimedia-gate)", str(func(o *Options) *string { return &o.Users.NoMultimedia.User })},
 		{"no-multimedia-password", "password of that user", password(func(o *Options) *Credentials { return &o.Users.NoMultimedia })},
-		{"provisioning", "how interactions get into workbins: admin (the mock's admin API), list (ids placed beforehand, config file), api (Add of owned interactions, config file)", func(o *Options, v string) error {
+		{"provisioning", "how interactions get into workbins: admin (the mock's admin API), list (ids placed beforehand, config file), api (Add of owned interactions, config file), command or webhook (a hook of yours places each interaction: provisioning.command or provisioning.webhook in the config file)", func(o *Options, v string) error {
 			o.Provisioning.Mode = ProvisioningMode(v)
 			return nil
 		}},

@@ -131,6 +131,12 @@ type Provisioning struct {
 	// Owned (api mode) are interactions the users own, outside any workbin; the suite adds
 	// them to workbins and pulls them back, so they can be reused.
 	Owned []OwnedInteraction `json:"owned,omitempty" yaml:"owned"`
+	// Command (command mode) is the program and its arguments that place one interaction
+	// (hook.go has the protocol). A program path with a slash in it is relative to the
+	// config file; a bare name is looked up on PATH.
+	Command []string `json:"command,omitempty" yaml:"command"`
+	// Webhook (webhook mode) is where the same requests are POSTed.
+	Webhook Webhook `json:"webhook,omitzero" yaml:"webhook"`
 }
 
 // PlacedInteraction is an interaction already in a workbin.
@@ -434,6 +440,9 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 			JUnit      *string `yaml:"junit"`
 			GinkgoJSON *string `yaml:"ginkgoJson"`
 		} `yaml:"reports"`
+		Provisioning struct {
+			Command []string `yaml:"command"`
+		} `yaml:"provisioning"`
 	}
 	// The strict decode of loadConfig accepted the file; this one only reads three keys.
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&set); err != nil && !errors.Is(err, io.EOF) {
@@ -447,6 +456,9 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 		if p.inFile != nil {
 			*p.field = resolvePath(dir, *p.field)
 		}
+	}
+	if c := o.Provisioning.Command; len(set.Provisioning.Command) > 0 && strings.ContainsAny(c[0], `/\`) {
+		c[0] = resolvePath(dir, c[0]) // ./hooks/place.sh beside the file; a bare name stays for PATH
 	}
 	return nil
 }
@@ -501,7 +513,7 @@ func (o *Options) Resolve(getenv func(string) string) error {
 		}
 		o.Provisioning.AdminToken = v
 	}
-	return nil
+	return o.resolveHook(getenv)
 }
 
 // Supports reports whether the target declares f.
@@ -584,8 +596,10 @@ func (o *Options) Validate() error {
 				bad("provisioning.owned[%d]: owner %q must be agent, agent2 or supervisor", i, p.Owner)
 			}
 		}
+	case ProvisionCommand, ProvisionWebhook:
+		o.validateHook(bad)
 	default:
-		bad("provisioning.mode %q: want admin, list or api", o.Provisioning.Mode)
+		bad("provisioning.mode %q: want admin, list, api, command or webhook", o.Provisioning.Mode)
 	}
 	for name, d := range o.Timeouts.fields() {
 		if *d <= 0 {

@@ -323,7 +323,7 @@ func TestValidate(t *testing.T) {
 		{"cometd path", func(o *Options) { o.CometDPath = "api/v2/notifications" }, "cometdPath"},
 		{"same agents", func(o *Options) { o.Users.Agent2 = o.Users.Agent }, "another user"},
 		{"no supervisor", func(o *Options) { o.Users.Supervisor = Credentials{} }, "users.supervisor"},
-		{"mode", func(o *Options) { o.Provisioning.Mode = "magic" }, "want admin, list or api"},
+		{"mode", func(o *Options) { o.Provisioning.Mode = "magic" }, "want admin, list, api, command or webhook"},
 		{"empty list", func(o *Options) { o.Provisioning.Mode = ProvisionList }, "list mode needs"},
 		{"list media", func(o *Options) {
 			o.Provisioning.Mode = ProvisionList

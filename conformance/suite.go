@@ -32,6 +32,16 @@ type TestingT interface {
 // returns whether every spec that ran passed.
 func RunConformance(t TestingT, opts Options, runOpts ...RunOption) bool {
 	t.Helper()
+	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
+	return RunConformanceWith(t, opts, suiteCfg, reporterCfg, runOpts...)
+}
+
+// RunConformanceWith is RunConformance with Ginkgo's configuration given rather than read
+// from the -ginkgo.* flags of the test binary: `workbinkit conform` parses the same flags
+// on its own flag set and runs the suite outside go test. Ginkgo runs one suite per
+// process, so call it (or RunConformance) once.
+func RunConformanceWith(t TestingT, opts Options, suiteCfg types.SuiteConfig, reporterCfg types.ReporterConfig, runOpts ...RunOption) bool {
+	t.Helper()
 	var ro runOptions
 	for _, o := range runOpts {
 		o(&ro)
@@ -42,7 +52,6 @@ func RunConformance(t TestingT, opts Options, runOpts ...RunOption) bool {
 	}
 	s.Register()
 	gomega.RegisterFailHandler(ginkgo.Fail)
-	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
 	var goTestRemaining time.Duration
 	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if deadline, ok := d.Deadline(); ok {
@@ -150,10 +159,10 @@ type Suite struct {
 	setupLog *exchangeLog
 	// limit is the run's suite timeout (RunConformance), for the report.
 	limit limit
-	// signals records the signal that stopped the run, for the report.
-	signals *SignalWatch
 	// found is what this process learned about the target's notifications (probe.go).
 	found findings
+	// signals records the signal that stopped the run, for the report.
+	signals *SignalWatch
 }
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
