@@ -429,7 +429,8 @@ func reproduce(o *Options, mask *Masker, seed int64, filter string) string {
 		names[i] = string(f)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "bin/conformance.test --config YOUR-CONFIG.yaml --target %s --features %s --provisioning %s",
+	// workbinkit conform takes the test binary's flags too, and needs no Go toolchain.
+	fmt.Fprintf(&b, "workbinkit conform --config YOUR-CONFIG.yaml --target %s --features %s --provisioning %s",
 		mask.String(o.Target), strings.Join(names, ","), o.Provisioning.Mode)
 	if o.Strict {
 		b.WriteString(" --strict")
