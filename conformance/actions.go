@@ -114,6 +114,12 @@ func (t *T) contentOf(w WorkbinRef) (map[string]item, *Exchange) {
 	if ex.Status != http.StatusOK {
 		t.violate(Violation{Rule: RuleContent, Where: ex.Where(), Message: fmt.Sprintf("reading the content of %s: HTTP %d", w.Label, ex.Status)}, ex.Dump())
 	}
+	return contentItems(ex), ex
+}
+
+// contentItems reads the interactions of a workbin content reply (GET with
+// subresources=*), by id.
+func contentItems(ex *Exchange) map[string]item {
 	wb, _ := ex.JSON()[spec.FieldWorkbin].(map[string]any)
 	items := map[string]item{}
 	for _, m := range spec.AllMedia() {
@@ -127,5 +133,5 @@ func (t *T) contentOf(w WorkbinRef) (map[string]item, *Exchange) {
 			}
 		}
 	}
-	return items, ex
+	return items
 }

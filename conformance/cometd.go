@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,11 +24,18 @@ type Listener struct {
 
 	stop context.CancelFunc
 	done chan error
+	// networkDelay is what the client adds to the advised timeout for a connect's HTTP
+	// timeout (ClientOptions.NetworkDelay): subtracted from a recorded connect's timeout,
+	// it gives back the timeout the server advised.
+	networkDelay time.Duration
 
 	mu sync.Mutex
 	// judged are the indexes of the events already checked against the contract, for the
 	// spec (it caused them) or by the stream-level check (it did not).
 	judged map[int]bool
+	// stopped is why the connect loop ended ("" while it runs, or when it ended because
+	// the spec stopped it).
+	stopped string
 }
 
 // Notification is a delivered event with its GWS payload decoded.
@@ -65,6 +73,54 @@ func (t *target) newBayeuxClient(sess *Session, rec *bayeux.Recorder, userAgent 
 		BackoffIncrement: 100 * time.Millisecond,
 		MaxBackoff:       time.Second,
 	})
+}
+
+// run runs the connect loop until ctx ends or the loop gives up, and remembers why it
+// stopped (see fault).
+func (l *Listener) run(ctx context.Context) {
+	err := l.client.Run(ctx)
+	if err != nil && ctx.Err() == nil {
+		l.mu.Lock()
+		l.stopped = err.Error()
+		l.mu.Unlock()
+	}
+	l.done <- err
+}
+
+// fault says, at now, why the listener can no longer deliver events ("" while it can): its
+// connect loop gave up, or the target holds a /meta/connect past the timeout it advised
+// plus margin (a connect that never returns: the events it would carry never come, and
+// the client itself would wait the advised timeout plus its network delay before trying
+// again). The first connect of a session, which the client asks to be answered at once,
+// is given the advised timeout too: a target that holds it is slow, not dead.
+func (l *Listener) fault(now time.Time, margin time.Duration) string {
+	l.mu.Lock()
+	stopped := l.stopped
+	l.mu.Unlock()
+	if stopped != "" {
+		return "its CometD connect loop stopped: " + stopped
+	}
+	for _, e := range l.rec.Entries() {
+		if e.Done || !slices.ContainsFunc(e.Request, func(m bayeux.Message) bool { return m.Channel == bayeux.MetaConnect }) {
+			continue
+		}
+		advised := max(e.Timeout-l.networkDelay, 0)
+		if held := now.Sub(e.Sent); held > advised+margin {
+			return fmt.Sprintf("the target has held its /meta/connect (exchange #%d) for %s without an answer, past the advised timeout %s + %s: "+
+				"it does not answer /meta/connect, so no event can arrive", e.Seq, held.Round(100*time.Millisecond), advised, margin)
+		}
+	}
+	return ""
+}
+
+// pendingConnect is how long the oldest /meta/connect still unanswered at now has been out.
+func (l *Listener) pendingConnect(now time.Time) (time.Duration, bool) {
+	for _, e := range l.rec.Entries() {
+		if !e.Done && slices.ContainsFunc(e.Request, func(m bayeux.Message) bool { return m.Channel == bayeux.MetaConnect }) {
+			return now.Sub(e.Sent), true
+		}
+	}
+	return 0, false
 }
 
 // events returns the delivered events so far.

@@ -1,8 +1,10 @@
 package conformance_test
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"testing"
 
 	// The ginkgo CLI runs a package as a Ginkgo suite (parallel processes, its reports,
@@ -16,23 +18,41 @@ import (
 // bin/conformance.test --target …). Registered at init, read after parsing.
 var flags = conformance.RegisterFlags(flag.CommandLine)
 
-// TestConformance runs the Ginkgo suite against --target (or the target of --config). It
-// is skipped when neither is given, so that `go test ./...` stays self-contained.
-func TestConformance(t *testing.T) {
-	if flags.ListNeeds() {
-		opts, err := flags.Options()
-		if err != nil {
-			t.Fatal(err)
+// TestMain refuses a suite run without a target before any test runs: bin/conformance.test
+// or the ginkgo CLI without --target/--config, or with --target= left empty by an unset CI
+// variable, is a usage error (exit 2), never a silent PASS. go test without the suite's
+// flags runs the unit tests only.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if _, err := flags.Check(conformance.InvokedByGoTest(flag.CommandLine)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		var ue *conformance.UsageError
+		if errors.As(err, &ue) {
+			os.Exit(conformance.ExitUsage)
 		}
-		fmt.Print(conformance.ListNeeds(opts))
-		return
+		os.Exit(1)
 	}
-	if !flags.Configured() {
-		t.Skip("no --target or --config given: the conformance suite needs a target (see the README)")
+	os.Exit(m.Run())
+}
+
+// TestConformance runs the Ginkgo suite against --target (or the target of --config).
+// Under go test without the suite's flags it is skipped (TestMain let only the unit tests
+// through), so that `go test ./...` stays self-contained.
+func TestConformance(t *testing.T) {
+	run, err := flags.Check(conformance.InvokedByGoTest(flag.CommandLine))
+	if err != nil {
+		t.Fatal(err) // TestMain exits first; kept for a caller that skips TestMain
+	}
+	if !run {
+		t.Skip("go test without --target or --config runs the unit tests only; the suite: go test ./conformance -args --target=https://host:port (see the README)")
 	}
 	opts, err := flags.Options()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if flags.ListNeeds() {
+		fmt.Print(conformance.ListNeeds(opts))
+		return
 	}
 	conformance.RunConformance(t, opts)
 }

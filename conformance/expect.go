@@ -136,8 +136,17 @@ func (t *T) awaitListed(w WorkbinRef, id, why string) item {
 }
 
 // awaitGone waits until w no longer lists id (tolerance: timeouts.consistency after the
-// HTTP reply).
+// HTTP reply). When the first probe saw a pulled interaction still listed after that
+// long, it looks once and fails at once, citing the probe.
 func (t *T) awaitGone(w WorkbinRef, id string) {
+	if f := t.s.finding(kindGone); f != "" {
+		items, ex := t.contentOf(w)
+		if _, ok := items[id]; ok {
+			t.violate(Violation{Rule: RuleContent, Where: "GET content of " + w.Label,
+				Message: fmt.Sprintf("interaction %s is still listed after it was pulled, and %s; the suite does not wait %s again", id, f, t.s.opts.Timeouts.Consistency)}, ex.Dump())
+		}
+		return
+	}
 	var last *Exchange
 	err := t.await(t.s.opts.Timeouts.Consistency.D(), func() error {
 		items, ex := t.contentOf(w)

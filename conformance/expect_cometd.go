@@ -4,7 +4,6 @@
 package conformance
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,28 +16,14 @@ import (
 // channel, messageType, notificationType StatusChange, the referenceId of the HTTP reply
 // (the suite listens before pulling, so either order of reply and event is accepted), the
 // pulled state and capabilities, the userData kept, for chats the puller among the
-// participants. nickname is the one requested ("" for none).
+// participants. nickname is the one requested ("" for none). A message about p that
+// breaks the expectation fails the spec at once (match.go: pullNoteWrong).
 func (t *T) expectPulled(l *Listener, p Placed, ref int64, puller Role, nickname string) Notification {
 	mi, _ := spec.MediaOf(p.Media)
-	var found Notification
-	err := t.await(t.s.opts.Timeouts.Notification.D(), func() error {
-		for _, n := range l.events() {
-			if n.MessageType() == mi.MessageType && isPullNote(n.Channel, n.Data, p, ref) {
-				found = n
-				return nil
-			}
-		}
-		return errors.New("not yet")
-	})
-	if err != nil {
-		t.diagnoseMissing(l, p, mi, ref)
-	}
+	found := t.awaitPullNote(l, p, ref)
 	t.checkEvents(l)
 	where := found.Describe() + " (" + string(l.role) + ")"
 	raw := "message: " + string(found.Raw)
-	if nt, _ := found.Data[spec.FieldNotificationType].(string); nt != spec.NotificationStatusChange {
-		t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: dataPointer(spec.FieldNotificationType), Message: fmt.Sprintf("notificationType %q; a pull is reported as %q", nt, spec.NotificationStatusChange)}, raw)
-	}
 	res, _ := found.Data[mi.ResourceKey].(map[string]any)
 	base := dataPointer(mi.ResourceKey)
 	if st, _ := res[spec.FieldState].(string); st != mi.PulledState {
@@ -54,22 +39,39 @@ func (t *T) expectPulled(l *Listener, p Placed, ref int64, puller Role, nickname
 	return found
 }
 
-// diagnoseMissing fails the spec saying why no matching notification came.
+// awaitPullNote waits for the StatusChange the pull of p answered with ref caused (see
+// pullNote) and returns it; it fails the spec, saying why, when none comes.
+func (t *T) awaitPullNote(l *Listener, p Placed, ref int64) Notification {
+	n, ok := t.awaitNote(l, t.pullNote(l, p, ref))
+	if !ok {
+		mi, _ := spec.MediaOf(p.Media)
+		t.diagnoseMissing(l, p, mi, ref)
+	}
+	return n
+}
+
+// diagnoseMissing fails the spec saying why no matching notification came within the
+// timeout: what came about p instead (none of it final, or the wait would have ended
+// earlier), then the absence.
 func (t *T) diagnoseMissing(l *Listener, p Placed, mi spec.MediaInfo, ref int64) {
-	want := fmt.Sprintf("%s on %s about %s %s with referenceId %d", mi.MessageType, mi.Channel, p.Media, p.ID, ref)
+	want := fmt.Sprintf("%s %s on %s about %s %s with referenceId %d", mi.MessageType, spec.NotificationStatusChange, mi.Channel, p.Media, p.ID, ref)
 	for _, n := range l.events() {
 		if resourceID(n.Data, mi.ResourceKey) != p.ID {
 			continue
 		}
 		raw := "message: " + string(n.Raw)
 		where := n.Describe() + " (" + string(l.role) + ")"
+		nt, _ := n.Data[spec.FieldNotificationType].(string)
 		switch {
 		case n.Channel != mi.Channel:
-			t.violate(Violation{Rule: RuleNotification, Where: where, Message: fmt.Sprintf("the %s about %s came on %s; want %s", n.MessageType(), p.ID, n.Channel, mi.Channel)}, raw)
+			t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: "/channel", Message: fmt.Sprintf("the %s about %s came on %s; want %s", n.MessageType(), p.ID, n.Channel, mi.Channel)}, raw)
 		case n.MessageType() != mi.MessageType:
 			t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: dataPointer(spec.FieldMessageType), Message: fmt.Sprintf("messageType %q; want %q", n.MessageType(), mi.MessageType)}, raw)
 		case !refIs(n.Data, ref):
 			t.violate(Violation{Rule: RuleReferenceEcho, Where: where, Pointer: dataPointer(spec.FieldReferenceID), Message: fmt.Sprintf("referenceId %v; want %d, the HTTP reply's", n.Data[spec.FieldReferenceID], ref)}, raw)
+		case nt != spec.NotificationStatusChange:
+			t.violate(Violation{Rule: RuleNotification, Where: where, Pointer: dataPointer(spec.FieldNotificationType),
+				Message: fmt.Sprintf("notificationType %q with the pull's referenceId, and no %s within %s; a pull is reported as %q", nt, spec.NotificationStatusChange, t.s.opts.Timeouts.Notification, spec.NotificationStatusChange)}, raw)
 		}
 	}
 	var seen []string
@@ -146,7 +148,7 @@ func (t *T) expectParticipants(l *Listener, p Placed, status Notification, pulle
 	if problem == nil {
 		return
 	}
-	later, ok := t.awaitEvent(l, func(n Notification) bool {
+	later, ok := t.awaitEvent(l, RuleParticipants, fmt.Sprintf("%s %s about chat %s listing the puller", mi.MessageType, spec.NotificationParticipantsUpdated, p.ID), func(n Notification) bool {
 		nt, _ := n.Data[spec.FieldNotificationType].(string)
 		return n.Index > status.Index && n.Channel == mi.Channel && n.MessageType() == mi.MessageType && nt == spec.NotificationParticipantsUpdated &&
 			resourceID(n.Data, mi.ResourceKey) == p.ID && t.participantsProblem("", base, puller, nickname, n.Data) == nil
@@ -197,13 +199,17 @@ func (t *T) participantsProblem(where, base string, puller Role, nickname string
 // documentation's samples show it, is accepted with a warning when its stateResource is
 // the one wanted (D4 wants the echo; --strict fails it); a wrong referenceId fails.
 func expectSubscriptionNote(t *T, l *Listener, workbinID string, ref int64, want, ownerID string) {
-	n, ok := t.awaitEvent(l, func(n Notification) bool {
-		if !isSubscriptionNote(n, workbinID) || n.Channel != spec.ChannelWorkbins {
-			return false
-		}
-		_, hasRef := n.Data[spec.FieldReferenceID]
-		st, _ := n.Data[spec.FieldStateResource].(string)
-		return refIs(n.Data, ref) || (!hasRef && st == want)
+	n, ok := t.awaitNote(l, wait{kind: kindSubscription, rule: RuleSubscription,
+		what: fmt.Sprintf("%s %s about workbin %s with referenceId %d", spec.MessageWorkbinSubscriptionStateChange, want, workbinID, ref),
+		match: func(n Notification) bool {
+			if !isSubscriptionNote(n, workbinID) || n.Channel != spec.ChannelWorkbins {
+				return false
+			}
+			_, hasRef := n.Data[spec.FieldReferenceID]
+			st, _ := n.Data[spec.FieldStateResource].(string)
+			return refIs(n.Data, ref) || (!hasRef && st == want)
+		},
+		wrong: func(n Notification) *Violation { return subscriptionNoteWrong(n, workbinID) },
 	})
 	if _, hasRef := n.Data[spec.FieldReferenceID]; ok && !hasRef {
 		t.warn(Violation{Rule: RuleReferenceEcho, Where: n.Describe() + " (" + string(l.role) + ")", Pointer: dataPointer(spec.FieldReferenceID),
@@ -247,11 +253,14 @@ type workbinEvent struct {
 	userID string
 }
 
-// expectWorkbinEvent waits for a WorkbinStateChangeMessage on l and checks it (D5 2).
+// expectWorkbinEvent waits for a WorkbinStateChangeMessage on l and checks it (D5 2). The
+// requester's copy with another referenceId fails the spec at once (workbinEventWrong).
 func expectWorkbinEvent(t *T, l *Listener, e workbinEvent) Notification {
 	about := func(n Notification) bool { return isWorkbinEventAbout(n, e.action, e.w.ID, e.p) }
-	n, ok := t.awaitEvent(l, func(n Notification) bool {
-		return about(n) && (e.ref == 0 || refIs(n.Data, e.ref))
+	n, ok := t.awaitNote(l, wait{kind: kindWorkbinEvent(e.action), rule: RuleWorkbinEvent,
+		what:  fmt.Sprintf("%s %s about %s %s in workbin %s", spec.MessageWorkbinStateChange, e.action, e.p.Media, e.p.ID, e.w.ID),
+		match: func(n Notification) bool { return about(n) && (e.ref == 0 || refIs(n.Data, e.ref)) },
+		wrong: func(n Notification) *Violation { return workbinEventWrong(n, e, t.isAccounted(l.role, n)) },
 	})
 	if !ok {
 		for _, x := range l.events() {

@@ -1,11 +1,13 @@
 package conformance
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // Flags are the command-line flags of the suite. Precedence, as in the Gateway API suite:
@@ -63,7 +65,7 @@ func stringFlags() []stringFlag {
 		{"supervisor-password", "password of the supervisor", password(func(o *Options) *Credentials { return &o.Users.Supervisor })},
 		{"no-multimedia-user", "user name of a user without api-multimedia (feature multimedia-gate)", str(func(o *Options) *string { return &o.Users.NoMultimedia.User })},
 		{"no-multimedia-password", "password of that user", password(func(o *Options) *Credentials { return &o.Users.NoMultimedia })},
-		{"provisioning", "how interactions get into workbins: admin (the mock's admin API), list (ids placed beforehand, config file), api (Add of owned interactions, config file)", func(o *Options, v string) error {
+		{"provisioning", "how interactions get into workbins: admin (the mock's admin API), list (ids placed beforehand, config file), api (Add of owned interactions, config file), command or webhook (a hook of yours places each interaction: provisioning.command or provisioning.webhook in the config file)", func(o *Options, v string) error {
 			o.Provisioning.Mode = ProvisioningMode(v)
 			return nil
 		}},
@@ -72,6 +74,9 @@ func stringFlags() []stringFlag {
 		{"ca-file", "PEM file of extra root certificates for an HTTPS target", str(func(o *Options) *string { return &o.TLS.CAFile })},
 		{"timeouts", "timeout overrides, name=duration[,…]: request, notification, consistency, quiet, immediate, provision, spec, poll", func(o *Options, v string) error {
 			return o.Timeouts.ApplyOverrides(v)
+		}},
+		{"deadline", "bound on the whole run, e.g. 10m: when it elapses the run stops, the specs not run are reported as such and the reports are written (default 10m)", func(o *Options, v string) error {
+			return o.Deadline.UnmarshalText([]byte(v))
 		}},
 		{"report-json", "where to write the conformance report as JSON (empty: not written)", str(func(o *Options) *string { return &o.Reports.JSON })},
 		{"report-markdown", "where to write the conformance report as Markdown (empty: not written)", str(func(o *Options) *string { return &o.Reports.Markdown })},
@@ -142,6 +147,96 @@ func (f *Flags) Configured() bool {
 		}
 	})
 	return set
+}
+
+// UsageError is a mistake on the command line or in the config file: the suite cannot
+// start. A test binary reports it on one line and exits 2 (see ExitUsage).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// ExitUsage is the exit status of a usage error (the convention of flag and of the
+// workbinkit CLI).
+const ExitUsage = 2
+
+// errNoTarget names both ways of giving a target.
+var errNoTarget = errors.New("conformance: no target: give --target=https://host:port (the server's base URL) or --config FILE with target: in it")
+
+// InvokedByGoTest reports whether the test binary was started by go test: go test always
+// passes -test.paniconexit0 (since Go 1.16), the ginkgo CLI (v2.34.0: --test.timeout=0 and
+// --ginkgo.* flags) and a direct run of the binary do not. Call it after parsing fs.
+func InvokedByGoTest(fs *flag.FlagSet) bool {
+	f := fs.Lookup("test.paniconexit0")
+	return f != nil && f.Value.String() == "true"
+}
+
+// SuiteRequested reports whether this process must run the suite rather than only the
+// unit tests of the package. A test binary started by the ginkgo CLI or directly
+// (bin/conformance.test) is always a suite run; under go test, only when one of the
+// suite's flags was given (go test ./conformance -args --target …), so that
+// go test ./... stays self-contained.
+func (f *Flags) SuiteRequested(goTest bool) bool {
+	if !goTest {
+		return true
+	}
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		if f.isSuiteFlag(fl.Name) {
+			set = true
+		}
+	})
+	return set
+}
+
+func (f *Flags) isSuiteFlag(name string) bool {
+	if _, ok := f.apply[name]; ok {
+		return true
+	}
+	return name == "config" || name == "workdir" || name == "list-needs"
+}
+
+// Check decides, once the flags are parsed, whether this process runs the suite (true),
+// only the unit tests (false: go test without any suite flag), or nothing: a
+// *UsageError when a suite run has no target (no --target and no --config, or a
+// --target given empty, as a dropped CI variable leaves it) or invalid options.
+// --list-needs needs no target.
+func (f *Flags) Check(goTest bool) (bool, error) {
+	if !f.SuiteRequested(goTest) {
+		return false, nil
+	}
+	if f.explicitlyEmpty("target") {
+		return false, &UsageError{errors.New("conformance: --target is empty (an unset CI variable?): give --target=https://host:port (the server's base URL) or --config FILE")}
+	}
+	if f.explicitlyEmpty("config") {
+		return false, &UsageError{errors.New("conformance: --config is empty (an unset CI variable?): give --config FILE or --target=https://host:port")}
+	}
+	o, err := f.Options()
+	if err != nil {
+		return false, &UsageError{err}
+	}
+	if f.listNeeds {
+		return true, nil
+	}
+	if strings.TrimSpace(o.Target) == "" {
+		return false, &UsageError{errNoTarget}
+	}
+	o.Features = normalizeFeatures(o.Features)
+	if err := o.Validate(); err != nil {
+		return false, &UsageError{err}
+	}
+	return true, nil
+}
+
+// explicitlyEmpty reports whether the flag name was given with an empty value.
+func (f *Flags) explicitlyEmpty(name string) bool {
+	empty := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == name && strings.TrimSpace(fl.Value.String()) == "" {
+			empty = true
+		}
+	})
+	return empty
 }
 
 // Options builds the options: defaults, then the --config file, then the flags that were

@@ -70,7 +70,7 @@ func maskerFor(o *Options) *Masker {
 	for _, r := range Roles() {
 		users = append(users, *o.Users.Credentials(r))
 	}
-	return NewMasker(users, o.Provisioning.AdminToken)
+	return NewMasker(users, append(o.hookSecrets(), o.Provisioning.AdminToken)...)
 }
 
 // String masks s.

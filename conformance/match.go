@@ -6,8 +6,11 @@
 package conformance
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/workbinkit/workbinkit/spec"
 )
@@ -24,19 +27,156 @@ func mediaChannels() []string {
 	return out
 }
 
-// awaitEvent waits for an event of l that match accepts.
-func (t *T) awaitEvent(l *Listener, match func(Notification) bool) (Notification, bool) {
-	var found Notification
-	err := t.await(t.s.opts.Timeouts.Notification.D(), func() error {
-		for _, n := range l.events() {
-			if match(n) {
-				found = n
-				return nil
+// wait is what a waiter waits for on a listener.
+type wait struct {
+	// kind is what the first probe may have found broken (probe.go); "" for none.
+	kind noteKind
+	// what names the message in failure messages ("WorkitemStateChangeMessage about …").
+	what string
+	// rule is what a failure of the wait breaks.
+	rule Rule
+	// match picks the message waited for.
+	match func(Notification) bool
+	// wrong returns the violation a message makes final: it is about the same thing (the
+	// interaction, the referenceId) and breaks the expectation in a way no later message
+	// can mend. nil: it is not final (another legitimate message, or none of ours).
+	wrong func(Notification) *Violation
+}
+
+// awaitNote waits, at most timeouts.notification, for the message w matches on l. It
+// does not wait out the timeout when the verdict is known before: it fails the spec at
+// once when a message is wrong for w, when a message the spec caused breaks the contract,
+// when l can no longer deliver events (Listener.fault), or when the first probe showed
+// the target does not deliver what w waits for. Only a true absence waits the timeout:
+// then ok is false and the caller says what is missing.
+func (t *T) awaitNote(l *Listener, w wait) (n Notification, ok bool) {
+	timeout := t.s.opts.Timeouts.Notification.D()
+	ctx, cancel := context.WithTimeout(t.ctx, timeout)
+	defer cancel()
+	// Events wake the loop at once; the ticker lets the connect watchdog run meanwhile.
+	tick := time.NewTicker(max(t.s.opts.Timeouts.Poll.D(), 10*time.Millisecond))
+	defer tick.Stop()
+	where := "CometD (" + string(l.role) + ")"
+	start := time.Now()
+	for {
+		changed := l.rec.Changed()
+		evs := l.events()
+		for _, n := range evs {
+			if w.match(n) {
+				t.s.found.delivered()
+				return n, true
 			}
 		}
-		return errors.New("not yet")
-	})
-	return found, err == nil
+		if w.wrong != nil {
+			for _, n := range evs {
+				if v := w.wrong(n); v != nil {
+					if v.Where == "" {
+						v.Where = n.Describe() + " (" + string(l.role) + ")"
+					}
+					t.violate(*v, "message: "+string(n.Raw))
+				}
+			}
+		}
+		t.checkEvents(l)
+		if f := l.fault(time.Now(), t.s.opts.Timeouts.Immediate.D()); f != "" {
+			t.violate(Violation{Rule: RuleBayeux, Where: where, Message: fmt.Sprintf("no %s: %s", w.what, f)})
+		}
+		// Given the probe's finding, the message is given the quiet window (in which the
+		// suite concludes that something does not happen), not the whole timeout: long
+		// enough for the spec's own message, if any, to be judged on its own.
+		if f := t.s.finding(w.kind); f != "" && time.Since(start) >= t.s.opts.Timeouts.Quiet.D() {
+			t.violate(Violation{Rule: w.rule, Where: where, Message: fmt.Sprintf("no %s within %s, and %s; the suite does not wait %s for it", w.what, t.s.opts.Timeouts.Quiet, f, timeout)})
+		}
+		select {
+		case <-changed:
+		case <-tick.C:
+		case <-ctx.Done():
+			if t.ctx.Err() == nil {
+				t.learnSilence(l, w.what, timeout)
+			}
+			return Notification{}, false
+		}
+	}
+}
+
+// awaitEvent waits for an event of l that match accepts (awaitNote with no kind and no
+// final mismatch: the contract, the listener and a silent first probe still end it early).
+func (t *T) awaitEvent(l *Listener, rule Rule, what string, match func(Notification) bool) (Notification, bool) {
+	return t.awaitNote(l, wait{rule: rule, what: what, match: match})
+}
+
+// pullNote is the wait for the media notification of the pull of p answered with ref:
+// its StatusChange on p's media channel, echoing ref. Other notifications about p that
+// may legitimately come first (a ParticipantsUpdated, a PropertiesUpdated, one without
+// referenceId) are passed over; pullNoteWrong says which are final.
+func (t *T) pullNote(l *Listener, p Placed, ref int64) wait {
+	mi, _ := spec.MediaOf(p.Media)
+	return wait{
+		kind: kindMedia(p.Media), rule: RuleNotification,
+		what:  fmt.Sprintf("%s %s on %s about %s %s with referenceId %d", mi.MessageType, spec.NotificationStatusChange, mi.Channel, p.Media, p.ID, ref),
+		match: func(n Notification) bool { return isPullStatus(n, p, ref) },
+		wrong: func(n Notification) *Violation { return pullNoteWrong(n, p, ref, t.isAccounted(l.role, n)) },
+	}
+}
+
+// isPullStatus reports whether n is the StatusChange the pull of p answered with ref caused.
+func isPullStatus(n Notification, p Placed, ref int64) bool {
+	mi, _ := spec.MediaOf(p.Media)
+	nt, _ := n.Data[spec.FieldNotificationType].(string)
+	return n.MessageType() == mi.MessageType && nt == spec.NotificationStatusChange && isPullNote(n.Channel, n.Data, p, ref)
+}
+
+// pullNoteWrong is the violation n makes final for the wait of pullNote, or nil. Only a
+// message about p counts: p was provisioned for this spec, so nothing else (another
+// spec, another process) speaks of it. Final are: p's media message on another channel of
+// the contract; a message on p's media channel whose messageType that channel does not
+// carry; p's media message with a referenceId that is neither ref nor the reply of
+// another request of the spec (accounted). A message without referenceId, or with a
+// known messageType or notificationType other than the one waited for, is not final.
+func pullNoteWrong(n Notification, p Placed, ref int64, accounted bool) *Violation {
+	mi, _ := spec.MediaOf(p.Media)
+	if resourceID(n.Data, mi.ResourceKey) != p.ID {
+		return nil
+	}
+	_, hasRef := n.Data[spec.FieldReferenceID]
+	switch {
+	case n.MessageType() == mi.MessageType && n.Channel != mi.Channel && isContractChannel(n.Channel):
+		return &Violation{Rule: RuleNotification, Pointer: "/channel",
+			Message: fmt.Sprintf("the %s about %s %s came on %s; it is published on %s (D5)", mi.MessageType, p.Media, p.ID, n.Channel, mi.Channel)}
+	case n.Channel == mi.Channel && !slices.Contains(spec.MessageTypes(mi.Channel), n.MessageType()):
+		return &Violation{Rule: RuleNotification, Pointer: dataPointer(spec.FieldMessageType),
+			Message: fmt.Sprintf("messageType %q about %s %s on %s, which carries %s; a pull is reported as %s (D5)", n.MessageType(), p.Media, p.ID, mi.Channel, strings.Join(spec.MessageTypes(mi.Channel), ", "), mi.MessageType)}
+	case n.Channel == mi.Channel && n.MessageType() == mi.MessageType && hasRef && !refIs(n.Data, ref) && !accounted:
+		return &Violation{Rule: RuleReferenceEcho, Pointer: dataPointer(spec.FieldReferenceID),
+			Message: fmt.Sprintf("referenceId %v on the %s about %s %s; want %d, the pull's HTTP reply's (no other request of the spec answered %v)", n.Data[spec.FieldReferenceID], mi.MessageType, p.Media, p.ID, ref, n.Data[spec.FieldReferenceID])}
+	}
+	return nil
+}
+
+// subscriptionNoteWrong is the violation n makes final for the wait for the subscription
+// notification about workbin workbinID, or nil: the message on another channel of the
+// contract. A referenceId other than the request's is not final by itself: the
+// workbin is not the spec's alone, and another process may subscribe to it at the same
+// time (the first probe, run alone, tells whether the target echoes it).
+func subscriptionNoteWrong(n Notification, workbinID string) *Violation {
+	if !isSubscriptionNote(n, workbinID) || n.Channel == spec.ChannelWorkbins || !isContractChannel(n.Channel) {
+		return nil
+	}
+	return &Violation{Rule: RuleSubscription, Pointer: "/channel",
+		Message: fmt.Sprintf("the %s about workbin %s came on %s; want %s", spec.MessageWorkbinSubscriptionStateChange, workbinID, n.Channel, spec.ChannelWorkbins)}
+}
+
+// workbinEventWrong is the violation n makes final for the wait for e, or nil: the
+// requester's copy (e.ref set) of the event about e.p carrying a referenceId that is
+// neither e.ref nor the reply of another request of the spec (accounted). The
+// interaction is the spec's alone.
+func workbinEventWrong(n Notification, e workbinEvent, accounted bool) *Violation {
+	_, hasRef := n.Data[spec.FieldReferenceID]
+	if e.ref == 0 || !hasRef || refIs(n.Data, e.ref) || accounted || !isWorkbinEventAbout(n, e.action, e.w.ID, e.p) {
+		return nil
+	}
+	return &Violation{Rule: RuleReferenceEcho, Pointer: dataPointer(spec.FieldReferenceID),
+		Message: fmt.Sprintf("referenceId %v on the %s %s about %s; want %d, the HTTP reply's (no other request of the spec answered %v)", n.Data[spec.FieldReferenceID], spec.MessageWorkbinStateChange, e.action, e.p.ID, e.ref, n.Data[spec.FieldReferenceID])}
 }
 
 // isPullNote reports whether a media notification (channel, data) is the one the pull of p

@@ -41,6 +41,9 @@ type Options struct {
 	Provisioning Provisioning `json:"provisioning" yaml:"provisioning"`
 	// Timeouts bounds every kind of wait.
 	Timeouts Timeouts `json:"timeouts" yaml:"timeouts"`
+	// Deadline bounds the whole run (DefaultDeadline): when it elapses the run stops, the
+	// specs that did not run are reported as not run, and the reports are written.
+	Deadline Duration `json:"deadline" yaml:"deadline"`
 	// TLS configures HTTPS targets.
 	TLS TLS `json:"tls" yaml:"tls"`
 	// Strict holds the target to the mock's choices where the Genesys documentation is
@@ -128,6 +131,12 @@ type Provisioning struct {
 	// Owned (api mode) are interactions the users own, outside any workbin; the suite adds
 	// them to workbins and pulls them back, so they can be reused.
 	Owned []OwnedInteraction `json:"owned,omitempty" yaml:"owned"`
+	// Command (command mode) is the program and its arguments that place one interaction
+	// (hook.go has the protocol). A program path with a slash in it is relative to the
+	// config file; a bare name is looked up on PATH.
+	Command []string `json:"command,omitempty" yaml:"command"`
+	// Webhook (webhook mode) is where the same requests are POSTed.
+	Webhook Webhook `json:"webhook,omitzero" yaml:"webhook"`
 }
 
 // PlacedInteraction is an interaction already in a workbin.
@@ -204,7 +213,11 @@ func (t *Timeouts) fields() map[string]*Duration {
 	}
 }
 
-// DefaultTimeouts are generous for a lab target and fast enough for the mock.
+// DefaultTimeouts are generous for a lab target and fast enough for the mock. Request
+// (10 s) bounds every set-up call as well: a GWS answers GET /api/v2/me in well under a
+// second, a cold or loaded lab in a few, so 10 s leaves room for a slow lab while a
+// target that accepts connections but never answers is reported after 10 s (the set-up
+// calls run in parallel, so not several times that).
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
 		Request:      Duration(10 * time.Second),
@@ -217,6 +230,13 @@ func DefaultTimeouts() Timeouts {
 		Poll:         Duration(20 * time.Millisecond),
 	}
 }
+
+// DefaultDeadline bounds a run. It is go test's own default -timeout, so the binary and
+// go test stop at the same point; far above a healthy run (the mock: about 5 s, a lab a
+// few minutes with slow notifications), and well inside CI job limits (GitLab: 1 h by
+// default, GitHub Actions: 6 h), so a stuck run still ends with its reports in time for
+// the job's artefact step.
+const DefaultDeadline = 10 * time.Minute
 
 // ApplyOverrides reads "name=duration,name=duration" ("notification=20s,quiet=1s").
 // Unknown names and malformed durations are errors.
@@ -303,6 +323,7 @@ func BaseOptions() Options {
 		Features:     normalizeFeatures(AllFeatures()),
 		Provisioning: Provisioning{Mode: ProvisionAdmin, AdminPath: DefaultAdminPath},
 		Timeouts:     DefaultTimeouts(),
+		Deadline:     Duration(DefaultDeadline),
 		Reports:      Reports{JSON: DefaultReportJSON, Markdown: DefaultReportMarkdown},
 	}
 }
@@ -322,7 +343,6 @@ func DefaultOptions() (Options, error) {
 		return Options{}, fmt.Errorf("conformance: built-in fixtures: %w", err)
 	}
 	o := BaseOptions()
-	o.Implementation = Implementation{Project: "workbinkit mock"}
 	if err := o.defaultsFromFixtures(set); err != nil {
 		return Options{}, err
 	}
@@ -414,6 +434,9 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 			JSON     *string `yaml:"json"`
 			Markdown *string `yaml:"markdown"`
 		} `yaml:"reports"`
+		Provisioning struct {
+			Command []string `yaml:"command"`
+		} `yaml:"provisioning"`
 	}
 	// The strict decode of loadConfig accepted the file; this one only reads three keys.
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&set); err != nil && !errors.Is(err, io.EOF) {
@@ -426,6 +449,9 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 		if p.inFile != nil {
 			*p.field = resolvePath(dir, *p.field)
 		}
+	}
+	if c := o.Provisioning.Command; len(set.Provisioning.Command) > 0 && strings.ContainsAny(c[0], `/\`) {
+		c[0] = resolvePath(dir, c[0]) // ./hooks/place.sh beside the file; a bare name stays for PATH
 	}
 	return nil
 }
@@ -480,7 +506,7 @@ func (o *Options) Resolve(getenv func(string) string) error {
 		}
 		o.Provisioning.AdminToken = v
 	}
-	return nil
+	return o.resolveHook(getenv)
 }
 
 // Supports reports whether the target declares f.
@@ -563,13 +589,18 @@ func (o *Options) Validate() error {
 				bad("provisioning.owned[%d]: owner %q must be agent, agent2 or supervisor", i, p.Owner)
 			}
 		}
+	case ProvisionCommand, ProvisionWebhook:
+		o.validateHook(bad)
 	default:
-		bad("provisioning.mode %q: want admin, list or api", o.Provisioning.Mode)
+		bad("provisioning.mode %q: want admin, list, api, command or webhook", o.Provisioning.Mode)
 	}
 	for name, d := range o.Timeouts.fields() {
 		if *d <= 0 {
 			bad("timeouts.%s: must be positive", name)
 		}
+	}
+	if o.Deadline <= 0 {
+		bad("deadline: must be positive (--deadline 10m)")
 	}
 	if o.TLS.CAFile != "" {
 		if _, err := os.Stat(o.TLS.CAFile); err != nil {

@@ -45,6 +45,8 @@ func newProvisioner(o *Options, plan listPlan, proc int) provisioner {
 			}
 		}
 		return p
+	case ProvisionCommand, ProvisionWebhook:
+		return newHookProvisioner(o)
 	}
 	return &adminProvisioner{path: o.Provisioning.AdminPath, token: o.Provisioning.AdminToken}
 }

@@ -47,22 +47,9 @@ func newTarget(o *Options, contract *spec.Contract, mask *Masker) (*target, erro
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
 	if base.Scheme == "https" {
-		cfg := &tls.Config{InsecureSkipVerify: o.TLS.InsecureSkipVerify} //nolint:gosec // a documented lab option
-		if o.TLS.CAFile != "" {
-			pem, err := os.ReadFile(o.TLS.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("conformance: tls.caFile: %w", err)
-			}
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("conformance: tls.caFile %s: no PEM certificate found", o.TLS.CAFile)
-			}
-			cfg.RootCAs = pool
+		if tr.TLSClientConfig, err = tlsConfig(&o.TLS); err != nil {
+			return nil, err
 		}
-		tr.TLSClientConfig = cfg
 	}
 	return &target{
 		base:      base,
@@ -73,6 +60,27 @@ func newTarget(o *Options, contract *spec.Contract, mask *Masker) (*target, erro
 		timeouts:  o.Timeouts,
 		strict:    o.Strict,
 	}, nil
+}
+
+// tlsConfig is the client TLS configuration of o: a lab CA added to the system's roots,
+// or no verification at all (test labs). The target's, and a webhook hook's, use it.
+func tlsConfig(o *TLS) (*tls.Config, error) {
+	cfg := &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify} //nolint:gosec // a documented lab option
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("conformance: tls.caFile: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("conformance: tls.caFile %s: no PEM certificate found", o.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }
 
 // Exchange is one recorded HTTP request and its response. Headers are masked when

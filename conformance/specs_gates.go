@@ -69,12 +69,7 @@ func optionSpecs() []specDef {
 		restore()
 		t.setOwned(p.ID, RoleAgent, p.Media)
 		mi, _ := spec.MediaOf(spec.MediaChat)
-		n, ok := t.awaitEvent(l, func(n Notification) bool {
-			return n.MessageType() == mi.MessageType && isPullNote(n.Channel, n.Data, p, ref)
-		})
-		if !ok {
-			t.diagnoseMissing(l, p, mi, ref)
-		}
+		n := t.awaitPullNote(l, p, ref)
 		where, raw := n.Describe()+" ("+string(l.role)+")", "message: "+string(n.Raw)
 		res, _ := n.Data[mi.ResourceKey].(map[string]any)
 		base := dataPointer(mi.ResourceKey)

@@ -24,9 +24,8 @@ func agentStats(t *T) {
 	items, _ := t.contentOf(w)
 	ex := t.do(sess, http.MethodPost, spec.WorkbinsPath(), map[string]any{spec.FieldOperationName: spec.RequestAgentStats})
 	ref := t.expectAccepted(sess, ex, spec.RequestAgentStats)
-	n, ok := t.awaitEvent(l, func(n Notification) bool {
-		return isStatsNote(n, ref)
-	})
+	n, ok := t.awaitNote(l, wait{kind: kindStats, rule: RuleAgentStats, what: fmt.Sprintf("%s with referenceId %d", spec.MessageWorkbinStats, ref),
+		match: func(n Notification) bool { return isStatsNote(n, ref) }})
 	if !ok {
 		t.violate(Violation{Rule: RuleAgentStats, Where: "CometD " + spec.ChannelWorkbins,
 			Message: fmt.Sprintf("no %s with referenceId %d within %s (received: %s)", spec.MessageWorkbinStats, ref, t.s.opts.Timeouts.Notification, seenChannels(l))})

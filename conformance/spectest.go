@@ -314,7 +314,7 @@ func (t *T) listen(sess *Session, channels ...string) *Listener {
 	}
 	rec := newRecorder()
 	c := t.s.tg.newBayeuxClient(sess, rec, t.ua)
-	l := &Listener{role: sess.role, client: c, rec: rec, done: make(chan error, 1)}
+	l := &Listener{role: sess.role, client: c, rec: rec, done: make(chan error, 1), networkDelay: t.s.opts.Timeouts.Request.D()}
 	t.mu.Lock()
 	t.listeners = append(t.listeners, l)
 	t.mu.Unlock()
@@ -328,7 +328,7 @@ func (t *T) listen(sess *Session, channels ...string) *Listener {
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	l.stop = stop
-	go func() { l.done <- c.Run(runCtx) }()
+	go l.run(runCtx)
 	ginkgo.DeferCleanup(func(ctx context.Context) {
 		t.finishEvents(l)
 		dctx, cancel := context.WithTimeout(ctx, t.s.opts.Timeouts.Request.D())

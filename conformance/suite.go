@@ -3,12 +3,15 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
@@ -29,22 +32,68 @@ type TestingT interface {
 // returns whether every spec that ran passed.
 func RunConformance(t TestingT, opts Options) bool {
 	t.Helper()
+	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
+	return RunConformanceWith(t, opts, suiteCfg, reporterCfg)
+}
+
+// RunConformanceWith is RunConformance with Ginkgo's configuration given rather than read
+// from the -ginkgo.* flags of the test binary: `workbinkit conform` parses the same flags
+// on its own flag set and runs the suite outside go test. Ginkgo runs one suite per
+// process, so call it (or RunConformance) once.
+func RunConformanceWith(t TestingT, opts Options, suiteCfg types.SuiteConfig, reporterCfg types.ReporterConfig) bool {
+	t.Helper()
 	s, err := NewSuite(opts)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
 	s.Register()
 	gomega.RegisterFailHandler(ginkgo.Fail)
-	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
-	// go test kills the binary at its -timeout (10 minutes by default) without running
-	// ReportAfterSuite: every report would be lost. Ginkgo's own suite timeout, set a
-	// little earlier, ends the run cleanly and writes them.
+	var goTestRemaining time.Duration
 	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
 		if deadline, ok := d.Deadline(); ok {
-			suiteCfg.Timeout = suiteTimeout(time.Until(deadline), suiteCfg.Timeout)
+			goTestRemaining = time.Until(deadline)
 		}
 	}
+	s.limit = runLimit(s.opts.Deadline.D(), suiteCfg.Timeout, goTestRemaining)
+	suiteCfg.Timeout = s.limit.timeout
+	// A run that selects no spec at all (a mistyped -ginkgo.label-filter) must not pass.
+	suiteCfg.FailOnEmpty = true
+	// Ginkgo renders its own error texts ("SynchronizedBeforeSuite failed on Ginkgo
+	// parallel process #1") with this formatter, in colour whatever -ginkgo.no-color says,
+	// and they land in Failure.Message, hence in every report file. The console reporter
+	// has its own formatter and keeps its colours.
+	formatter.SingletonFormatter.ColorMode = formatter.ColorModeNone
 	return ginkgo.RunSpecs(t, "workbinkit conformance", suiteCfg, reporterCfg)
+}
+
+// limit is the suite timeout of a run and where it comes from, for the report.
+type limit struct {
+	timeout time.Duration
+	source  string
+}
+
+// Sources of the run's limit.
+const (
+	limitDeadline      = "--deadline"
+	limitGinkgoTimeout = "-ginkgo.timeout"
+	limitGoTest        = "go test -timeout"
+)
+
+// runLimit is the Ginkgo suite timeout of a run: the shortest of --deadline, Ginkgo's own
+// (-ginkgo.timeout, or the ginkgo CLI's --timeout) and, under go test, what go test's
+// -timeout leaves (see suiteTimeout): go test kills the binary at its deadline without
+// running ReportAfterSuite, so every report would be lost.
+func runLimit(deadline, ginkgoTimeout, goTestRemaining time.Duration) limit {
+	l := limit{timeout: deadline, source: limitDeadline}
+	if ginkgoTimeout > 0 && ginkgoTimeout < l.timeout {
+		l = limit{timeout: ginkgoTimeout, source: limitGinkgoTimeout}
+	}
+	if goTestRemaining > 0 {
+		if t := suiteTimeout(goTestRemaining, l.timeout); t < l.timeout {
+			l = limit{timeout: t, source: limitGoTest}
+		}
+	}
+	return l
 }
 
 // Bounds of the margin suiteTimeout leaves before go test's deadline.
@@ -76,6 +125,13 @@ type Suite struct {
 	info     TargetInfo
 	prov     provisioner
 	setupLog *exchangeLog
+	// limit is the run's suite timeout (RunConformance), for the report.
+	limit limit
+	// server is the Server header of the target's first answer during set-up (process 1),
+	// naming the implementation in the report when the options do not.
+	server string
+	// found is what this process learned about the target's notifications (probe.go).
+	found findings
 }
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
@@ -183,6 +239,8 @@ type TargetInfo struct {
 	Problems map[Role]string `json:"problems"`
 	// Workbins by name: agent, agentPlace, agent2, agentGroup, placeGroup.
 	Workbins map[string]WorkbinRef `json:"workbins"`
+	// Probe is what the first probe found (probe.go).
+	Probe ProbeReport `json:"probe"`
 }
 
 // UserInfo is a user as GET /api/v2/me gave it.
@@ -220,6 +278,7 @@ func (s *Suite) discoverOnce(ctx ginkgo.SpecContext) []byte {
 			ginkgo.Fail(err.Error())
 		}
 	}
+	info.Probe = s.probeTarget(ctx, &info)
 	b, err := json.Marshal(info)
 	if err != nil {
 		ginkgo.Fail("conformance: encoding the target info: " + err.Error())
@@ -260,29 +319,51 @@ func (s *Suite) neededRoles() []Role {
 	return roles
 }
 
+// discover logs every needed user in and finds the agents' workbins. The calls of each
+// step run at once, and the first that cannot reach the target at all (connection
+// refused, no answer within timeouts.request, an answer that is not HTTP) cancels the
+// others: a dead or hung target is reported after one request timeout, as an
+// *UnreachableError, not after one per user.
 func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 	info := TargetInfo{Users: map[Role]UserInfo{}, Problems: map[Role]string{}, Workbins: map[string]WorkbinRef{}}
 	ua := fmt.Sprintf("workbinkit-conformance/%s setup", SuiteVersion)
-	sessions := map[Role]*Session{}
-	for _, r := range s.neededRoles() {
-		creds := *s.opts.Users.Credentials(r)
-		sess := s.tg.newSession(r, creds, ua, s.setupLog)
+	roles := s.neededRoles()
+	type login struct {
+		sess *Session
+		ex   *Exchange
+		user map[string]any
+	}
+	logins := make([]login, len(roles))
+	err := allAtOnce(ctx, len(roles), func(ctx context.Context, i int) error {
+		sess := s.tg.newSession(roles[i], *s.opts.Users.Credentials(roles[i]), ua, s.setupLog)
 		ex, user := sess.Login(ctx)
+		logins[i] = login{sess, ex, user}
+		return s.unreachable(ctx, ex)
+	})
+	for _, l := range logins {
+		if l.ex != nil && s.server == "" && l.ex.ResponseHeader != nil {
+			s.server = l.ex.ResponseHeader.Get("Server")
+		}
+	}
+	if err != nil {
+		return info, err
+	}
+	sessions := map[Role]*Session{}
+	for i, r := range roles {
+		l := logins[i]
 		switch {
-		case ex.Err != nil:
-			info.Problems[r] = fmt.Sprintf("cannot reach the target as %s: %v", r, ex.Err)
-		case ex.Status != http.StatusOK || user == nil:
-			info.Problems[r] = loginProblem(r, creds.User, ex.Status)
+		case l.ex.Status != http.StatusOK || l.user == nil:
+			info.Problems[r] = loginProblem(r, s.opts.Users.Credentials(r).User, l.ex.Status)
 		default:
-			name, _ := user["userName"].(string)
-			info.Users[r] = UserInfo{ID: sess.UserID(), Name: name}
-			sessions[r] = sess
+			name, _ := l.user["userName"].(string)
+			info.Users[r] = UserInfo{ID: l.sess.UserID(), Name: name}
+			sessions[r] = l.sess
 		}
 	}
 	if p := info.Problems[RoleAgent]; p != "" {
 		return info, fmt.Errorf("conformance: %s", p)
 	}
-	for _, o := range []struct {
+	lookups := []struct {
 		role          Role
 		configured    string
 		agent, place  string
@@ -291,12 +372,29 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 	}{
 		{RoleAgent, s.opts.Workbins.Agent, wbAgent, wbAgentPlace, "agent's workbin", true},
 		{RoleAgent2, s.opts.Workbins.Agent2, wbAgent2, "", "agent2's workbin", false},
-	} {
-		sess := sessions[o.role]
+	}
+	type found struct {
+		agent, place string
+		err          error
+	}
+	results := make([]found, len(lookups))
+	err = allAtOnce(ctx, len(lookups), func(ctx context.Context, i int) error {
+		sess := sessions[lookups[i].role]
 		if sess == nil {
+			return nil
+		}
+		var ex *Exchange
+		results[i].agent, results[i].place, ex, results[i].err = s.findWorkbins(ctx, sess)
+		return s.unreachable(ctx, ex)
+	})
+	if err != nil {
+		return info, err
+	}
+	for i, o := range lookups {
+		if sessions[o.role] == nil {
 			continue
 		}
-		agentWB, placeWB, err := s.findWorkbins(ctx, sess)
+		agentWB, placeWB, err := results[i].agent, results[i].place, results[i].err
 		if err != nil && o.configured == "" {
 			if o.role == RoleAgent {
 				return info, err
@@ -346,14 +444,14 @@ func loginProblem(r Role, user string, status int) string {
 }
 
 // findWorkbins returns the first Agent and Place workbins GET /api/v2/me/workbins?fields=*
-// lists for the session's user.
-func (s *Suite) findWorkbins(ctx context.Context, sess *Session) (agent, place string, err error) {
-	ex := sess.Do(ctx, http.MethodGet, spec.MyWorkbinsPath(), nil, withQuery(spec.FieldsQuery("*")))
+// lists for the session's user, and the exchange.
+func (s *Suite) findWorkbins(ctx context.Context, sess *Session) (agent, place string, ex *Exchange, err error) {
+	ex = sess.Do(ctx, http.MethodGet, spec.MyWorkbinsPath(), nil, withQuery(spec.FieldsQuery("*")))
 	if ex.Err != nil {
-		return "", "", fmt.Errorf("conformance: listing the workbins of %s: %w", sess.role, ex.Err)
+		return "", "", ex, fmt.Errorf("conformance: listing the workbins of %s: %w", sess.role, ex.Err)
 	}
 	if ex.Status != http.StatusOK {
-		return "", "", fmt.Errorf("conformance: GET /api/v2/me/workbins?fields=* as %s answered HTTP %d", sess.role, ex.Status)
+		return "", "", ex, fmt.Errorf("conformance: GET /api/v2/me/workbins?fields=* as %s answered HTTP %d", sess.role, ex.Status)
 	}
 	list, _ := ex.JSON()[spec.FieldWorkbins].([]any)
 	for _, x := range list {
@@ -366,7 +464,58 @@ func (s *Suite) findWorkbins(ctx context.Context, sess *Session) (agent, place s
 			place = id
 		}
 	}
-	return agent, place, nil
+	return agent, place, ex, nil
+}
+
+// UnreachableError says the target did not answer HTTP at all during set-up: the
+// connection was refused, no answer came within timeouts.request, or the answer was not
+// HTTP. The run stops at once with it.
+type UnreachableError struct {
+	Target  string // masked
+	Where   string // "GET /api/v2/me (agent)"
+	Timeout time.Duration
+	Err     error
+}
+
+func (e *UnreachableError) Error() string {
+	cause := e.Err.Error()
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		cause = fmt.Sprintf("no answer within %s (timeouts.request)", e.Timeout)
+	}
+	return fmt.Sprintf("conformance: target unreachable: %s: %s; cannot reach the target %s: is the server up, and is --target its base URL?", e.Where, cause, e.Target)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// unreachable turns a transport failure of a set-up exchange into an *UnreachableError;
+// nil when the target answered, or when ctx was cancelled already (another call's
+// failure, or the run's end, is then the reason).
+func (s *Suite) unreachable(ctx context.Context, ex *Exchange) error {
+	if ex == nil || ex.Err == nil || ex.Status != 0 || ctx.Err() != nil {
+		return nil // no failure, or an HTTP answer (judged by the caller), or not the first
+	}
+	return &UnreachableError{Target: s.mask.String(s.opts.Target), Where: ex.Where(), Timeout: s.opts.Timeouts.Request.D(), Err: ex.Err}
+}
+
+// allAtOnce runs call(ctx, i) for i in [0, n) concurrently and waits for all. The first
+// error cancels the ctx the others got and is returned; so is the cause of a cancelled
+// parent ctx.
+func allAtOnce(ctx context.Context, n int, call func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := call(ctx, i); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
 }
 
 // ---- the report ----

@@ -66,6 +66,8 @@ const generalFailure = "the operation failed (a validation found errors, a file 
 
 func commands() map[string]command {
 	return map[string]command{
+		"conform": {summary: "run the conformance suite against a server (no Go toolchain needed); reports JSON, Markdown, JUnit", args: "--target URL | --config FILE [flags]",
+			about: conformAbout, failure: "the target did not pass: a spec failed, the set-up could not reach or use the target, or the run's deadline cut it short (the reports say which)", run: runConform},
 		"fixtures": {summary: "fixture tools: import Python-repr samples as JSON", sub: fixturesCommands},
 		"mock": {summary: "run the stateful GWS Workbins mock server (REST, CometD, control plane)", args: "[flags]",
 			about: mockAbout, failure: "the server could not start (the address is in use, the fixtures or the state file cannot be read) or failed while serving", run: runMock},

@@ -1,0 +1,355 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// Provisioning hooks: a vendor whose interactions are placed by its own routing system
+// gives the suite a program (command mode) or an HTTP endpoint (webhook mode) that places
+// one interaction in a workbin and answers with its id. The protocol, the same for both:
+//
+// The request is the JSON object HookRequest: on the program's standard input, and as
+// the body of a POST (Content-Type: application/json). The program also gets it as
+// environment variables (HookEnv*), on top of the suite's own environment, so a shell
+// script needs no JSON parser.
+//
+// The answer is one JSON object on standard output, or as the 2xx reply's body:
+// {"id": "<the interaction's id>"} (other members are ignored, so the reply of an API
+// that returns the created interaction will do), or {"skip": "<why>"} when the hook
+// cannot place that media in that workbin (the spec is then skipped, as when a list
+// runs out). Anything else fails the spec, naming the hook, its exit status or HTTP
+// status, and its output (bounded, masked). timeouts.provision bounds a call; a program
+// still running then is killed.
+const (
+	ProvisionCommand ProvisioningMode = "command"
+	ProvisionWebhook ProvisioningMode = "webhook"
+)
+
+// Webhook is where webhook mode POSTs its requests.
+type Webhook struct {
+	URL string `json:"url" yaml:"url"`
+	// Headers are sent with every request (an API key header, say). Their values are
+	// masked in reports.
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers"`
+	// BearerTokenEnv names an environment variable whose value is sent as
+	// "Authorization: Bearer …" (secrets stay out of the file).
+	BearerTokenEnv string `json:"bearerTokenEnv,omitempty" yaml:"bearerTokenEnv"`
+	// bearerToken is BearerTokenEnv's value (Options.Resolve).
+	bearerToken string
+}
+
+// HookRequest asks a hook to place one interaction.
+type HookRequest struct {
+	// Media is workitem, chat or email.
+	Media spec.Media `json:"media"`
+	// Workbin is the workbin's id; WorkbinGroup and WorkbinParam are set for a group
+	// workbin (the group's name, and agentGroup or placeGroup).
+	Workbin      string `json:"workbin"`
+	WorkbinGroup string `json:"workbinGroup,omitempty"`
+	WorkbinParam string `json:"workbinParam,omitempty"`
+	// Owner is the user name of the agent whose workbin it is (for a group workbin, the
+	// agent who reads it); OwnerRole is their role in the config (agent, agent2); OwnerID
+	// their id as GET /api/v2/me gave it.
+	Owner     string `json:"owner"`
+	OwnerRole Role   `json:"ownerRole"`
+	OwnerID   string `json:"ownerId,omitempty"`
+	// Spec is the id of the spec that needs the interaction; Target the server under test.
+	Spec   string `json:"spec"`
+	Target string `json:"target"`
+}
+
+// Environment variables a command hook gets (the same values as HookRequest).
+const (
+	HookEnvMedia        = "WORKBINKIT_MEDIA"
+	HookEnvWorkbin      = "WORKBINKIT_WORKBIN"
+	HookEnvWorkbinGroup = "WORKBINKIT_WORKBIN_GROUP"
+	HookEnvWorkbinParam = "WORKBINKIT_WORKBIN_PARAM"
+	HookEnvOwner        = "WORKBINKIT_OWNER"
+	HookEnvOwnerRole    = "WORKBINKIT_OWNER_ROLE"
+	HookEnvOwnerID      = "WORKBINKIT_OWNER_ID"
+	HookEnvSpec         = "WORKBINKIT_SPEC"
+	HookEnvTarget       = "WORKBINKIT_TARGET"
+)
+
+func (r HookRequest) env() []string {
+	return []string{
+		HookEnvMedia + "=" + string(r.Media), HookEnvWorkbin + "=" + r.Workbin,
+		HookEnvWorkbinGroup + "=" + r.WorkbinGroup, HookEnvWorkbinParam + "=" + r.WorkbinParam,
+		HookEnvOwner + "=" + r.Owner, HookEnvOwnerRole + "=" + string(r.OwnerRole), HookEnvOwnerID + "=" + r.OwnerID,
+		HookEnvSpec + "=" + r.Spec, HookEnvTarget + "=" + r.Target,
+	}
+}
+
+// HookReply is a hook's answer.
+type HookReply struct {
+	ID   string `json:"id"`
+	Skip string `json:"skip"`
+}
+
+// Bounds of what the suite keeps of a hook's output.
+const (
+	// hookOutputLimit is how much of each of stdout and stderr (and of a webhook's
+	// reply) is read; the rest is discarded.
+	hookOutputLimit = 64 << 10
+	// hookShownLimit is how much of each is quoted in a failure.
+	hookShownLimit = 2 << 10
+	// hookWaitDelay bounds the wait for a killed program's output pipes: a child it
+	// started may hold them open.
+	hookWaitDelay = 2 * time.Second
+)
+
+// HookError is a hook call that failed: the hook, what went wrong, and its output.
+type HookError struct {
+	// Hook names it: the command line, or POST and the URL.
+	Hook string
+	// Problem says what went wrong ("exited with status 3", "answered HTTP 500", "no
+	// answer within 10s (timeouts.provision)", "printed nothing usable").
+	Problem        string
+	Stdout, Stderr string
+	Err            error
+}
+
+func (e *HookError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "provisioning hook %s: %s", e.Hook, e.Problem)
+	if e.Err != nil {
+		fmt.Fprintf(&b, ": %v", e.Err)
+	}
+	for _, o := range []struct{ name, text string }{{"stdout", e.Stdout}, {"stderr", e.Stderr}} {
+		if t := strings.TrimSpace(o.text); t != "" {
+			fmt.Fprintf(&b, "\n  %s: %s", o.name, strings.ReplaceAll(clipText(t, hookShownLimit), "\n", "\n    "))
+		} else {
+			fmt.Fprintf(&b, "\n  %s: (empty)", o.name)
+		}
+	}
+	return b.String()
+}
+
+func (e *HookError) Unwrap() error { return e.Err }
+
+// hookProvisioner places interactions through a command or webhook hook.
+type hookProvisioner struct {
+	mode    ProvisioningMode
+	command []string
+	webhook Webhook
+	client  *http.Client
+}
+
+func (p *hookProvisioner) Mode() ProvisioningMode { return p.mode }
+
+func (p *hookProvisioner) Return(context.Context, *T, string, placement, Role) {}
+
+func (p *hookProvisioner) Place(ctx context.Context, t *T, w WorkbinRef, m spec.Media) (string, error) {
+	req := HookRequest{
+		Media: m, Workbin: w.ID, WorkbinGroup: w.Group, WorkbinParam: w.Param,
+		Owner: t.s.opts.Users.Credentials(w.Owner).User, OwnerRole: w.Owner, OwnerID: t.s.info.userID(w.Owner),
+		Spec: t.id, Target: strings.TrimSuffix(t.s.opts.Target, "/"),
+	}
+	id, err := p.place(ctx, req)
+	var he *HookError
+	if errors.As(err, &he) {
+		he.Stdout, he.Stderr = t.s.mask.String(he.Stdout), t.s.mask.String(he.Stderr)
+	}
+	return id, err
+}
+
+func (p *hookProvisioner) place(ctx context.Context, req HookRequest) (string, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("provisioning hook: encoding the request: %w", err)
+	}
+	if p.mode == ProvisionWebhook {
+		return p.post(ctx, body)
+	}
+	return p.run(ctx, req, body)
+}
+
+// run runs the command hook once.
+func (p *hookProvisioner) run(ctx context.Context, req HookRequest, body []byte) (string, error) {
+	name := strings.Join(p.command, " ")
+	cmd := exec.CommandContext(ctx, p.command[0], p.command[1:]...)
+	cmd.Env = append(os.Environ(), req.env()...)
+	cmd.Stdin = bytes.NewReader(body)
+	var stdout, stderr boundedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = hookWaitDelay
+	start := time.Now()
+	err := cmd.Run()
+	fail := func(problem string, err error) error {
+		return &HookError{Hook: name, Problem: problem, Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
+	}
+	if ctx.Err() != nil {
+		return "", fail(timeoutProblem(ctx, time.Since(start)), nil)
+	}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return "", fail(fmt.Sprintf("exited with status %d", ee.ExitCode()), nil)
+	case err != nil:
+		return "", fail("could not be run", err)
+	}
+	return answer(stdout.Bytes(), func(problem string) error { return fail(problem, nil) })
+}
+
+// post calls the webhook once.
+func (p *hookProvisioner) post(ctx context.Context, body []byte) (string, error) {
+	name := "POST " + p.webhook.URL
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, p.webhook.URL, bytes.NewReader(body))
+	if err != nil {
+		return "", &HookError{Hook: name, Problem: "the request could not be made", Err: err}
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Accept", "application/json")
+	hr.Header.Set("User-Agent", "workbinkit-conformance/"+SuiteVersion+" provisioning")
+	for k, v := range p.webhook.Headers {
+		hr.Header.Set(k, v)
+	}
+	if p.webhook.bearerToken != "" {
+		hr.Header.Set("Authorization", "Bearer "+p.webhook.bearerToken)
+	}
+	start := time.Now()
+	resp, err := p.client.Do(hr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", &HookError{Hook: name, Problem: timeoutProblem(ctx, time.Since(start))}
+		}
+		return "", &HookError{Hook: name, Problem: "could not be reached", Err: err}
+	}
+	defer resp.Body.Close()
+	var reply boundedBuffer
+	_, err = io.Copy(&reply, resp.Body)
+	fail := func(problem string, err error) error {
+		return &HookError{Hook: name, Problem: problem, Stdout: reply.String(), Err: err}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return "", fail(timeoutProblem(ctx, time.Since(start)), nil)
+	case err != nil:
+		return "", fail("the reply could not be read", err)
+	case resp.StatusCode/100 != 2:
+		return "", fail(fmt.Sprintf("answered HTTP %d", resp.StatusCode), nil)
+	}
+	return answer(reply.Bytes(), func(problem string) error { return fail(problem, nil) })
+}
+
+// timeoutProblem says why ctx ended a hook call.
+func timeoutProblem(ctx context.Context, took time.Duration) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("no answer within %s (timeouts.provision); stopped", took.Round(time.Millisecond))
+	}
+	return "stopped: the spec ended (interrupted or past its timeout)"
+}
+
+// answer reads a hook's reply: one JSON object with a non-empty id or skip.
+func answer(out []byte, fail func(problem string) error) (string, error) {
+	const want = `want one JSON object, {"id": "…"} or {"skip": "why"}`
+	trimmed := bytes.TrimSpace(out)
+	if len(trimmed) == 0 {
+		return "", fail("printed nothing: " + want)
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	var r HookReply
+	if err := dec.Decode(&r); err != nil {
+		return "", fail(fmt.Sprintf("printed no JSON object (%v): %s", err, want))
+	}
+	if dec.More() {
+		return "", fail("printed more than one JSON value: " + want)
+	}
+	switch {
+	case strings.TrimSpace(r.ID) != "":
+		return r.ID, nil
+	case strings.TrimSpace(r.Skip) != "":
+		return "", fmt.Errorf("%w: the provisioning hook says: %s", ErrCannotProvision, clipText(r.Skip, 200))
+	}
+	return "", fail("printed no id: " + want)
+}
+
+// boundedBuffer keeps the first hookOutputLimit bytes written to it and discards (but
+// accepts) the rest, so a chatty hook neither blocks nor fills memory.
+type boundedBuffer struct {
+	buf       bytes.Buffer
+	truncated bool
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	room := hookOutputLimit - b.buf.Len()
+	if len(p) > room {
+		b.truncated = true
+		b.buf.Write(p[:max(room, 0)])
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *boundedBuffer) Bytes() []byte { return b.buf.Bytes() }
+
+func (b *boundedBuffer) String() string {
+	if b.truncated {
+		return b.buf.String() + fmt.Sprintf("… (cut at %d bytes)", hookOutputLimit)
+	}
+	return b.buf.String()
+}
+
+// validateHook checks the hook of command and webhook modes.
+func (o *Options) validateHook(bad func(format string, args ...any)) {
+	switch o.Provisioning.Mode {
+	case ProvisionCommand:
+		if len(o.Provisioning.Command) == 0 || strings.TrimSpace(o.Provisioning.Command[0]) == "" {
+			bad("provisioning.command: command mode needs the program that places an interaction, e.g. [./place.sh] or [python3, place.py]")
+		}
+	case ProvisionWebhook:
+		u, err := url.Parse(o.Provisioning.Webhook.URL)
+		if o.Provisioning.Webhook.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("provisioning.webhook.url %q: webhook mode needs an http(s) URL to POST to", o.Provisioning.Webhook.URL)
+		}
+	}
+}
+
+// resolveHook reads the webhook's bearer token from the environment.
+func (o *Options) resolveHook(getenv func(string) string) error {
+	w := &o.Provisioning.Webhook
+	if w.BearerTokenEnv == "" {
+		return nil
+	}
+	if w.bearerToken = getenv(w.BearerTokenEnv); w.bearerToken == "" {
+		return fmt.Errorf("conformance: provisioning.webhook.bearerTokenEnv: %s is empty or unset", w.BearerTokenEnv)
+	}
+	return nil
+}
+
+// hookSecrets are the webhook's secrets, for the masker.
+func (o *Options) hookSecrets() []string {
+	w := o.Provisioning.Webhook
+	out := []string{w.bearerToken}
+	for _, v := range w.Headers {
+		out = append(out, v)
+	}
+	return out
+}
+
+// newHookProvisioner builds the provisioner of command and webhook modes.
+func newHookProvisioner(o *Options) *hookProvisioner {
+	p := &hookProvisioner{mode: o.Provisioning.Mode, command: o.Provisioning.Command, webhook: o.Provisioning.Webhook}
+	if p.mode == ProvisionWebhook {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if cfg, err := tlsConfig(&o.TLS); err == nil {
+			tr.TLSClientConfig = cfg
+		}
+		// ctx (timeouts.provision) bounds each call; no redirects to another host's hook.
+		p.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	return p
+}
