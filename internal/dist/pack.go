@@ -180,7 +180,7 @@ func (r Release) archive(p Platform) ([]byte, error) {
 
 func tarGz(es []entry, top string, mtime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
-	gz, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	gz, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	if err != nil {
 		return nil, err
 	}
