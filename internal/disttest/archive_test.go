@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/workbinkit/workbinkit/internal/clitest"
 )
 
 // A vendor without Go: the host's release archive, unpacked elsewhere, is all they have.
@@ -84,7 +86,7 @@ func TestHostArchive(t *testing.T) {
 	bin := filepath.Join(unpacked, top, exe)
 	checkStatic(t, bin)
 	checkVersion(t, bin, want)
-	m := startMock(t, bin, nil)
+	m := clitest.StartMock(t, bin, nil)
 	checkMockAnswers(t, m)
 	checkConform(t, bin, m)
 }

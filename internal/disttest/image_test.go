@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/workbinkit/workbinkit/internal/clitest"
 )
 
 // The image `make image` builds from Containerfile: scratch with the static binary and the CA
@@ -101,7 +103,7 @@ func TestImage(t *testing.T) {
 
 	// The default command, off loopback, refuses to start without an admin token (it checks
 	// before it listens, so nothing listens on 0.0.0.0 here) and says how to give one.
-	_, errOut, code := run(t, bin, t.TempDir(), []string{"WORKBINKIT_ADMIN_TOKEN="}, commandTimeout, cfg.Cmd...)
+	_, errOut, code := clitest.Run(t, bin, t.TempDir(), []string{"WORKBINKIT_ADMIN_TOKEN="}, commandTimeout, cfg.Cmd...)
 	if code != 2 || !strings.Contains(errOut, "admin-token") {
 		t.Errorf("%q without a token: exit %d, want 2 and a message naming --admin-token:\n%s", cfg.Cmd, code, errOut)
 	}
@@ -109,8 +111,8 @@ func TestImage(t *testing.T) {
 	// With WORKBINKIT_ADMIN_TOKEN (podman run -e …), as the README shows: the control plane
 	// wants the token, the API does not, and the suite passes given the token.
 	const token = "image-test-token"
-	m := startMock(t, bin, []string{"WORKBINKIT_ADMIN_TOKEN=" + token})
-	if code := get(t, m.Base+"/_mock/options"); code != http.StatusUnauthorized {
+	m := clitest.StartMock(t, bin, []string{"WORKBINKIT_ADMIN_TOKEN=" + token})
+	if code := clitest.Get(t, m.Base+"/_mock/options"); code != http.StatusUnauthorized {
 		t.Errorf("GET /_mock/options without the token: %d, want 401", code)
 	}
 	checkMockAnswers(t, m, "Authorization", "Bearer "+token)
