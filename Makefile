@@ -27,7 +27,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: go-deps $(NODE_STAMP) chromium ## install Go modules, the pinned npm packages and Debian's chromium
+deps: go-deps $(NODE_STAMP) chromium podman ## install Go modules, the pinned npm packages, Debian's chromium and podman
 
 # The browser tests drive Debian's chromium with playwright-core (no browser download): install it
 # when it is missing and we may (root with apt-get), else say what to do and stop.
@@ -40,6 +40,16 @@ chromium:
 		{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }; \
 	else echo "chromium is missing: install it (sudo apt-get install -y chromium) or set CHROMIUM=/path/to/chromium" >&2; \
 		test -n "$(CHROMIUM)"; fi; }
+
+# The image test (internal/disttest) builds the image with Debian's podman: install it when it
+# is missing and we may (root with apt-get); else the test says it is skipped, and why.
+.PHONY: podman
+podman:
+	@command -v podman >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's podman for the image test"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y podman >/dev/null || \
+		{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y podman >/dev/null; }; \
+	else echo "podman is missing: the image test will be skipped (sudo apt-get install -y podman to run it)" >&2; fi; }
 
 .PHONY: go-deps
 go-deps:
