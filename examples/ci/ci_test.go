@@ -180,6 +180,7 @@ var (
 // Every `workbinkit SUB --flag` in the examples names a subcommand and flags the binary has:
 // an example cannot drift from the CLI unnoticed.
 func TestCommandLinesKnownToTheBinary(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
 	helps := map[string]string{}
 	seen := 0
