@@ -100,16 +100,27 @@ bench-proxy: ## proxy speed in one run: recording 100,000 exchanges (RSS), pull 
 # The conformance suite (conformance/): make conform TARGET=https://host:port [CONFORM_ARGS="--config my.yaml --strict"].
 # Reports (JUnit, Ginkgo JSON, conformance report JSON + Markdown) go to reports/. --workdir makes a
 # relative --config (and report/CA paths) relative to where make runs, not to ./conformance.
+#
+# The suite writes every report itself, before its processes exit (also at its --deadline and on
+# Ctrl-C or SIGTERM). make must return only after that: GNU make exits at once on SIGINT and passes
+# SIGTERM to its recipe only, and the ginkgo CLI passes no signal on to the suite's processes. So
+# the recipe is jobrun (conformance/internal/jobrun), which runs the ginkgo CLI as a job of its own:
+# at a terminal Ctrl-C reaches the run, not make, and a SIGTERM to make reaches the whole run. Both
+# are built rather than run by `go run`, which would die on SIGTERM and leave the run behind.
 CONFORM_PROCS ?= 2
 REPORTS       := $(CURDIR)/reports
+GINKGO_CLI    ?= $(CURDIR)/bin/ginkgo
+JOBRUN        := $(dir $(GINKGO_CLI))jobrun
 
 .PHONY: conform
 conform: ## run the conformance suite against TARGET (e.g. make conform TARGET=http://127.0.0.1:8090); reports in reports/
 	@test -n "$(TARGET)" || { echo "usage: make conform TARGET=http://127.0.0.1:8090 [CONFORM_ARGS='--config my.yaml --strict']" >&2; exit 2; }
-	@mkdir -p $(REPORTS)
-	CGO_ENABLED=0 $(GINKGO) --trimpath --ldflags="$(GO_LDFLAGS)" --procs=$(CONFORM_PROCS) --junit-report=$(REPORTS)/conformance-junit.xml --json-report=$(REPORTS)/conformance-ginkgo.json \
-		./conformance -- --workdir=$(CURDIR) --target=$(TARGET) --report-json=$(REPORTS)/conformance-report.json \
-		--report-markdown=$(REPORTS)/conformance-report.md $(CONFORM_ARGS)
+	@mkdir -p $(REPORTS) $(dir $(GINKGO_CLI))
+	$(GO) build -o $(GINKGO_CLI) github.com/onsi/ginkgo/v2/ginkgo
+	$(GO) build -o $(JOBRUN) ./conformance/internal/jobrun
+	@exec $(JOBRUN) $(GINKGO_CLI) --trimpath --ldflags="$(GO_LDFLAGS)" --procs=$(CONFORM_PROCS) ./conformance -- --workdir=$(CURDIR) --target=$(TARGET) \
+		--report-json=$(REPORTS)/conformance-report.json --report-markdown=$(REPORTS)/conformance-report.md \
+		--report-junit=$(REPORTS)/conformance-junit.xml --report-ginkgo-json=$(REPORTS)/conformance-ginkgo.json $(CONFORM_ARGS)
 
 .PHONY: conformance-binary
 conformance-binary: ## build bin/conformance.test, the suite as one binary taking the same flags

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	// The ginkgo CLI runs a package as a Ginkgo suite (parallel processes, its reports,
@@ -18,19 +19,53 @@ import (
 // bin/conformance.test --target …). Registered at init, read after parsing.
 var flags = conformance.RegisterFlags(flag.CommandLine)
 
-// TestMain refuses a suite run without a target before any test runs: bin/conformance.test
-// or the ginkgo CLI without --target/--config, or with --target= left empty by an unset CI
-// variable, is a usage error (exit 2), never a silent PASS. go test without the suite's
-// flags runs the unit tests only.
+// signals watches SIGINT and SIGTERM for a suite run and is handed to the suite. A
+// process of a parallel run (the ginkgo CLI starts them all at once, and Ctrl-C or a
+// forwarded SIGTERM reaches them all) watches from package initialisation on: one that
+// died of a signal before listening would leave the run without reports, since process 1
+// then cannot gather the run's report. Others start in TestMain, once it is known to be a
+// suite run.
+var signals = parallelProcessSignals()
+
+func parallelProcessSignals() *conformance.SignalWatch {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(strings.TrimLeft(a, "-"), "ginkgo.parallel.process") {
+			return conformance.WatchSignals()
+		}
+	}
+	return nil
+}
+
+// TestMain is the gate. The suite's entry (TestConformance) shares the package with its
+// unit tests, so that bin/conformance.test, the ginkgo CLI and go test reach it alike;
+// Flags.SuiteRequested tells the two kinds of run apart. A suite run without a target
+// (no --target and no --config, or --target= left empty by an unset CI variable) or
+// with invalid options is a usage error: one line on stderr and exit 2, before any
+// test runs, never a silent PASS. A suite run runs TestConformance only (not the unit
+// tests, which would need a Go toolchain on a vendor's machine). go test without the
+// suite's flags (make test) runs the unit tests only.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if _, err := flags.Check(conformance.InvokedByGoTest(flag.CommandLine)); err != nil {
+	run, err := flags.Check(conformance.InvokedByGoTest(flag.CommandLine))
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		var ue *conformance.UsageError
 		if errors.As(err, &ue) {
 			os.Exit(conformance.ExitUsage)
 		}
 		os.Exit(1)
+	}
+	if run && signals == nil {
+		// From here on SIGINT and SIGTERM no longer kill a suite run: one that comes
+		// before Ginkgo listens ends the run with its reports instead (RunConformance).
+		// Unit-test runs keep the default.
+		signals = conformance.WatchSignals()
+	}
+	if run && flag.Lookup("test.run").Value.String() == "" {
+		if err := flag.Set("test.run", "^TestConformance$"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	os.Exit(m.Run())
 }
@@ -44,7 +79,7 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err) // TestMain exits first; kept for a caller that skips TestMain
 	}
 	if !run {
-		t.Skip("go test without --target or --config runs the unit tests only; the suite: go test ./conformance -args --target=https://host:port (see the README)")
+		t.Skip("go test without --target or --config runs the unit tests only; the suite: go test ./conformance -args --target=https://host:port (see docs/conformance.md)")
 	}
 	opts, err := flags.Options()
 	if err != nil {
@@ -54,5 +89,5 @@ func TestConformance(t *testing.T) {
 		fmt.Print(conformance.ListNeeds(opts))
 		return
 	}
-	conformance.RunConformance(t, opts)
+	conformance.RunConformance(t, opts, conformance.WithSignals(signals))
 }

@@ -44,14 +44,20 @@
 //  8. Violations (rules.go). A failed check fails the spec with a Violation: the Rule id
 //     it breaks ("D5.capabilities", "contract"…), where, the JSON pointer, and a message,
 //     followed by the masked exchange or message.
-//  9. Reports (report.go). Ginkgo writes JUnit and its JSON report (--junit-report,
-//     --json-report); ReportAfterSuite writes the conformance report, per feature, per
+//  9. Reports (report.go). ReportAfterSuite writes Ginkgo's JUnit and JSON reports
+//     (--report-junit, --report-ginkgo-json: report_ginkgo.go) and the conformance report,
+//     per feature, per
 //     operation variant and per spec (with its warnings), and the messages no spec
 //     caused, as JSON (--report-json) and Markdown (--report-markdown). Every rule id
 //     links to its section of docs/rules.md (rulelinks.go): a copy written beside the
 //     reports, or --rules-url.
-//  10. Exit code. The test binary (and make conform) exits non-zero when a spec that ran
-//     failed or the setup did; specs skipped as NOT_SUPPORTED and warnings do not count.
+//     Every report is written before the process exits, also when the run stops early
+//     (--deadline, SIGINT, SIGTERM: report_interrupt.go); it then says why and when, and
+//     lists the specs the run did not reach as not run.
+//  10. Exit code. The test binary exits 2 for a usage error (no --target and no --config:
+//     conformance_test.go's TestMain), 1 when a spec that ran failed, the setup did, or
+//     the run was stopped early, 0 otherwise; specs skipped as NOT_SUPPORTED and warnings
+//     do not count.
 //     A contract error on a message no spec caused does not count either: whether some
 //     spec caused it is not knowable across parallel processes (the spec that did judged
 //     it, and failed, in its own process), so it is reported apart, once per message;

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -80,6 +81,8 @@ func stringFlags() []stringFlag {
 		}},
 		{"report-json", "where to write the conformance report as JSON (empty: not written)", str(func(o *Options) *string { return &o.Reports.JSON })},
 		{"report-markdown", "where to write the conformance report as Markdown (empty: not written)", str(func(o *Options) *string { return &o.Reports.Markdown })},
+		{"report-junit", "where to write Ginkgo's JUnit report, written by the suite before it exits, also when the run is interrupted (empty: not written)", str(func(o *Options) *string { return &o.Reports.JUnit })},
+		{"report-ginkgo-json", "where to write Ginkgo's JSON report, likewise (empty: not written)", str(func(o *Options) *string { return &o.Reports.GinkgoJSON })},
 		{"rules-url", "address of docs/rules.md that the reports' rule ids link to (default: rules.md, written beside each report)", str(func(o *Options) *string { return &o.Reports.RulesURL })},
 		{"implementation-organization", "organization of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Organization })},
 		{"implementation-project", "project name of the implementation, for the report", str(func(o *Options) *string { return &o.Implementation.Project })},
@@ -105,7 +108,7 @@ func boolFlags() []struct {
 // RegisterFlags defines the suite's flags on fs (flag.CommandLine in a test binary).
 func RegisterFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{fs: fs, values: map[string]*string{}, bools: map[string]*bool{}, apply: map[string]func(*Options) error{}}
-	fs.StringVar(&f.config, "config", "", "YAML config file (see the README's vendor section); flags given explicitly override it. "+
+	fs.StringVar(&f.config, "config", "", "YAML config file (see docs/conformance.md); flags given explicitly override it. "+
 		"With a config file the mock's default users and workbins do not apply; relative paths inside it are relative to the file")
 	fs.StringVar(&f.workdir, "workdir", "", "directory that relative --config, --ca-file and --report-* paths (and the default report files) are relative to; "+
 		"default: the current directory, which under go test and the ginkgo CLI is the package directory (make conform passes the directory make runs in)")
@@ -172,11 +175,24 @@ func InvokedByGoTest(fs *flag.FlagSet) bool {
 }
 
 // SuiteRequested reports whether this process must run the suite rather than only the
-// unit tests of the package. A test binary started by the ginkgo CLI or directly
-// (bin/conformance.test) is always a suite run; under go test, only when one of the
-// suite's flags was given (go test ./conformance -args --target …), so that
-// go test ./... stays self-contained.
+// unit tests of the package. The suite's entry, TestConformance, lives in the same
+// package as its unit tests (so bin/conformance.test, the ginkgo CLI and go test all
+// reach it the same way); this decides which of the two a run is for:
+//   - a -test.run pattern that does not select TestConformance: unit tests only;
+//   - a test binary started by the ginkgo CLI or directly (bin/conformance.test): the
+//     suite, always, so that a run without a target is a usage error, never a PASS;
+//   - under go test: the suite when one of its flags was given (go test ./conformance
+//     -args --target …), or when -run selects TestConformance and not every test
+//     (-run TestConformance); otherwise unit tests only, so that go test ./... (make
+//     test) stays self-contained.
 func (f *Flags) SuiteRequested(goTest bool) bool {
+	run := ""
+	if fl := f.fs.Lookup("test.run"); fl != nil {
+		run = fl.Value.String()
+	}
+	if run != "" && !matchesTest(run, "TestConformance") {
+		return false
+	}
 	if !goTest {
 		return true
 	}
@@ -186,7 +202,17 @@ func (f *Flags) SuiteRequested(goTest bool) bool {
 			set = true
 		}
 	})
-	return set
+	// A pattern that also matches any other name (., Test) runs the unit tests as well.
+	return set || (run != "" && !matchesTest(run, "TestUnitTestsOfConformance"))
+}
+
+// matchesTest reports whether go test's -run pattern selects the top-level test name
+// (the part of the pattern before its first "/" applies to top-level tests). A pattern
+// that does not compile selects nothing here; go test itself reports it.
+func matchesTest(pattern, name string) bool {
+	top, _, _ := strings.Cut(pattern, "/")
+	re, err := regexp.Compile(top)
+	return err == nil && re.MatchString(name)
 }
 
 func (f *Flags) isSuiteFlag(name string) bool {
@@ -277,7 +303,7 @@ func (f *Flags) Options() (Options, error) {
 			return Options{}, fmt.Errorf("conformance: %w", err)
 		}
 	}
-	for _, p := range []*string{&o.TLS.CAFile, &o.Reports.JSON, &o.Reports.Markdown} {
+	for _, p := range []*string{&o.TLS.CAFile, &o.Reports.JSON, &o.Reports.Markdown, &o.Reports.JUnit, &o.Reports.GinkgoJSON} {
 		*p = resolvePath(wd, *p) // the file's paths are absolute already; the flags' are relative to wd
 	}
 	if err := o.Resolve(os.Getenv); err != nil {

@@ -117,9 +117,12 @@ type HookError struct {
 	Hook string
 	// Problem says what went wrong ("exited with status 3", "answered HTTP 500", "no
 	// answer within 10s (timeouts.provision)", "printed nothing usable").
-	Problem        string
-	Stdout, Stderr string
-	Err            error
+	Problem string
+	// Stdout and Stderr are a command's output; Reply is a webhook's reply body. Bounded
+	// (hookOutputLimit) and, once Place returns, masked.
+	Stdout, Stderr, Reply string
+	Err                   error
+	webhook               bool
 }
 
 func (e *HookError) Error() string {
@@ -128,7 +131,11 @@ func (e *HookError) Error() string {
 	if e.Err != nil {
 		fmt.Fprintf(&b, ": %v", e.Err)
 	}
-	for _, o := range []struct{ name, text string }{{"stdout", e.Stdout}, {"stderr", e.Stderr}} {
+	outputs := []struct{ name, text string }{{"stdout", e.Stdout}, {"stderr", e.Stderr}}
+	if e.webhook {
+		outputs = []struct{ name, text string }{{"reply", e.Reply}}
+	}
+	for _, o := range outputs {
 		if t := strings.TrimSpace(o.text); t != "" {
 			fmt.Fprintf(&b, "\n  %s: %s", o.name, strings.ReplaceAll(clipText(t, hookShownLimit), "\n", "\n    "))
 		} else {
@@ -161,7 +168,7 @@ func (p *hookProvisioner) Place(ctx context.Context, t *T, w WorkbinRef, m spec.
 	id, err := p.place(ctx, req)
 	var he *HookError
 	if errors.As(err, &he) {
-		he.Stdout, he.Stderr = t.s.mask.String(he.Stdout), t.s.mask.String(he.Stderr)
+		he.Stdout, he.Stderr, he.Reply = t.s.mask.String(he.Stdout), t.s.mask.String(he.Stderr), t.s.mask.String(he.Reply)
 	}
 	return id, err
 }
@@ -209,7 +216,7 @@ func (p *hookProvisioner) post(ctx context.Context, body []byte) (string, error)
 	name := "POST " + p.webhook.URL
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, p.webhook.URL, bytes.NewReader(body))
 	if err != nil {
-		return "", &HookError{Hook: name, Problem: "the request could not be made", Err: err}
+		return "", &HookError{Hook: name, Problem: "the request could not be made", Err: err, webhook: true}
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	hr.Header.Set("Accept", "application/json")
@@ -224,15 +231,15 @@ func (p *hookProvisioner) post(ctx context.Context, body []byte) (string, error)
 	resp, err := p.client.Do(hr)
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", &HookError{Hook: name, Problem: timeoutProblem(ctx, time.Since(start))}
+			return "", &HookError{Hook: name, Problem: timeoutProblem(ctx, time.Since(start)), webhook: true}
 		}
-		return "", &HookError{Hook: name, Problem: "could not be reached", Err: err}
+		return "", &HookError{Hook: name, Problem: "could not be reached", Err: err, webhook: true}
 	}
 	defer resp.Body.Close()
 	var reply boundedBuffer
 	_, err = io.Copy(&reply, resp.Body)
 	fail := func(problem string, err error) error {
-		return &HookError{Hook: name, Problem: problem, Stdout: reply.String(), Err: err}
+		return &HookError{Hook: name, Problem: problem, Reply: reply.String(), Err: err, webhook: true}
 	}
 	switch {
 	case ctx.Err() != nil:

@@ -31,8 +31,10 @@ var (
 	// Cookie and Set-Cookie header lines: keep the names, hide the values.
 	maskCookieLine = regexp.MustCompile(`(?im)^([ \t>]*(?:cookie|set-cookie)[ \t]*:[ \t]*)(.*)$`)
 	maskCookiePair = regexp.MustCompile(`([A-Za-z0-9_.!#$%&'*+^|~-]+)=([^;,\s]*)`)
-	// Credentials inline (Go map dumps, JSON headers, curl lines).
-	maskInlineAuth = regexp.MustCompile(`(?i)\b(Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{4,}`)
+	// Credentials inline (Go map dumps, JSON headers, curl lines): a scheme and its
+	// token68 (RFC 9110 §11.2). Group 3 is what follows, to tell a challenge's parameter
+	// (Basic realm="…", Bearer error=…) from a credential (maskInline).
+	maskInlineAuth = regexp.MustCompile(`(?i)\b(Basic|Bearer)(\s+)([A-Za-z0-9+/._~-]{4,}=*)(\s*=)?`)
 	// Session cookies anywhere.
 	maskSessionCookie = regexp.MustCompile(`(?i)\b(JSESSIONID|BAYEUX_BROWSER)=([^;,\s"'\]]+)`)
 	// Credential-like JSON members.
@@ -83,7 +85,7 @@ func (m *Masker) String(s string) string {
 		sub := maskCookieLine.FindStringSubmatch(line)
 		return sub[1] + maskCookieValue(sub[1], sub[2])
 	})
-	s = maskInlineAuth.ReplaceAllString(s, "${1} "+Masked)
+	s = maskInline(s)
 	s = maskSessionCookie.ReplaceAllString(s, "${1}="+Masked)
 	s = maskJSONSecret.ReplaceAllString(s, `${1}"`+Masked+`"`)
 	s = maskUserinfo.ReplaceAllString(s, "${1}"+Masked+"@")
@@ -91,6 +93,53 @@ func (m *Masker) String(s string) string {
 		s = m.replacer.Replace(s)
 	}
 	return s
+}
+
+// maskInline masks the token after Basic or Bearer, but not the parameters of a
+// challenge: in `Basic realm="workbinkit mock"` the word after the scheme is followed by
+// "=" and a value, which a token68 never is (its "=" are padding at its very end, and
+// a value cannot follow them).
+func maskInline(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range maskInlineAuth.FindAllStringSubmatchIndex(s, -1) {
+		end := m[1]
+		if m[8] >= 0 || isAuthParam(s[m[6]:m[7]], s[m[7]:]) {
+			continue // a challenge's auth-param (name=value), not a credential
+		}
+		b.WriteString(s[last:m[0]])
+		b.WriteString(s[m[2]:m[3]] + " " + Masked)
+		last = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// authParamName is the name of an auth-param with its "=".
+var authParamName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*=$`)
+
+// isAuthParam reports whether word (what follows the scheme, with its trailing "="s) and
+// rest (what follows word) are an auth-param, name=value, rather than a token68. A
+// token68 ends with its padding: nothing can follow its "=" but a delimiter, except a
+// closing quote when it sits in a quoted string (JSON, Go %q). A padded base64 token is a
+// multiple of 4 long; realm=, error=, scope= are not, so name="value" after a scheme is
+// read as a parameter only then.
+func isAuthParam(word, rest string) bool {
+	rest = strings.TrimPrefix(rest, `\`) // name=\"value\" inside a quoted string
+	if rest == "" || !authParamName.MatchString(word) || !isParamValueStart(rest[0]) {
+		return false
+	}
+	return rest[0] != '"' || len(word)%4 != 0
+}
+
+// isParamValueStart reports whether c can begin an auth-param's value: a quoted string
+// or a token.
+func isParamValueStart(c byte) bool {
+	return c == '"' || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
+		c == '^' || c == '`' || c == '|' || ('0' <= c && c <= '9') || ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z')
 }
 
 // Header returns a copy of h with secret values masked: Authorization,

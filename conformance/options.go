@@ -308,6 +308,10 @@ type TLS struct {
 type Reports struct {
 	JSON     string `json:"json" yaml:"json"`
 	Markdown string `json:"markdown" yaml:"markdown"`
+	// JUnit and GinkgoJSON are Ginkgo's JUnit and JSON reports, written by the suite
+	// with the others, before the process exits (report_ginkgo.go). Empty: not written.
+	JUnit      string `json:"junit,omitempty" yaml:"junit"`
+	GinkgoJSON string `json:"ginkgoJson,omitempty" yaml:"ginkgoJson"`
 	// RulesURL is the address of docs/rules.md that rule ids link to
 	// ("https://…/docs/rules.md"). Empty: rules.md is written beside each report and the
 	// links are relative to it, so they work offline, wherever the reports are copied.
@@ -431,8 +435,10 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 			CAFile *string `yaml:"caFile"`
 		} `yaml:"tls"`
 		Reports struct {
-			JSON     *string `yaml:"json"`
-			Markdown *string `yaml:"markdown"`
+			JSON       *string `yaml:"json"`
+			Markdown   *string `yaml:"markdown"`
+			JUnit      *string `yaml:"junit"`
+			GinkgoJSON *string `yaml:"ginkgoJson"`
 		} `yaml:"reports"`
 		Provisioning struct {
 			Command []string `yaml:"command"`
@@ -445,7 +451,8 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 	for _, p := range []struct {
 		inFile *string
 		field  *string
-	}{{set.TLS.CAFile, &o.TLS.CAFile}, {set.Reports.JSON, &o.Reports.JSON}, {set.Reports.Markdown, &o.Reports.Markdown}} {
+	}{{set.TLS.CAFile, &o.TLS.CAFile}, {set.Reports.JSON, &o.Reports.JSON}, {set.Reports.Markdown, &o.Reports.Markdown},
+		{set.Reports.JUnit, &o.Reports.JUnit}, {set.Reports.GinkgoJSON, &o.Reports.GinkgoJSON}} {
 		if p.inFile != nil {
 			*p.field = resolvePath(dir, *p.field)
 		}

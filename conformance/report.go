@@ -36,8 +36,12 @@ type Report struct {
 	LabelFilter         string         `json:"labelFilter,omitempty"`
 	RandomSeed          int64          `json:"randomSeed"`
 	// Result is success (everything run passed), partial (something claimed was skipped),
-	// or failure (a claimed feature failed, or the suite's setup did).
-	Result        string          `json:"result"`
+	// or failure (a claimed feature failed, the suite's setup did, or the run stopped
+	// before its end: see Interrupted).
+	Result string `json:"result"`
+	// Interrupted says why and when the run stopped before its end (its deadline, a
+	// signal); the specs it did not reach are in state not-run. Absent for a whole run.
+	Interrupted   *Interruption   `json:"interrupted,omitempty"`
 	Summary       string          `json:"summary"`
 	Statistics    Statistics      `json:"statistics"`
 	SetupFailures []SpecResult    `json:"setupFailures,omitempty"`
@@ -66,14 +70,18 @@ const (
 	StateFailed       = "failed"
 	StateSkipped      = "skipped"
 	StateNotSupported = "not-supported"
+	// StateNotRun: the run stopped (deadline, signal) before the spec ran to its end. Not
+	// skipped: a skip is a decision about the spec, this is about the run.
+	StateNotRun = "not-run"
 )
 
-// Statistics counts specs. NotSupported is separate from Skipped.
+// Statistics counts specs. NotSupported and NotRun are separate from Skipped.
 type Statistics struct {
 	Passed       int `json:"passed"`
 	Failed       int `json:"failed"`
 	Skipped      int `json:"skipped"`
 	NotSupported int `json:"notSupported"`
+	NotRun       int `json:"notRun"`
 	Total        int `json:"total"`
 }
 
@@ -88,6 +96,8 @@ func (s *Statistics) add(state string) {
 		s.Skipped++
 	case StateNotSupported:
 		s.NotSupported++
+	case StateNotRun:
+		s.NotRun++
 	}
 }
 
@@ -95,7 +105,7 @@ func (s Statistics) result() string {
 	switch {
 	case s.Failed > 0:
 		return ResultFailure
-	case s.Skipped > 0:
+	case s.Skipped > 0 || s.NotRun > 0:
 		return ResultPartial
 	case s.Passed > 0:
 		return ResultSuccess
@@ -105,7 +115,9 @@ func (s Statistics) result() string {
 	return ResultNotRun
 }
 
-// FeatureResult is the outcome of one feature's specs.
+// FeatureResult is the outcome of one feature's specs. A spec with several features
+// counts in the Statistics of each of them, so the features' counts add up to more than
+// Report.Statistics, which counts each spec once.
 type FeatureResult struct {
 	Name         Feature    `json:"name"`
 	Core         bool       `json:"core"`
@@ -164,6 +176,10 @@ type reportInput struct {
 	seed     int64
 	filter   string
 	finished time.Time
+	// interrupted, when the run stopped before its end; selected then tells a spec the
+	// run did not reach (not-run) from one the filters left out (skipped).
+	interrupted *Interruption
+	selected    func(types.SpecReport) bool
 }
 
 // maxReasonLines bounds the failure text kept per spec; the whole text is in Ginkgo's reports.
@@ -178,6 +194,7 @@ func buildReport(in reportInput) *Report {
 		APIVersion:       ReportAPIVersion,
 		Kind:             "ConformanceReport",
 		Implementation:   o.Implementation,
+		Interrupted:      in.interrupted,
 		Date:             in.finished.UTC().Format(time.RFC3339),
 		SuiteVersion:     SuiteVersion,
 		Target:           in.mask.String(o.Target),
@@ -200,11 +217,16 @@ func buildReport(in reportInput) *Report {
 		// Suite-level nodes: a failing BeforeSuite means nothing could be checked.
 		if s.State.Is(types.SpecStateFailureStates) {
 			sr := SpecResult{ID: "suite." + strings.ToLower(s.LeafNodeType.String()), Text: s.LeafNodeType.String(), State: StateFailed,
-				Detail: s.State.String(), Reason: shorten(in.mask.String(s.Failure.Message)), Violations: violationsOf(s, in.mask),
+				Detail: s.State.String(), Reason: shorten(in.mask.String(stripANSI(s.Failure.Message))), Violations: violationsOf(s, in.mask),
 				Location: s.Failure.Location.String()}
+			if in.interrupted != nil && stoppedByRun(s) {
+				// Cut by the run's end, not failed on its own.
+				sr.State, sr.Reason = StateNotRun, "not run to its end: "+in.interrupted.Reason+"\n"+sr.Reason
+			}
 			r.SetupFailures = append(r.SetupFailures, sr)
 		}
 	}
+	r.Specs = append(r.Specs, unreported(r, in)...)
 	sort.Slice(r.Specs, func(i, j int) bool { return r.Specs[i].ID < r.Specs[j].ID })
 
 	features := map[Feature]*FeatureResult{}
@@ -264,7 +286,11 @@ func buildReport(in reportInput) *Report {
 		// Nothing claimed ran: not a failure, but not a success either.
 		r.Result = ResultPartial
 	}
+	if r.Interrupted != nil {
+		r.Result = ResultFailure // whatever ran, a run cut short must not pass a gate
+	}
 	r.Summary = summary(r)
+	r.stripTerminalEscapes()
 	r.linkRules(o.Reports.RulesURL)
 	r.Reproduce = reproduce(o, in.mask, in.seed, in.filter)
 	return r
@@ -297,19 +323,27 @@ func classify(s types.SpecReport, in reportInput) SpecResult {
 		sr.Reason = "NOT_SUPPORTED: the target does not declare " + featureNames(missing)
 	case s.State == types.SpecStatePassed:
 		sr.State = StatePassed
+	case notRun(s, &in):
+		sr.State = StateNotRun
+		sr.Reason = "not run: " + in.interrupted.Reason
+		if stoppedByRun(s) { // cut while it ran: no verdict on the target either
+			sr.Detail = s.State.String()
+			sr.Reason = "not run to its end: " + in.interrupted.Reason
+			sr.Location = s.Failure.Location.String()
+		}
 	case s.State.Is(types.SpecStateFailureStates):
 		sr.State = StateFailed
 		if s.State != types.SpecStateFailed {
 			sr.Detail = s.State.String()
 		}
-		sr.Reason = shorten(in.mask.String(s.Failure.Message))
+		sr.Reason = shorten(in.mask.String(stripANSI(s.Failure.Message)))
 		sr.Violations = violationsOf(s, in.mask)
 		sr.Location = s.Failure.Location.String()
 	default: // skipped or pending
 		sr.State = StateSkipped
-		sr.Reason = in.mask.String(s.Failure.Message)
+		sr.Reason = in.mask.String(stripANSI(s.Failure.Message))
 		if sr.Reason == "" {
-			sr.Reason = "not run (filtered out by --label-filter/--focus, or the run was stopped)"
+			sr.Reason = "not selected (filtered out by --label-filter/--focus)"
 		}
 	}
 	return sr
@@ -357,9 +391,19 @@ func shorten(s string) string {
 
 func summary(r *Report) string {
 	s := r.Statistics
-	text := fmt.Sprintf("%d passed, %d failed, %d skipped, %d not supported (of %d specs)", s.Passed, s.Failed, s.Skipped, s.NotSupported, s.Total)
-	if len(r.SetupFailures) > 0 {
-		text = "suite setup failed; " + text
+	text := fmt.Sprintf("%d passed, %d failed, %d skipped, %d not supported", s.Passed, s.Failed, s.Skipped, s.NotSupported)
+	if s.NotRun > 0 {
+		text += fmt.Sprintf(", %d not run", s.NotRun)
+	}
+	text += fmt.Sprintf(" (of %d specs)", s.Total)
+	for _, f := range r.SetupFailures {
+		if f.State == StateFailed {
+			text = "suite setup failed; " + text
+			break
+		}
+	}
+	if r.Interrupted != nil {
+		text = "interrupted: " + r.Interrupted.Reason + "; " + text
 	}
 	var failed []string
 	for _, f := range r.Features {
@@ -416,6 +460,9 @@ func (r *Report) Write(paths Reports) error {
 	return r.writeRulesBeside(paths)
 }
 
+// reportFileMode is the mode of every report file.
+const reportFileMode = 0o644
+
 // writeFile writes atomically (temp file + rename), creating the directory.
 func writeFile(path string, data []byte) error {
 	if dir := filepath.Dir(path); dir != "." {
@@ -425,6 +472,13 @@ func writeFile(path string, data []byte) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
 	if err != nil {
+		return fmt.Errorf("conformance: report: %w", err)
+	}
+	// CreateTemp makes 0600; every report file is 0644, as Ginkgo's own JUnit file is,
+	// so a CI job's artefact step (often another user) can read them all.
+	if err := tmp.Chmod(reportFileMode); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
 		return fmt.Errorf("conformance: report: %w", err)
 	}
 	if _, err := tmp.Write(data); err != nil {
@@ -449,14 +503,7 @@ func (r *Report) Markdown() string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("# workbinkit conformance report\n\n")
 	w("| | |\n| --- | --- |\n")
-	impl := strings.TrimSpace(strings.Join([]string{r.Implementation.Organization, r.Implementation.Project, r.Implementation.Version}, " "))
-	if impl == "" {
-		impl = "(not named; see --implementation-project)"
-	}
-	if r.Implementation.URL != "" {
-		impl += " (" + r.Implementation.URL + ")"
-	}
-	w("| Implementation | %s |\n", mdCell(impl))
+	w("| Implementation | %s |\n", mdCell(r.implementationText()))
 	w("| Target | `%s` |\n", r.Target)
 	w("| Date | %s |\n", r.Date)
 	w("| Mode | %s |\n", r.Mode)
@@ -466,21 +513,27 @@ func (r *Report) Markdown() string {
 		w("| Rules | [%s](%s), each rule id below links to its section |\n", mdCell(r.Rules), r.Rules)
 	}
 	w("| Declared features | %s |\n", mdCell(featureNames(r.DeclaredFeatures)))
+	if r.Interrupted != nil {
+		w("| Interrupted | %s, at %s |\n", mdCell(r.Interrupted.Reason), r.Interrupted.At)
+	}
 	w("| Result | **%s**: %s |\n\n", r.Result, mdCell(r.Summary))
 
-	w("## Features\n\n| feature | declared | result | passed | failed | skipped | not supported |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	s := r.Statistics
+	w("## Features\n\nA spec counts once for each of its features: the rows add up to more than the %d distinct specs when a spec has several features.\n\n", s.Total)
+	w("| feature | declared | result | passed | failed | skipped | not supported | not run |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range r.Features {
 		name := string(f.Name)
 		if f.Core {
 			name += " (core)"
 		}
-		w("| %s | %s | %s | %d | %d | %d | %d |\n", name, yesNo(f.Declared), f.Result,
-			f.Statistics.Passed, f.Statistics.Failed, f.Statistics.Skipped, f.Statistics.NotSupported)
+		w("| %s | %s | %s | %d | %d | %d | %d | %d |\n", name, yesNo(f.Declared), f.Result,
+			f.Statistics.Passed, f.Statistics.Failed, f.Statistics.Skipped, f.Statistics.NotSupported, f.Statistics.NotRun)
 	}
-	w("\n## Operation variants\n\n| variant | result | passed | failed | skipped | not supported |\n| --- | --- | --- | --- | --- | --- |\n")
+	w("| **distinct specs** | | %s | %d | %d | %d | %d | %d |\n", r.Result, s.Passed, s.Failed, s.Skipped, s.NotSupported, s.NotRun)
+	w("\n## Operation variants\n\n| variant | result | passed | failed | skipped | not supported | not run |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, v := range r.Operations {
-		w("| %s | %s | %d | %d | %d | %d |\n", mdCell(v.Variant), v.Result,
-			v.Statistics.Passed, v.Statistics.Failed, v.Statistics.Skipped, v.Statistics.NotSupported)
+		w("| %s | %s | %d | %d | %d | %d | %d |\n", mdCell(v.Variant), v.Result,
+			v.Statistics.Passed, v.Statistics.Failed, v.Statistics.Skipped, v.Statistics.NotSupported, v.Statistics.NotRun)
 	}
 	if len(r.SetupFailures) > 0 {
 		w("\n## Setup failures\n\n")
@@ -488,19 +541,27 @@ func (r *Report) Markdown() string {
 			writeFailure(&b, s)
 		}
 	}
-	var failed, skipped []SpecResult
+	var failed, skipped, notRun []SpecResult
 	for _, s := range r.Specs {
 		switch s.State {
 		case StateFailed:
 			failed = append(failed, s)
 		case StateSkipped:
 			skipped = append(skipped, s)
+		case StateNotRun:
+			notRun = append(notRun, s)
 		}
 	}
 	if len(failed) > 0 {
 		w("\n## Failures\n\n")
 		for _, s := range failed {
 			writeFailure(&b, s)
+		}
+	}
+	if len(notRun) > 0 {
+		w("\n## Not run (the run stopped, or the setup failed, before them)\n\n")
+		for _, s := range notRun {
+			w("- `%s` %s: %s\n", s.ID, mdCell(s.Text), mdCell(firstLine(s.Reason)))
 		}
 	}
 	if len(skipped) > 0 {
@@ -540,6 +601,23 @@ func writeFailure(b *bytes.Buffer, s SpecResult) {
 	if s.Reason != "" {
 		fmt.Fprintf(b, "```text\n%s\n```\n\n", strings.ReplaceAll(s.Reason, "```", "'''"))
 	}
+}
+
+// implementationText names the implementation: from the options (implementation: in the
+// config file, --implementation-*), else by the target's address, never by a guess.
+func (r *Report) implementationText() string {
+	i := r.Implementation
+	impl := strings.TrimSpace(strings.Join(slices.DeleteFunc([]string{i.Organization, i.Project, i.Version}, func(s string) bool { return strings.TrimSpace(s) == "" }), " "))
+	switch {
+	case impl == "" && i.URL != "":
+		impl = i.URL
+	case i.URL != "":
+		impl += " (" + i.URL + ")"
+	}
+	if impl == "" {
+		impl = "the server at " + r.Target + " (not named: set implementation: in the config file, or --implementation-project)"
+	}
+	return impl
 }
 
 func mdCell(s string) string {

@@ -30,18 +30,22 @@ type TestingT interface {
 // (failing t on a bad option), declares every spec, runs them, and writes the conformance
 // report. Ginkgo's own flags (-ginkgo.label-filter, -ginkgo.junit-report…) apply. It
 // returns whether every spec that ran passed.
-func RunConformance(t TestingT, opts Options) bool {
+func RunConformance(t TestingT, opts Options, runOpts ...RunOption) bool {
 	t.Helper()
 	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
-	return RunConformanceWith(t, opts, suiteCfg, reporterCfg)
+	return RunConformanceWith(t, opts, suiteCfg, reporterCfg, runOpts...)
 }
 
 // RunConformanceWith is RunConformance with Ginkgo's configuration given rather than read
 // from the -ginkgo.* flags of the test binary: `workbinkit conform` parses the same flags
 // on its own flag set and runs the suite outside go test. Ginkgo runs one suite per
 // process, so call it (or RunConformance) once.
-func RunConformanceWith(t TestingT, opts Options, suiteCfg types.SuiteConfig, reporterCfg types.ReporterConfig) bool {
+func RunConformanceWith(t TestingT, opts Options, suiteCfg types.SuiteConfig, reporterCfg types.ReporterConfig, runOpts ...RunOption) bool {
 	t.Helper()
+	var ro runOptions
+	for _, o := range runOpts {
+		o(&ro)
+	}
 	s, err := NewSuite(opts)
 	if err != nil {
 		t.Fatalf("%v", err)
@@ -54,7 +58,11 @@ func RunConformanceWith(t TestingT, opts Options, suiteCfg types.SuiteConfig, re
 			goTestRemaining = time.Until(deadline)
 		}
 	}
-	s.limit = runLimit(s.opts.Deadline.D(), suiteCfg.Timeout, goTestRemaining)
+	ginkgoTimeout := suiteCfg.Timeout
+	if ginkgoTimeout == types.NewDefaultSuiteConfig().Timeout {
+		ginkgoTimeout = 0 // Ginkgo's default (1h), not a choice: --deadline governs, above it too
+	}
+	s.limit = runLimit(s.opts.Deadline.D(), ginkgoTimeout, goTestRemaining)
 	suiteCfg.Timeout = s.limit.timeout
 	// A run that selects no spec at all (a mistyped -ginkgo.label-filter) must not pass.
 	suiteCfg.FailOnEmpty = true
@@ -63,7 +71,31 @@ func RunConformanceWith(t TestingT, opts Options, suiteCfg types.SuiteConfig, re
 	// and they land in Failure.Message, hence in every report file. The console reporter
 	// has its own formatter and keeps its colours.
 	formatter.SingletonFormatter.ColorMode = formatter.ColorModeNone
+	// Which signal stopped the run, and when, for the reports (Ginkgo stops the run).
+	s.signals = ro.signals
+	if s.signals == nil {
+		s.signals = WatchSignals()
+	}
+	defer s.signals.Stop()
+	if sig, _ := s.signals.first(); sig != nil {
+		// Stopped before Ginkgo could hear it: run cut short at once, so that every spec
+		// is reported not run and the reports are written.
+		suiteCfg.Timeout = time.Nanosecond
+	}
 	return ginkgo.RunSpecs(t, "workbinkit conformance", suiteCfg, reporterCfg)
+}
+
+// RunOption adjusts how RunConformance runs.
+type RunOption func(*runOptions)
+
+type runOptions struct {
+	signals *SignalWatch
+}
+
+// WithSignals hands RunConformance a SignalWatch started early (in TestMain): a signal
+// that comes before Ginkgo listens then still ends the run with its reports.
+func WithSignals(w *SignalWatch) RunOption {
+	return func(o *runOptions) { o.signals = w }
 }
 
 // limit is the suite timeout of a run and where it comes from, for the report.
@@ -127,11 +159,10 @@ type Suite struct {
 	setupLog *exchangeLog
 	// limit is the run's suite timeout (RunConformance), for the report.
 	limit limit
-	// server is the Server header of the target's first answer during set-up (process 1),
-	// naming the implementation in the report when the options do not.
-	server string
 	// found is what this process learned about the target's notifications (probe.go).
 	found findings
+	// signals records the signal that stopped the run, for the report.
+	signals *SignalWatch
 }
 
 // NewSuite validates opts and prepares a suite (no request is sent yet).
@@ -340,11 +371,6 @@ func (s *Suite) discover(ctx context.Context) (TargetInfo, error) {
 		logins[i] = login{sess, ex, user}
 		return s.unreachable(ctx, ex)
 	})
-	for _, l := range logins {
-		if l.ex != nil && s.server == "" && l.ex.ResponseHeader != nil {
-			s.server = l.ex.ResponseHeader.Get("Server")
-		}
-	}
 	if err != nil {
 		return info, err
 	}
@@ -520,16 +546,28 @@ func allAtOnce(ctx context.Context, n int, call func(ctx context.Context, i int)
 
 // ---- the report ----
 
+// report writes every report file. It runs on process 1 after every process has finished
+// or stopped (Ginkgo runs ReportAfterSuite on an interrupt and at the suite timeout too),
+// so the files exist before the process exits.
 func (s *Suite) report(r ginkgo.Report) {
-	rep := buildReport(reportInput{
+	sig, sigAt := s.signals.first()
+	in := reportInput{
 		opts: &s.opts, mask: s.mask, meta: s.metaByID(), specs: r.SpecReports,
 		seed: r.SuiteConfig.RandomSeed, filter: r.SuiteConfig.LabelFilter, finished: r.EndTime,
-	})
-	if err := rep.Write(s.opts.Reports); err != nil {
+		interrupted: interruptionOf(r, s.limit, sig, sigAt),
+		selected:    selectedBy(r.SuiteConfig, r.SuiteDescription),
+	}
+	rep := buildReport(in)
+	// Every file is attempted; the first error fails the node after.
+	err := rep.Write(s.opts.Reports)
+	if gerr := writeGinkgoReports(r, &in, rep, s.opts.Reports); err == nil {
+		err = gerr
+	}
+	if err != nil {
 		ginkgo.Fail(err.Error())
 	}
 	var written []string
-	for _, p := range []string{s.opts.Reports.JSON, s.opts.Reports.Markdown} {
+	for _, p := range []string{s.opts.Reports.JSON, s.opts.Reports.Markdown, s.opts.Reports.JUnit, s.opts.Reports.GinkgoJSON} {
 		if p != "" {
 			written = append(written, p)
 		}

@@ -20,10 +20,11 @@ without the ginkgo. prefix), and writes the same reports:
 
   conformance report     --report-json, --report-markdown (default conformance-report.json
                          and conformance-report.md in the current directory; rules.md beside)
-  JUnit XML, Ginkgo JSON --junit-report FILE, --json-report FILE (not written unless given)
+  JUnit XML, Ginkgo JSON --report-junit FILE, --report-ginkgo-json FILE (not written unless
+                         given; written also when the run is interrupted or cut by --deadline)
 
   workbinkit conform --target http://127.0.0.1:8090                  # the mock's defaults
-  workbinkit conform --config vendor.yaml --junit-report junit.xml   # a vendor's server
+  workbinkit conform --config vendor.yaml --report-junit junit.xml   # a vendor's server
 
 The config file names the target, the users, the workbins, the features claimed and how
 interactions get into workbins (provisioning.mode): admin (the mock's control plane), list
@@ -33,8 +34,8 @@ vendor section and docs for the file's fields and the hook's protocol.
 
 The specs run in this one process (Ginkgo's -p needs the ginkgo CLI's parallel processes:
 use make conform or ginkgo -p bin/conformance.test for that); the set-up's logins and
-look-ups run at once. Relative --junit-report and --json-report paths are relative to the
-current directory; --workdir moves the suite's own paths only, as in the test binary.
+look-ups run at once. Ginkgo's own --junit-report and --json-report are there too (relative
+to the current directory), but are not written when the run is interrupted.
 `
 
 // ginkgoAliases are Ginkgo flags a vendor also gets without the "ginkgo." prefix (as the
@@ -71,6 +72,10 @@ func conformFlags(fl *flag.FlagSet, suite *types.SuiteConfig, reporter *types.Re
 }
 
 func runConform(_ context.Context, args []string, env *environ) error {
+	// Listen for SIGINT/SIGTERM from the start, as the test binary's TestMain does: a signal
+	// before Ginkgo listens still ends the run with its reports, marked interrupted.
+	signals := conformance.WatchSignals()
+	defer signals.Stop()
 	fl := newFlags("conform")
 	suiteCfg, reporterCfg := types.NewDefaultSuiteConfig(), types.NewDefaultReporterConfig()
 	f, err := conformFlags(fl, &suiteCfg, &reporterCfg)
@@ -100,7 +105,9 @@ func runConform(_ context.Context, args []string, env *environ) error {
 		return err
 	}
 	t := &conformT{}
-	passed, err := t.run(func() bool { return conformance.RunConformanceWith(t, opts, suiteCfg, reporterCfg) })
+	passed, err := t.run(func() bool {
+		return conformance.RunConformanceWith(t, opts, suiteCfg, reporterCfg, conformance.WithSignals(signals))
+	})
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w: %w", errUsage, err) // options the flags' check let through

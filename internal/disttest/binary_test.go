@@ -137,7 +137,7 @@ func checkMockAnswers(t *testing.T, m clitest.Mock, control ...string) {
 func checkConform(t *testing.T, bin string, m clitest.Mock, args ...string) {
 	t.Helper()
 	dir := t.TempDir()
-	args = append([]string{"conform", "--target", m.Base, "--junit-report", "junit.xml"}, args...)
+	args = append([]string{"conform", "--target", m.Base, "--report-junit", "junit.xml"}, args...)
 	out, errOut, code := clitest.Run(t, bin, dir, nil, conformTimeout, args...)
 	if code != 0 {
 		t.Fatalf("conform --target %s: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", m.Base, code, clitest.Tail(out, 60), clitest.Tail(errOut, 60))

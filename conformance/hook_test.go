@@ -1,0 +1,233 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+func needSh(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the command hooks of these tests are sh scripts")
+	}
+}
+
+var hookReq = HookRequest{Media: spec.MediaChat, Workbin: "wb1", Owner: "jdoe", OwnerRole: RoleAgent, OwnerID: "u1", Spec: "pull-chat.pull-chat", Target: "http://127.0.0.1:1"}
+
+func commandHook(script string) *hookProvisioner {
+	return &hookProvisioner{mode: ProvisionCommand, command: []string{"sh", "-c", script, "hook"}}
+}
+
+// A command hook gets the request on stdin and as WORKBINKIT_* variables, and its
+// {"id"} is the placed id; extra members are ignored; {"skip"} is ErrCannotProvision.
+func TestCommandHookProtocol(t *testing.T) {
+	needSh(t)
+	ctx := context.Background()
+	stdin := filepath.Join(t.TempDir(), "stdin.json")
+	p := &hookProvisioner{mode: ProvisionCommand, command: []string{"sh", "-c",
+		`cat > "$1"; printf '{"id":"%s/%s/%s/%s","other":1}' "$WORKBINKIT_MEDIA" "$WORKBINKIT_WORKBIN" "$WORKBINKIT_OWNER_ROLE" "$WORKBINKIT_SPEC"`, "hook", stdin}}
+	id, err := p.place(ctx, hookReq)
+	if err != nil || id != "chat/wb1/agent/pull-chat.pull-chat" {
+		t.Fatalf("place: %q, %v", id, err)
+	}
+	b, err := os.ReadFile(stdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got HookRequest
+	if err := json.Unmarshal(b, &got); err != nil || got != hookReq {
+		t.Errorf("stdin carried %s (%v), want %+v", b, err, hookReq)
+	}
+	_, err = commandHook(`echo '{"skip":"no chat routing in this lab"}'`).place(ctx, hookReq)
+	if !errors.Is(err, ErrCannotProvision) || !strings.Contains(err.Error(), "no chat routing in this lab") {
+		t.Errorf("skip: %v", err)
+	}
+}
+
+// Every way a command hook can fail says which hook, what happened, and what it printed.
+func TestCommandHookFailures(t *testing.T) {
+	needSh(t)
+	for _, tc := range []struct {
+		name, script string
+		want         []string
+	}{
+		{"exit status", `echo 'partial output'; echo 'no route to workbin' "$WORKBINKIT_WORKBIN" >&2; exit 3`,
+			[]string{"provisioning hook sh -c", "exited with status 3", "stdout: partial output", "stderr: no route to workbin wb1"}},
+		{"nothing printed", `true`, []string{"printed nothing", `{"id": "…"}`, "stdout: (empty)"}},
+		{"not JSON", `echo placed it`, []string{"printed no JSON object", "stdout: placed it"}},
+		{"no id", `echo '{"interaction":"i1"}'`, []string{"printed no id", `stdout: {"interaction":"i1"}`}},
+		{"two values", `echo '{"id":"a"}{"id":"b"}'`, []string{"more than one JSON value"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := commandHook(tc.script).place(context.Background(), hookReq)
+			var he *HookError
+			if !errors.As(err, &he) {
+				t.Fatalf("want a *HookError, got %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q does not say %q", err, w)
+				}
+			}
+		})
+	}
+	_, err := (&hookProvisioner{mode: ProvisionCommand, command: []string{filepath.Join(t.TempDir(), "missing.sh")}}).place(context.Background(), hookReq)
+	if err == nil || !strings.Contains(err.Error(), "could not be run") || !strings.Contains(err.Error(), "missing.sh") {
+		t.Errorf("a missing program: %v", err)
+	}
+}
+
+// A hook past timeouts.provision is stopped, also when a child it started keeps its output
+// open, and the error says so; what it printed before is kept, and a flood of output is cut.
+func TestCommandHookTimeoutAndBounds(t *testing.T) {
+	needSh(t)
+	for _, script := range []string{`echo started; exec sleep 60`, `echo started; sleep 60; echo never`} {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		_, err := commandHook(script).place(ctx, hookReq)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "no answer within") || !strings.Contains(err.Error(), "timeouts.provision") || !strings.Contains(err.Error(), "stdout: started") {
+			t.Errorf("%s: %v", script, err)
+		}
+	}
+	// 1 MiB on each stream, then an exit status: the error keeps the first part only.
+	_, err := commandHook(`head -c 1048576 /dev/zero | tr '\0' a; head -c 1048576 /dev/zero | tr '\0' b >&2; exit 1`).place(context.Background(), hookReq)
+	var he *HookError
+	if !errors.As(err, &he) || len(he.Stdout) > hookOutputLimit+100 || len(he.Stderr) > hookOutputLimit+100 || !strings.Contains(he.Stdout, "cut at") {
+		t.Fatalf("unbounded output: %d/%d bytes kept, %v", len(he.Stdout), len(he.Stderr), err != nil)
+	}
+	if len(err.Error()) > 3*hookShownLimit+500 {
+		t.Errorf("the message quotes %d bytes", len(err.Error()))
+	}
+}
+
+// A webhook gets the request as a JSON POST with the configured headers and bearer token,
+// and answers with {"id"}; a refusal, a wrong reply and a hang are errors naming it.
+func TestWebhookHook(t *testing.T) {
+	var got HookRequest
+	var gotHeader http.Header
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /ok", func(w http.ResponseWriter, r *http.Request) {
+		gotHeader = r.Header.Clone()
+		if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"placed-1","state":"Queued"}`)
+	})
+	mux.HandleFunc("POST /refuse", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"error":"routing down","token":"s3cr3t-value"}`, http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("POST /empty", func(http.ResponseWriter, *http.Request) {})
+	release := make(chan struct{})
+	mux.HandleFunc("POST /hang", func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	var once sync.Once
+	stop := func() { once.Do(func() { close(release) }) }
+	defer stop() // before ts.Close
+
+	o := BaseOptions()
+	o.Provisioning = Provisioning{Mode: ProvisionWebhook, Webhook: Webhook{URL: ts.URL + "/ok", Headers: map[string]string{"X-Lab": "conf"}, BearerTokenEnv: "HOOK_TOKEN"}}
+	if err := o.resolveHook(func(string) string { return "tok-123" }); err != nil {
+		t.Fatal(err)
+	}
+	p := newHookProvisioner(&o)
+	id, err := p.place(context.Background(), hookReq)
+	if err != nil || id != "placed-1" || got != hookReq {
+		t.Fatalf("place: %q %v; the hook got %+v", id, err, got)
+	}
+	if gotHeader.Get("Authorization") != "Bearer tok-123" || gotHeader.Get("X-Lab") != "conf" || gotHeader.Get("Content-Type") != "application/json" {
+		t.Errorf("headers %v", gotHeader)
+	}
+	if m := maskerFor(&o); m.String("tok-123 and conf") != Masked+" and "+Masked {
+		t.Errorf("the webhook's secrets are not masked: %s", m.String("tok-123 and conf"))
+	}
+	for path, want := range map[string][]string{
+		"/refuse": {"POST " + ts.URL + "/refuse", "answered HTTP 503", "routing down"},
+		"/empty":  {"printed nothing", "reply: (empty)"},
+		"/hang":   {"no answer within", "timeouts.provision"},
+		"/none":   {"answered HTTP 404", "reply: 404 page not found"},
+	} {
+		p.webhook.URL = ts.URL + path
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		_, err := p.place(ctx, hookReq)
+		cancel()
+		for _, w := range want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v does not say %q", path, err, w)
+			}
+		}
+	}
+	stop()
+	ts.Close()
+	p.webhook.URL = ts.URL + "/ok"
+	if _, err := p.place(context.Background(), hookReq); err == nil || !strings.Contains(err.Error(), "could not be reached") {
+		t.Errorf("a closed server: %v", err)
+	}
+	if err := o.resolveHook(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "HOOK_TOKEN is empty or unset") {
+		t.Errorf("an unset token variable: %v", err)
+	}
+}
+
+// The config file: command and webhook modes need their hook; a relative program path is
+// relative to the file, a bare name is left for PATH.
+func TestHookConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(text string) string {
+		p := filepath.Join(dir, "vendor.yaml")
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := "target: http://127.0.0.1:1\nusers: {agent: {user: a, password: pa}, agent2: {user: b, password: pb}}\nfeatures: [pull-workitem]\n"
+	for text, want := range map[string]string{
+		base + "provisioning: {mode: command}\n":                            "provisioning.command: command mode needs the program",
+		base + "provisioning: {mode: command, command: []}\n":               "provisioning.command: command mode needs the program",
+		base + "provisioning: {mode: webhook}\n":                            "provisioning.webhook.url \"\": webhook mode needs",
+		base + "provisioning: {mode: webhook, webhook: {url: 'ftp://x'}}\n": "provisioning.webhook.url \"ftp://x\"",
+		base + "provisioning: {mode: carrier-pigeon}\n":                     "want admin, list, api, command or webhook",
+	} {
+		o := BaseOptions()
+		if err := o.LoadConfigFile(write(text)); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", text, err, want)
+		}
+	}
+	for cmd, want := range map[string]string{
+		"[./hooks/place.sh, --lab]": filepath.Join(dir, "hooks", "place.sh"),
+		"[python3, place.py]":       "python3",
+	} {
+		o := BaseOptions()
+		if err := o.LoadConfigFile(write(base + "provisioning: {mode: command, command: " + cmd + "}\n")); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if o.Provisioning.Command[0] != want {
+			t.Errorf("%s: program %q, want %q", cmd, o.Provisioning.Command[0], want)
+		}
+	}
+}
