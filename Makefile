@@ -155,7 +155,7 @@ DIST_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd6
 HOST_PLATFORM   = $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
 
 .PHONY: dist
-dist: ## release archives (linux, macOS amd64/arm64, Windows amd64) and SHA256SUMS in dist/
+dist: ## release archives (Linux and macOS amd64/arm64, Windows amd64) and SHA256SUMS in dist/
 	@mkdir -p $(DIST)
 	@set -e; for p in $(DIST_PLATFORMS); do \
 		os=$${p%/*}; arch=$${p#*/}; exe=; [ "$$os" != windows ] || exe=.exe; \
