@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -75,5 +77,106 @@ func TestNonCanonicalPathsAreRefused(t *testing.T) {
 	expect(t, marat.get("/api/v2/me"), http.StatusOK, 0)
 	if r := marat.get("/api/v2/workbins/"); r.status == http.StatusBadRequest && strings.Contains(string(r.raw), "dot segments") {
 		t.Errorf("trailing slash refused as non-canonical: %s", r)
+	}
+}
+
+// DNS rebinding: a page whose name resolves to 127.0.0.1 is same-origin with the mock, so
+// only the Host header tells its requests apart. Every control-plane path (the catch-all
+// included) answers only a loopback Host, a configured one (allowedHosts), or a request with
+// the admin token; others get 403 naming the Host and the flag, and change nothing. The
+// REST API does not look at the Host.
+func TestAdminRefusesForeignHosts(t *testing.T) {
+	m := newMock(t)
+	port := m.ts.Listener.Addr().(*net.TCPAddr).Port
+	at := func(host string) string {
+		if host == "" || strings.HasSuffix(host, "]") || !strings.Contains(host, ":") {
+			return host + ":" + strconv.Itoa(port)
+		}
+		return host
+	}
+	call := func(method, path, host string, hdr ...string) reply {
+		t.Helper()
+		var body io.Reader
+		if method != http.MethodGet {
+			body = strings.NewReader(`{}`)
+		}
+		req, err := http.NewRequest(method, m.url(path), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		return m.rawDo(t, req)
+	}
+	paths := []struct{ method, path string }{
+		{http.MethodGet, "/_mock/state"}, {http.MethodGet, "/_mock/journal"}, {http.MethodGet, "/_mock/options"},
+		{http.MethodGet, "/_mock/ui/"}, {http.MethodGet, "/_mock/openapi.yaml"}, {http.MethodPost, "/_mock/reset"},
+		{http.MethodPut, "/_mock/deviations"},
+	}
+	marat := m.login("MaratTest")
+	expect(t, marat.post("/api/v2/workbins/"+seedWorkbin, pullBody(spec.PullWorkitem, seedWorkitem)), http.StatusOK, 0)
+	before := snapshotJSON(t, m)
+	for _, host := range []string{"evil.example", "evil.example:" + strconv.Itoa(port), "localhost.evil.example", "127.0.0.1.evil.example", "10.0.0.1", "[::2]", "localhostx"} {
+		for _, p := range paths {
+			r := call(p.method, p.path, host)
+			msg, _ := r.body["error"].(string)
+			if r.status != http.StatusForbidden || !strings.Contains(msg, strconv.Quote(host)) || !strings.Contains(msg, "--allowed-host") {
+				t.Errorf("%s %s with Host %s: %s (want 403 naming the Host and --allowed-host)", p.method, p.path, host, r)
+			}
+			if strings.Contains(string(r.raw), "MaratTest") {
+				t.Errorf("%s %s with Host %s leaked the state", p.method, p.path, host)
+			}
+		}
+	}
+	if snapshotJSON(t, m) != before {
+		t.Error("a request with a foreign Host changed the state")
+	}
+	for _, host := range []string{"localhost", "LOCALHOST", "localhost.", "app.localhost", "127.0.0.1", "127.1.2.3", "[::1]", "localhost:1", "127.0.0.1:65535"} {
+		if r := call(http.MethodGet, "/_mock/options", at(host)); r.status != http.StatusOK {
+			t.Errorf("Host %s: %s", at(host), r)
+		}
+	}
+	// The REST API does not look at the Host (its replies name it in uris, fact 13).
+	if r := call(http.MethodGet, "/api/v2/me", "evil.example", "Authorization", "Basic TWFyYXRUZXN0Ok1hcmF0VGVzdA=="); r.status != http.StatusOK {
+		t.Errorf("REST with another Host: %s", r)
+	}
+
+	// Configured hosts: a name (any port), a name with a port, subdomains.
+	o := m.srv.Options()
+	o.AllowedHosts = []string{"mock.internal", "gw.example:8090", "*.lab.example"}
+	if err := m.srv.SetOptions(o); err != nil {
+		t.Fatal(err)
+	}
+	for host, ok := range map[string]bool{
+		"mock.internal": true, "MOCK.INTERNAL:1234": true, "gw.example:8090": true, "gw.example:8091": false,
+		"gw.example": false, "a.lab.example": true, "a.b.lab.example:1": true, "lab.example": false, "evil.example": false,
+	} {
+		if r := call(http.MethodGet, "/_mock/options", host); (r.status == http.StatusOK) != ok {
+			t.Errorf("allowedHosts %v, Host %s: %s", o.AllowedHosts, host, r)
+		}
+	}
+	for _, bad := range [][]string{{"http://x"}, {"x/y"}, {""}, {"x:port"}, {"a*b"}} {
+		o.AllowedHosts = bad
+		if err := m.srv.SetOptions(o); err == nil {
+			t.Errorf("allowedHosts %q accepted", bad)
+		}
+	}
+
+	// With an admin token, a request that carries it passes whatever its Host.
+	mt := newMock(t, func(c *Config) { c.AdminToken = "s3cret" })
+	req, _ := http.NewRequest(http.MethodGet, mt.url("/_mock/state"), nil)
+	req.Host = "evil.example"
+	if r := mt.rawDo(t, req); r.status != http.StatusForbidden {
+		t.Errorf("token set, none sent, foreign Host: %s", r)
+	}
+	req.Header.Set("Authorization", "Bearer wrong")
+	if r := mt.rawDo(t, req); r.status != http.StatusForbidden {
+		t.Errorf("wrong token, foreign Host: %s", r)
+	}
+	req.Header.Set("Authorization", "Bearer s3cret")
+	if r := mt.rawDo(t, req); r.status != http.StatusOK {
+		t.Errorf("right token, foreign Host: %s", r)
 	}
 }

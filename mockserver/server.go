@@ -113,9 +113,7 @@ func New(cfg Config) (*Server, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
 	}
-	if opts.CORSAllowedOrigins == nil {
-		opts.CORSAllowedOrigins = []string{}
-	}
+	opts.normalize()
 	s.opts.Store(&opts)
 	if err := s.dev.set(cfg.Deviations); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
@@ -204,9 +202,7 @@ func (s *Server) SetOptions(o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if o.CORSAllowedOrigins == nil {
-		o.CORSAllowedOrigins = []string{} // none allowed; a list, also in JSON
-	}
+	o.normalize()
 	s.opts.Store(&o)
 	s.cometd.SetTimings(time.Duration(o.CometD.Timeout), time.Duration(o.CometD.Interval), time.Duration(o.CometD.MaxInterval))
 	return nil
