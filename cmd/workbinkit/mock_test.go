@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -294,6 +295,12 @@ func TestMockSettingsPrecedence(t *testing.T) {
 	st, err = parseMockSettings([]string{"--options", jsonFile}, &environ{getenv: noEnv})
 	if err != nil || len(st.opts.CORSAllowedOrigins) != 1 {
 		t.Errorf("JSON options file: %v %v", st, err)
+	}
+	// --allowed-host is repeatable and takes comma-separated lists; the flag replaces the variable.
+	st, err = parseMockSettings([]string{"--allowed-host", "a.example", "--allowed-host", "b.example:8090,*.lab.example"},
+		&environ{getenv: func(k string) string { return map[string]string{"WORKBINKIT_ALLOWED_HOSTS": "env.example"}[k] }})
+	if err != nil || !slices.Equal(st.opts.AllowedHosts, []string{"a.example", "b.example:8090", "*.lab.example"}) {
+		t.Errorf("--allowed-host twice: %v %v", st.opts.AllowedHosts, err)
 	}
 	for _, bad := range [][]string{
 		{"--enable-csrf-protection=maybe"}, {"--cometd-timeout", "soon"}, {"--deviate", "nope"}, {"--log-level", "loud"},
