@@ -44,13 +44,13 @@ const maxAdminBody = 32 << 20
 //   - The admin token, when one is set, is required (bearer, compared in constant time).
 //
 // Every check reads headers only; the body of a refused request is not read (the
-// connection is closed after the reply), and the body of an admitted one is read within
-// the body deadline (Config.BodyReadTimeout).
+// connection is closed after the reply), and the body of an admitted one is read here,
+// within maxAdminBody and the body deadline (Config.BodyReadTimeout), before any handler.
 func (s *Server) adminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refuse := func(status int, msg string) {
 			if r.ContentLength != 0 {
-				w.Header().Set("Connection", "close")
+				refuseBody(w)
 			}
 			adminError(w, status, msg)
 		}
@@ -78,7 +78,22 @@ func (s *Server) adminAuth(next http.Handler) http.Handler {
 			refuse(http.StatusUnauthorized, "the control plane needs Authorization: Bearer <admin token>")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxAdminBody)
+		if r.ContentLength != 0 {
+			body, err := s.readBodyWithin(w, r, maxAdminBody)
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &mbe):
+				adminError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", maxAdminBody))
+				return
+			case errors.Is(err, errBodyTimeout):
+				adminError(w, http.StatusRequestTimeout, err.Error())
+				return
+			case err != nil:
+				adminError(w, http.StatusBadRequest, fmt.Sprintf("reading the body: %v", err))
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -13,7 +13,7 @@ import (
 // routes lists every endpoint of the mock: the REST API (dispatched by operationId and
 // operationName after the contract matched the request, see apiRoutes below), CometD, the
 // control plane, and the root.
-// Everything goes through CORS, then the canonical-path check.
+// Everything goes through the body deadline, CORS, then the canonical-path check.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 
@@ -57,7 +57,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/_mock/", s.adminAuth(admin))
 
 	mux.HandleFunc("/", s.serveRoot)
-	return s.cors(canonicalPaths(mux))
+	return s.bodyDeadline(s.cors(canonicalPaths(mux)))
 }
 
 // canonicalPaths refuses a path that is not in canonical form: a dot segment (. or ..,
@@ -94,7 +94,7 @@ func cleanPath(p string) string {
 func writeReply(w http.ResponseWriter, r *http.Request, rep apiReply) {
 	h := w.Header()
 	if r.ContentLength != 0 {
-		h.Set("Connection", "close")
+		refuseBody(w)
 	}
 	h.Set("Content-Type", rep.ctype)
 	h.Set("Cache-Control", "no-store")
