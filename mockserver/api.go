@@ -378,6 +378,7 @@ func (s *Server) journalHTTP(c *apiCall, status int, h http.Header, body []byte,
 		duration:  time.Since(start),
 		reqHeader: maskHeaders(r.Header), reqBody: journalBody(c.body),
 		respHeader: maskHeaders(h), respBody: journalBody(body),
+		invalidUTF8: invalidUTF8(r.Header, []byte(r.URL.Path), []byte(r.URL.RawQuery), c.body, body),
 	}
 	if c.sess != nil {
 		rec.user = c.user.Name

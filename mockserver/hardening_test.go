@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/workbinkit/workbinkit/spec"
 )
@@ -178,5 +179,77 @@ func TestAdminRefusesForeignHosts(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer s3cret")
 	if r := mt.rawDo(t, req); r.status != http.StatusOK {
 		t.Errorf("right token, foreign Host: %s", r)
+	}
+}
+
+// Issue 11: GET /_mock/journal is valid UTF-8 whatever the requests carried: bytes that are
+// not UTF-8 (in a JSON body's strings, a non-JSON body, the path, the query, a header, a
+// CometD message's ext) are shown as U+FFFD and the entry is flagged "invalidUTF8": true;
+// entries without such bytes are not flagged.
+func TestJournalIsValidUTF8(t *testing.T) {
+	m := newMock(t, func(c *Config) { c.Options.EnableCsrfProtection = false }) // Basic requests get their bodies read
+	send := func(method, path, body string, hdr ...string) {
+		t.Helper()
+		req, err := http.NewRequest(method, m.url(path), strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("MaratTest", "MaratTest")
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		m.rawDo(t, req)
+	}
+	wb := "/api/v2/workbins/" + seedWorkbin
+	send(http.MethodPost, wb, "{\"operationName\":\"Pull\xffWorkitem\",\"id\":\"x\xc3\"}")
+	send(http.MethodPost, wb, "not json \xfe\xff")
+	send(http.MethodGet, "/api/v2/me/%ff", "")
+	send(http.MethodGet, "/api/v2/me?x=%ff\xfe", "")
+	send(http.MethodGet, "/api/v2/me", "", "X-Note", "caf\xe9")
+	cometd := `[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"ext":{"note":"` + "\xff\xfe" + `"}}]`
+	send(http.MethodPost, spec.CometDPath, cometd)
+	send(http.MethodGet, "/api/v2/me", "") // clean
+
+	res, err := http.Get(m.url("/_mock/journal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !utf8.Valid(raw) {
+		i := 0
+		for i < len(raw) {
+			r, n := utf8.DecodeRune(raw[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		t.Fatalf("the journal is not UTF-8: %q", raw[max(0, i-80):min(len(raw), i+20)])
+	}
+	var doc struct{ Entries []JournalEntry }
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var flagged, clean int
+	for _, e := range doc.Entries {
+		all, _ := json.Marshal(e)
+		hasFFFD := strings.Contains(string(all), "\ufffd") || strings.Contains(string(all), `\ufffd`)
+		switch {
+		case e.InvalidUTF8 && !hasFFFD:
+			t.Errorf("entry %d flagged without U+FFFD: %s", e.Seq, all)
+		case e.InvalidUTF8:
+			flagged++
+		default:
+			clean++
+			if hasFFFD {
+				t.Errorf("entry %d shows U+FFFD without the flag: %s", e.Seq, all)
+			}
+		}
+	}
+	// Five REST requests and the CometD handshake's message as received.
+	if flagged < 6 || clean < 2 {
+		t.Errorf("%d entries flagged, %d clean; want at least 6 and 2:\n%s", flagged, clean, raw)
 	}
 }
