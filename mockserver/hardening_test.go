@@ -3,9 +3,13 @@ package mockserver
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -251,5 +255,55 @@ func TestJournalIsValidUTF8(t *testing.T) {
 	// Five REST requests and the CometD handshake's message as received.
 	if flagged < 6 || clean < 2 {
 		t.Errorf("%d entries flagged, %d clean; want at least 6 and 2:\n%s", flagged, clean, raw)
+	}
+}
+
+// Issue 11: a kill during a state save leaves its temporary file; RemoveStaleStateTemps
+// (run at the mock's start) removes exactly those of this state file, whatever random
+// suffix os.CreateTemp gave them, and nothing else.
+func TestRemoveStaleStateTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "st[a]te.json") // a glob metacharacter in the name
+	write := func(name string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("st[a]te.json")
+	real, err := os.CreateTemp(dir, stateTempPattern("st[a]te.json")) // as a save makes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	real.Close()
+	stale := []string{real.Name(), write(".st[a]te.json.tmp123")}
+	kept := []string{write("st[a]te.json"), write(".other.json.tmp1"), write(".st[a]te.json.tmpx"), write("st[a]te.json.tmp1"), write(".sta.json.tmp1")}
+	if err := os.Mkdir(filepath.Join(dir, ".st[a]te.json.tmp9"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kept = append(kept, filepath.Join(dir, ".st[a]te.json.tmp9"))
+	removed, err := RemoveStaleStateTemps(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	slices.Sort(stale)
+	if !slices.Equal(removed, stale) {
+		t.Errorf("removed %q, want %q", removed, stale)
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there: %v", p, err)
+		}
+	}
+	for _, p := range kept {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", p, err)
+		}
+	}
+	if removed, err := RemoveStaleStateTemps(filepath.Join(dir, "none", "s.json")); err == nil || removed != nil {
+		t.Errorf("missing directory: %q %v", removed, err)
 	}
 }

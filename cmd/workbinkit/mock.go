@@ -319,6 +319,14 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	}
 	stateNote := ""
 	if saver != nil {
+		// A kill during a save leaves its temporary file; nothing else would remove it.
+		removed, err := mockserver.RemoveStaleStateTemps(st.stateFile)
+		for _, name := range removed {
+			log.Info("mock: removed a temporary file a save interrupted earlier left", "file", name)
+		}
+		if err != nil {
+			log.Warn("mock: stale temporary state files", "err", err)
+		}
 		saver.Attach(srv)
 		loaded, err := srv.LoadStateFile(st.stateFile)
 		if err != nil {
