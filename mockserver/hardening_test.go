@@ -307,3 +307,27 @@ func TestRemoveStaleStateTemps(t *testing.T) {
 		t.Errorf("missing directory: %q %v", removed, err)
 	}
 }
+
+// Issue 11: a query parameter with malformed percent-encoding is 400 / statusCode 10
+// naming the parameter, not taken for absent ("missing agentGroup") nor ignored; a user
+// without api-multimedia still gets 404 / statusCode 6 (D7).
+func TestMalformedQueryIsNamed(t *testing.T) {
+	m := newMock(t)
+	marat := m.login("MaratTest")
+	const agentGroupWorkbin = "0b7e4c1d-5a9f-4e2b-8c3d-7f6a5b4c3d21"
+	for _, tc := range []struct{ path, param string }{
+		{"/api/v2/me/workbins/" + agentGroupWorkbin + "?agentGroup=%zz", "agentGroup"},
+		{"/api/v2/me/workbins/" + agentGroupWorkbin + "?agentGroup=%4", "agentGroup"},
+		{"/api/v2/workbins?agentGroup=%zz", "agentGroup"},
+		{"/api/v2/me/workbins/" + agentGroupWorkbin + "?agentGroup=MyAgentGroup&subresources=%g1", "subresources"},
+	} {
+		r := marat.get(tc.path)
+		msg, _ := r.body[spec.FieldStatusMessage].(string)
+		if r.status != http.StatusBadRequest || r.code() != int(spec.StatusInvalidInput) || !strings.Contains(msg, tc.param) ||
+			!strings.Contains(msg, "percent-encoding") || strings.Contains(strings.ToLower(msg), "missing") {
+			t.Errorf("GET %s: %s; want 400 / statusCode 10 naming %s and the percent-encoding", tc.path, r, tc.param)
+		}
+	}
+	expect(t, marat.get("/api/v2/me/workbins/"+agentGroupWorkbin+"?agentGroup=MyAgentGroup"), http.StatusOK, 0)
+	expect(t, m.login("voiceonly").get("/api/v2/workbins?agentGroup=%zz"), http.StatusNotFound, int(spec.StatusNotFound))
+}

@@ -78,6 +78,7 @@ func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, bo
 	}
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	issues := requestIssues(openapi3filter.ValidateRequest(ctx, in))
+	issues = append(issues, queryIssues(r.URL.RawQuery)...)
 	issues = append(issues, exclusiveIssues(rt.info, r)...)
 	if len(issues) == 0 {
 		issues = trailingDataIssues("request body", r.Header.Get("Content-Type"), body)
@@ -248,6 +249,34 @@ func exclusiveIssues(info *opInfo, r *http.Request) []Issue {
 				Where:   "query parameters " + strings.Join(given, ", "),
 				Rule:    RuleMutuallyExclusive,
 				Message: "at most one of " + strings.Join(group, ", ") + " may be given",
+			})
+		}
+	}
+	return out
+}
+
+// queryIssues reports each query parameter whose name or value is not valid
+// percent-encoding ("agentGroup=%zz"). net/url drops such a pair without a word, so the
+// validator would take the parameter for absent: "missing agentGroup" for a value that was
+// given, but malformed.
+func queryIssues(rawQuery string) []Issue {
+	var out []Issue
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(key)
+		if err != nil {
+			name = key
+		}
+		if err == nil {
+			_, err = url.QueryUnescape(value)
+		}
+		if err != nil {
+			out = append(out, Issue{
+				Where: "query parameter " + name, Rule: RuleSyntax,
+				Message: fmt.Sprintf("malformed percent-encoding in %q: %% must be followed by two hexadecimal digits", pair),
 			})
 		}
 	}
