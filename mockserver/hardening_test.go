@@ -331,3 +331,23 @@ func TestMalformedQueryIsNamed(t *testing.T) {
 	expect(t, marat.get("/api/v2/me/workbins/"+agentGroupWorkbin+"?agentGroup=MyAgentGroup"), http.StatusOK, 0)
 	expect(t, m.login("voiceonly").get("/api/v2/workbins?agentGroup=%zz"), http.StatusNotFound, int(spec.StatusNotFound))
 }
+
+// Issue 11: a JSON body declared in another charset than UTF-8 is refused, 400 /
+// statusCode 10 naming the charset, and changes nothing; utf-8 is served.
+func TestNonUTF8CharsetIsRefused(t *testing.T) {
+	m := newMock(t)
+	marat := m.login("MaratTest")
+	wb := "/api/v2/workbins/" + seedWorkbin
+	before := snapshotJSON(t, m)
+	for _, cs := range []string{"utf-16", "UTF-16LE", "iso-8859-1"} {
+		r := marat.do(http.MethodPost, wb, pullBody(spec.PullWorkitem, seedWorkitem), "Content-Type", "application/json; charset="+cs)
+		msg, _ := r.body[spec.FieldStatusMessage].(string)
+		if r.status != http.StatusBadRequest || r.code() != int(spec.StatusInvalidInput) || !strings.Contains(msg, strconv.Quote(cs)) {
+			t.Errorf("charset %s: %s; want 400 / statusCode 10 naming the charset", cs, r)
+		}
+	}
+	if snapshotJSON(t, m) != before {
+		t.Fatal("a body in another charset was applied")
+	}
+	expect(t, marat.do(http.MethodPost, wb, pullBody(spec.PullWorkitem, seedWorkitem), "Content-Type", "application/json; charset=UTF-8"), http.StatusOK, 0)
+}

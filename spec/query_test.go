@@ -35,3 +35,25 @@ func TestMalformedQueryParameter(t *testing.T) {
 		t.Errorf("well-formed query: %v", err)
 	}
 }
+
+// A JSON request body declared in a charset other than UTF-8 is a contentType issue naming
+// the charset (issue 11); utf-8 in any case, utf8, or no charset is fine.
+func TestRequestCharset(t *testing.T) {
+	c := loadT(t)
+	body := `{"operationName":"PullWorkitem","id":"x"}`
+	for ct, bad := range map[string]bool{
+		"application/json; charset=utf-16": true, "application/json;charset=ISO-8859-1": true, `application/json; charset="utf-32"`: true,
+		"application/json": false, "application/json; charset=utf-8": false, "application/json; charset=UTF-8": false, "application/json;charset=utf8": false,
+	} {
+		r := httptest.NewRequest(http.MethodPost, BasePath+"/workbins/wb1", strings.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		_, err := c.ValidateRequest(context.Background(), r)
+		var found bool
+		for _, is := range IssuesOf(err) {
+			found = found || is.Rule == RuleContentType && is.Where == "request header Content-Type" && strings.Contains(is.Message, "charset")
+		}
+		if found != bad {
+			t.Errorf("Content-Type %s: %v; want a charset issue: %v", ct, err, bad)
+		}
+	}
+}
