@@ -195,6 +195,10 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall) apiReply {
 	switch {
 	case errors.Is(err, spec.ErrNoRoute):
 		return errorReply(spec.StatusNotFound, "No resource at %s", r.URL.Path)
+	case errors.Is(err, spec.ErrMethodNotAllowed) && r.URL.Path != spec.MePath() && !c.user.HasFeature(spec.FeatureMultimedia):
+		// D7 for every method: to this user a workbin URL does not exist, so no 405 and no
+		// Allow header telling him which methods it takes.
+		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
 	case errors.Is(err, spec.ErrMethodNotAllowed):
 		allow := strings.Join(s.contract.AllowedMethods(r), ", ")
 		w.Header().Set("Allow", allow)

@@ -351,3 +351,27 @@ func TestNonUTF8CharsetIsRefused(t *testing.T) {
 	}
 	expect(t, marat.do(http.MethodPost, wb, pullBody(spec.PullWorkitem, seedWorkitem), "Content-Type", "application/json; charset=UTF-8"), http.StatusOK, 0)
 }
+
+// Issue 11, D7: to a user without api-multimedia a workbin URL answers 404 / statusCode 6
+// whatever the method, with no Allow header: not 405 listing the methods it takes. A user
+// with the feature still gets 405 with Allow, and /me (not a workbin URL) too.
+func TestD7ForEveryMethod(t *testing.T) {
+	m := newMock(t)
+	voice, marat := m.login("voiceonly"), m.login("MaratTest")
+	paths := []string{"/api/v2/workbins", "/api/v2/workbins/" + seedWorkbin, "/api/v2/me/workbins", "/api/v2/users/" + seedWorkbin + "/workbins",
+		"/api/v2/workbins/" + seedWorkbin + "/workitems"}
+	for _, p := range paths {
+		for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
+			r := voice.do(method, p, map[string]string{})
+			if r.status != http.StatusNotFound || r.code() != int(spec.StatusNotFound) || r.header.Get("Allow") != "" {
+				t.Errorf("%s %s without api-multimedia: %s (Allow %q); want 404 / statusCode 6, no Allow", method, p, r, r.header.Get("Allow"))
+			}
+			if r := marat.do(method, p, map[string]string{}); r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") == "" {
+				t.Errorf("%s %s with api-multimedia: %s; want 405 with Allow", method, p, r)
+			}
+		}
+	}
+	if r := voice.do(http.MethodPut, "/api/v2/me", map[string]string{}); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("PUT /api/v2/me without api-multimedia: %s; want 405 (not a workbin URL)", r)
+	}
+}
