@@ -375,3 +375,17 @@ func TestD7ForEveryMethod(t *testing.T) {
 		t.Errorf("PUT /api/v2/me without api-multimedia: %s; want 405 (not a workbin URL)", r)
 	}
 }
+
+// Issue 11: a mistyped operationName is answered with the names this URL takes.
+func TestMistypedOperationNameListsTheNames(t *testing.T) {
+	m := newMock(t)
+	marat := m.login("MaratTest")
+	for path, op := range map[string]string{"/api/v2/workbins/" + seedWorkbin: spec.OpPostWorkbin, "/api/v2/workbins": spec.OpPostWorkbins} {
+		r := marat.post(path, map[string]string{spec.FieldOperationName: "Pul", "id": seedWorkitem})
+		msg, _ := r.body[spec.FieldStatusMessage].(string)
+		want := `operationName "Pul" is not one of: ` + strings.Join(contractT(t).OperationNames(op), ", ")
+		if r.status != http.StatusBadRequest || r.code() != int(spec.StatusInvalidParameter) || !strings.Contains(msg, want) {
+			t.Errorf("POST %s with operationName Pul: %s; want 400 / statusCode 2 saying %q", path, r, want)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package mockserver
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/workbinkit/workbinkit/mockserver/state"
@@ -167,7 +169,9 @@ func (t apiTable) dispatch(c *apiCall) apiReply {
 	}
 	h, ok := byName[c.op]
 	if !ok {
-		return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %q", spec.FieldOperationName, c.op)
+		names := slices.Sorted(maps.Keys(byName))
+		return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %s %q is not one of: %s",
+			spec.FieldOperationName, spec.FieldOperationName, c.op, strings.Join(names, ", "))
 	}
 	return h(c)
 }

@@ -57,3 +57,16 @@ func TestRequestCharset(t *testing.T) {
 		}
 	}
 }
+
+// A mistyped operationName is reported with the names the body takes (issue 11).
+func TestDiscriminatorListsTheNames(t *testing.T) {
+	c := loadT(t)
+	r := httptest.NewRequest(http.MethodPost, BasePath+"/workbins", strings.NewReader(`{"operationName":"Pul","workbinIds":["a"]}`))
+	r.Header.Set("Content-Type", "application/json")
+	_, err := c.ValidateRequest(context.Background(), r)
+	issues := IssuesOf(err)
+	want := `operationName "Pul" is not one of: ` + strings.Join(c.OperationNames(OpPostWorkbins), ", ")
+	if len(issues) != 1 || issues[0].Rule != RuleDiscriminator || issues[0].Message != want {
+		t.Errorf("issues %v; want one %s issue saying %q", issues, RuleDiscriminator, want)
+	}
+}
