@@ -389,3 +389,43 @@ func TestMistypedOperationNameListsTheNames(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11: the mock answers no path under /api/v2 or /_mock with a redirect (a client
+// that follows redirects must never be led elsewhere, least of all to the control plane),
+// whatever the method and the shape of the path: the prefixes alone, trailing and doubled
+// slashes, dot segments plain and encoded, sub-paths of every endpoint.
+func TestNoRedirects(t *testing.T) {
+	m := newMock(t)
+	m.expectViol = true // odd requests; only the status matters here
+	var paths []string
+	for _, prefix := range []string{"/api/v2", "/_mock"} {
+		for _, tail := range []string{"", "/", "//", "/.", "/./", "/..", "/x/..", "/x/../", "/%2e", "/%2e%2e/", "/x//y", "/x/", "?a=1", "/?a=1",
+			"/notifications", "/notifications/", "/notifications//x", "/notifications/x/", "/me", "/me/", "/me//workbins", "/workbins", "/workbins/",
+			"/workbins/" + seedWorkbin + "/", "/users/u/workbins/", "/ui", "/ui/", "/state", "/state/", "/journal/", "/openapi.yaml/", "/cometd/sessions/", "/faults/"} {
+			paths = append(paths, prefix+tail)
+		}
+	}
+	paths = append(paths, "/api", "/api/", "/api/v2.", "/_mock.", "/_moc", "/", "//_mock/state", "/api/v2/../..", "/%2e%2e/_mock/state")
+	c := &http.Client{Timeout: waitLimit, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, p := range paths {
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
+			for _, auth := range []bool{false, true} {
+				req, err := http.NewRequest(method, m.url(p), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if auth {
+					req.SetBasicAuth("MaratTest", "MaratTest")
+				}
+				res, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode >= 300 && res.StatusCode < 400 {
+					t.Errorf("%s %s (credentials %v): HTTP %d to %q", method, p, auth, res.StatusCode, res.Header.Get("Location"))
+				}
+			}
+		}
+	}
+}

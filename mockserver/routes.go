@@ -22,6 +22,9 @@ func (s *Server) routes() http.Handler {
 	// GWS REST API: every operation of spec/openapi.yaml, through serveAPI's pipeline to
 	// its handler in apiRoutes.
 	mux.HandleFunc(spec.BasePath+"/", s.serveAPI)
+	// The prefixes alone too: ServeMux would redirect them to the subtree (307), and the
+	// mock redirects nowhere.
+	mux.HandleFunc(spec.BasePath, s.serveAPI)
 
 	// CometD (Bayeux long-polling), the mount path and every sub-path (D9).
 	cometd := s.cometdHandler()
@@ -53,10 +56,12 @@ func (s *Server) routes() http.Handler {
 	admin.Handle("DELETE /_mock/journal", s.adminClearJournal())
 	admin.Handle("GET /_mock/violations", s.adminViolations())
 	admin.Handle("DELETE /_mock/violations", s.adminClearViolations())
-	admin.HandleFunc("/_mock/", func(w http.ResponseWriter, r *http.Request) {
+	noEndpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "no control-plane endpoint "+r.Method+" "+r.URL.Path+"; see GET /_mock/openapi.yaml")
 	})
+	admin.Handle("/_mock/", noEndpoint)
 	mux.Handle("/_mock/", s.adminAuth(admin))
+	mux.Handle("/_mock", s.adminAuth(noEndpoint))
 
 	mux.HandleFunc("/", s.serveRoot)
 	return s.bodyDeadline(s.cors(canonicalPaths(mux)))
