@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -163,4 +164,41 @@ func TestBodyDeadlineSparesHeldConnects(t *testing.T) {
 	if held := time.Since(start); held < 400*time.Millisecond {
 		t.Logf("the connect was held only %s (want it held past the body deadline for this test to mean anything)", held)
 	}
+}
+
+// BenchmarkStalledRESTBodies is the reproduction on the REST API and the control
+// plane: 100 clients without credentials (REST) or with a foreign Host (control plane) each
+// announce a 1 MiB body, send 64 KiB of it and stall. Each is answered at once, nothing of
+// the body read, and its connection closed. Reported: heap in use and RSS (Linux) once
+// every client has its answer.
+func BenchmarkStalledRESTBodies(b *testing.B) {
+	m := newMock(b)
+	sent := "[" + strings.Repeat(" ", 64<<10)
+	var heap, rss float64
+	for b.Loop() {
+		conns := make([]net.Conn, 100)
+		for i := range conns {
+			if i%2 == 0 {
+				conns[i] = m.rawRequest(b, http.MethodPost, "/api/v2/workbins/"+seedWorkbin, 1<<20, sent)
+			} else {
+				conns[i] = m.rawRequest(b, http.MethodPut, "/_mock/state", 1<<20, sent, "Host: evil.example")
+			}
+		}
+		for i, c := range conns {
+			want := http.StatusUnauthorized
+			if i%2 == 1 {
+				want = http.StatusForbidden
+			}
+			if status, body, _ := rawReply(b, c, false); status != want {
+				b.Fatalf("HTTP %d %q, want %d", status, body, want)
+			}
+		}
+		runtime.GC()
+		heap, rss = heapMiB(), rssMiB()
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	b.ReportMetric(heap, "heap-MiB")
+	b.ReportMetric(rss, "rss-MiB")
 }

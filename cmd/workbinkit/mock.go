@@ -347,7 +347,9 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	// instead of holding the stop for the whole grace period.
 	baseCtx, stopRequests := context.WithCancel(context.Background())
 	defer stopRequests()
-	// No WriteTimeout: a held CometD connect writes only after up to cometd.timeout.
+	// No WriteTimeout: a held CometD connect writes only after up to cometd.timeout. No
+	// ReadTimeout either, for the same connects: the mock puts each request body under its
+	// own deadline (mockserver.Config.BodyReadTimeout, 10 s) and lifts it once the body is in.
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return baseCtx }}
