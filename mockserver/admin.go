@@ -111,7 +111,7 @@ func adminJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func adminError(w http.ResponseWriter, status int, msg string) {
-	body, _ := json.Marshal(map[string]string{"error": msg})
+	body := append(append([]byte(`{"error":`), jsonString(msg)...), '}') // "<admin token>", not "\u003cadmin token\u003e"
 	w.Header().Set("Content-Type", contentJSON)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
