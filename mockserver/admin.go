@@ -26,33 +26,74 @@ import (
 // maxAdminBody bounds control-plane request bodies (fixture bundles can be large).
 const maxAdminBody = 32 << 20
 
-// adminAuth refuses cross-site requests and requires the admin token when one is set
-// (bearer, compared in constant time).
+// adminAuth guards the control plane against the web pages a browser on this machine may
+// show, and against other machines:
 //
-// A browser sends a request with an Origin header to any site a page asks it to, and a
-// "simple" one (a POST of text/plain, say) without asking the server first; without a token,
-// the default on loopback, a page on any website could then drive the control plane (load
-// fixtures from a directory, reset, inject faults). So a request whose Origin the CORS
-// option corsAllowedOrigins does not allow is refused, whatever its method and Content-Type;
-// tools such as curl send no Origin and are not affected. The same-origin case gets no
-// exception: under DNS rebinding an attacker's page is "same-origin" with the mock.
+//   - DNS rebinding: a page of evil.example whose name is made to resolve to 127.0.0.1 is
+//     "same-origin" with the mock, so neither CORS nor the Origin check below stops its
+//     requests, but they carry Host: evil.example. So the Host must be a loopback name, one
+//     of the option allowedHosts, or the request must carry the admin token (a page cannot
+//     know it); otherwise 403 naming the Host and the flag.
+//   - Cross-site requests: a browser sends a request with an Origin header to any site a
+//     page asks it to, and a "simple" one (a POST of text/plain, say) without asking the
+//     server first; without a token, the default on loopback, a page on any website could
+//     then drive the control plane (load fixtures from a directory, reset, inject faults).
+//     So a request whose Origin the CORS option corsAllowedOrigins does not allow is
+//     refused, whatever its method and Content-Type; tools such as curl send no Origin and
+//     are not affected.
+//   - The admin token, when one is set, is required (bearer, compared in constant time).
+//
+// Every check reads headers only; the body of a refused request is not read (the
+// connection is closed after the reply), and the body of an admitted one is read here,
+// within maxAdminBody and the body deadline (Config.BodyReadTimeout), before any handler.
 func (s *Server) adminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if origin, ok := r.Header["Origin"]; ok {
-			if len(origin) != 1 || !originAllowed(origin[0], s.opts.Load().CORSAllowedOrigins) {
-				adminError(w, http.StatusForbidden, fmt.Sprintf("cross-site request refused: origin %q is not allowed to use the control plane (option corsAllowedOrigins)", strings.Join(origin, ", ")))
-				return
+		refuse := func(status int, msg string) {
+			if r.ContentLength != 0 {
+				refuseBody(w)
 			}
+			adminError(w, status, msg)
 		}
-		if tok := s.cfg.AdminToken; tok != "" {
+		tok := s.cfg.AdminToken
+		tokenOK := false
+		if tok != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+` control plane"`)
-				adminError(w, http.StatusUnauthorized, "the control plane needs Authorization: Bearer <admin token>")
+			tokenOK = ok && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
+		}
+		opts := s.opts.Load()
+		if !tokenOK && !hostAllowed(r.Host, opts.AllowedHosts) {
+			refuse(http.StatusForbidden, fmt.Sprintf("host %q is not allowed to use the control plane (a guard against DNS rebinding): "+
+				"use a loopback name (localhost, 127.0.0.1, [::1]), allow the host with --allowed-host (option allowedHosts), "+
+				"or send Authorization: Bearer <admin token> (--admin-token)", r.Host))
+			return
+		}
+		if origin, ok := r.Header["Origin"]; ok {
+			if len(origin) != 1 || !originAllowed(origin[0], opts.CORSAllowedOrigins) {
+				refuse(http.StatusForbidden, fmt.Sprintf("cross-site request refused: origin %q is not allowed to use the control plane (option corsAllowedOrigins)", strings.Join(origin, ", ")))
 				return
 			}
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxAdminBody)
+		if tok != "" && !tokenOK {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+` control plane"`)
+			refuse(http.StatusUnauthorized, "the control plane needs Authorization: Bearer <admin token>")
+			return
+		}
+		if r.ContentLength != 0 {
+			body, err := s.readBodyWithin(w, r, maxAdminBody)
+			var mbe *http.MaxBytesError
+			switch {
+			case errors.As(err, &mbe):
+				adminError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", maxAdminBody))
+				return
+			case errors.Is(err, errBodyTimeout):
+				adminError(w, http.StatusRequestTimeout, err.Error())
+				return
+			case err != nil:
+				adminError(w, http.StatusBadRequest, fmt.Sprintf("reading the body: %v", err))
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -70,7 +111,7 @@ func adminJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func adminError(w http.ResponseWriter, status int, msg string) {
-	body, _ := json.Marshal(map[string]string{"error": msg})
+	body := append(append([]byte(`{"error":`), jsonString(msg)...), '}') // "<admin token>", not "\u003cadmin token\u003e"
 	w.Header().Set("Content-Type", contentJSON)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

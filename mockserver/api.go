@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -27,6 +26,8 @@ type apiCall struct {
 	sess  *httpSession
 	user  state.User
 	body  []byte
+	// bodyRead: the request's body was read to its end (else it is refused: refuseBody).
+	bodyRead bool
 	// fields are the body's members and op its operationName (POST), "" for a GET.
 	fields body
 	op     string
@@ -194,6 +195,10 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall) apiReply {
 	switch {
 	case errors.Is(err, spec.ErrNoRoute):
 		return errorReply(spec.StatusNotFound, "No resource at %s", r.URL.Path)
+	case errors.Is(err, spec.ErrMethodNotAllowed) && r.URL.Path != spec.MePath() && !c.user.HasFeature(spec.FeatureMultimedia):
+		// D7 for every method: to this user a workbin URL does not exist, so no 405 and no
+		// Allow header telling him which methods it takes.
+		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
 	case errors.Is(err, spec.ErrMethodNotAllowed):
 		allow := strings.Join(s.contract.AllowedMethods(r), ", ")
 		w.Header().Set("Allow", allow)
@@ -235,53 +240,31 @@ func isModifying(method string) bool {
 }
 
 // readBody reads a modifying request's body within spec.MaxBodyBytes (else 413 /
-// statusCode 10, D3) into c.body, for validation; other requests' bodies are ignored.
+// statusCode 10, D3) and the body deadline (else 408) into c.body, for validation; other
+// requests' bodies are not read (finish refuses them). It runs after authentication and
+// the CSRF check: nobody else gets a body read.
 func (s *Server) readBody(w http.ResponseWriter, c *apiCall) (apiReply, bool) {
 	r := c.r
 	if !isModifying(r.Method) {
 		r.Body = http.NoBody // GETs carry no body in the contract; never read one
 		return apiReply{}, true
 	}
-	tooLarge := func() (apiReply, bool) {
-		rep := errorReplyStatus(http.StatusRequestEntityTooLarge, spec.StatusInvalidInput,
-			fmt.Sprintf("Request body is larger than %d bytes", spec.MaxBodyBytes))
+	body, err := s.readBodyWithin(w, r, spec.MaxBodyBytes)
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return errorReplyStatus(http.StatusRequestEntityTooLarge, spec.StatusInvalidInput,
+			fmt.Sprintf("Request body is larger than %d bytes", spec.MaxBodyBytes)), false
+	}
+	if errors.Is(err, errBodyTimeout) {
+		// Not a reply of the contract (a GWS front end would time out as it likes).
+		rep := errorReplyStatus(http.StatusRequestTimeout, spec.StatusInvalidInput, fmt.Sprintf("Cannot read the request body: %v", err))
+		rep.unchecked = true
 		return rep, false
 	}
-	if r.ContentLength > spec.MaxBodyBytes {
-		return tooLarge()
-	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, spec.MaxBodyBytes), r.ContentLength)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge()
-		}
 		return errorReply(spec.StatusInvalidInput, "Cannot read the request body: %v", err), false
 	}
-	c.body = body
+	c.body, c.bodyRead = body, true
 	return apiReply{}, true
-}
-
-// readAll is io.ReadAll with room for a body of the declared length from the start (most
-// bodies are a few dozen bytes; io.ReadAll starts at 512).
-func readAll(r io.Reader, length int64) ([]byte, error) {
-	if length <= 0 || length > spec.MaxBodyBytes {
-		return io.ReadAll(r)
-	}
-	b := make([]byte, 0, length+1) // +1: the end is seen without growing
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // a body longer than declared: grow as io.ReadAll does
-		}
-	}
 }
 
 func faultOperation(c *apiCall) string {
@@ -341,6 +324,9 @@ func (s *Server) finish(w http.ResponseWriter, c *apiCall, reply apiReply, start
 	}
 	h.Set("Content-Type", reply.ctype)
 	h.Set("Cache-Control", "no-store")
+	if c.received.ContentLength != 0 && !c.bodyRead {
+		refuseBody(w) // a 401, a CSRF 403, a 413, a GET with a body: nothing more is read
+	}
 	if !reply.unchecked {
 		// Replies given before validation (401, the CSRF 403, 413) are checked against the
 		// operation the path and method name; a path the contract lacks has nothing to check.
@@ -396,6 +382,7 @@ func (s *Server) journalHTTP(c *apiCall, status int, h http.Header, body []byte,
 		duration:  time.Since(start),
 		reqHeader: maskHeaders(r.Header), reqBody: journalBody(c.body),
 		respHeader: maskHeaders(h), respBody: journalBody(body),
+		invalidUTF8: invalidUTF8(r.Header, []byte(r.URL.Path), []byte(r.URL.RawQuery), c.body, body),
 	}
 	if c.sess != nil {
 		rec.user = c.user.Name

@@ -6,6 +6,12 @@
 //
 // # The path of one request
 //
+// Before any of them, a path that is not canonical (dot segments, plain or encoded; empty
+// segments) is 400 / statusCode 10; the mock never redirects. Every request that announces
+// a body is put under the body deadline (Config.BodyReadTimeout, 10 s): a body not in by
+// then is 408 and its connection closed, and a body the mock does not read (a refused
+// request's) is not waited for either: the connection is closed after the reply.
+//
 // serveAPI runs every REST request through the same steps; the first that refuses answers:
 //
 //  1. authentication (D8): HTTP Basic or the JSESSIONID cookie; else 401, WWW-Authenticate,
@@ -17,17 +23,20 @@
 //  2. CSRF (D8, on by default): POST/PUT/PATCH/DELETE without the session's X-CSRF-TOKEN get
 //     403 text/plain "Missing or invalid Csrf token". Every GET of a session carries
 //     X-CSRF-HEADER and X-CSRF-TOKEN.
-//  3. body limit: over 1 MiB is 413 / statusCode 10.
+//  3. the body, read only now (after authentication and CSRF): over 1 MiB is 413 /
+//     statusCode 10.
 //  4. validation against the contract (spec.ValidateRequest): a path the contract lacks is
 //     404 / 6, a method the path lacks 405 / 2 with an Allow header listing the contract's
 //     methods for the path; otherwise the issues map to statusCodes (requestFault):
-//     malformed JSON or a wrong Content-Type 10; a missing member or parameter, both group
+//     malformed JSON, a wrong Content-Type or a charset other than UTF-8, a query parameter
+//     with malformed percent-encoding 10; a missing member or parameter, both group
 //     parameters (W3), an Add without id and uri 1; an unknown operationName, or one the URL
 //     does not take, 2; a wrong type (operationName's too), pattern, length or enum, 10. The
 //     statusMessage names the field and the rule.
 //  5. api-multimedia (D7): without it every workbin operation is 404 / 6, as if the API did
 //     not exist, valid request or not: this check runs as soon as the path and method match
-//     an operation, before the issues of step 4 are reported.
+//     an operation, before the issues of step 4 are reported; a method a workbin URL does
+//     not take is 404 / 6 too (not 405 and Allow).
 //  6. faults injected through the control plane (delay, or a given statusCode / HTTP status).
 //  7. the handler of the operationId and operationName (apiRoutes in routes.go); PullChat
 //     gates (D6): with enableNotificationOnPullChat off, PullChat (and PullInteraction of a
@@ -68,6 +77,16 @@
 // changes. Bodies past 16 KiB are read only from authenticated requests, all under a
 // 10 s deadline. A user holds at most 100 Bayeux sessions (his next handshake ends his own
 // least recently active), all users 10,000 (past that, 503::too_many_sessions).
+//
+// # The control plane
+//
+// /_mock/ answers a request only when its Host is a loopback name (localhost and its
+// subdomains, 127.0.0.0/8, [::1], any port) or one Options.AllowedHosts allows, or when it
+// carries the admin token: a guard against DNS rebinding, which makes a page of another
+// site "same-origin" with the mock but leaves that site's name in Host. A request with an
+// Origin that Options.CORSAllowedOrigins does not allow is refused too, and with an admin
+// token set every request needs it. Refusals are 403 (401 for a missing token) naming what
+// to change; the body of a refused request is not read.
 //
 // # Deviations
 //

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/workbinkit/workbinkit/bayeux"
 	"github.com/workbinkit/workbinkit/spec"
@@ -44,6 +45,11 @@ type JournalEntry struct {
 	SessionID string          `json:"sessionId,omitempty"`
 	Principal string          `json:"principal,omitempty"`
 	Message   json.RawMessage `json:"message,omitempty"`
+
+	// InvalidUTF8: what was exchanged held bytes that are not UTF-8 (in the path, the query,
+	// a header or a body, or in a CometD message); the journal shows each run of them as
+	// U+FFFD, so that it stays valid JSON text.
+	InvalidUTF8 bool `json:"invalidUTF8,omitempty"`
 }
 
 // journal is a bounded ring of records, newest last. An HTTP record is masked and its bodies
@@ -75,6 +81,7 @@ type httpRecord struct {
 	duration                             time.Duration
 	reqHeader, respHeader                map[string][]string
 	reqBody, respBody                    json.RawMessage
+	invalidUTF8                          bool
 }
 
 func newJournal(size int) *journal {
@@ -154,6 +161,7 @@ func (r journalRecord) entry() JournalEntry {
 		DurationMillis: float64(h.duration.Microseconds()) / 1000,
 		RequestHeaders: cloneHeaders(h.reqHeader), RequestBody: bytes.Clone(h.reqBody),
 		ResponseHeaders: cloneHeaders(h.respHeader), ResponseBody: bytes.Clone(h.respBody),
+		InvalidUTF8: h.invalidUTF8,
 	}
 }
 
@@ -250,14 +258,52 @@ func journalBody(body []byte) json.RawMessage {
 			return notShown(body)
 		}
 		if tooLong {
-			return jsonString(string(body[:maxJournalBody]) + "…(truncated)")
+			cut := maxJournalBody
+			for i := cut; i > cut-utf8.UTFMax && i > 0; i-- { // not inside a character
+				if utf8.RuneStart(body[i]) {
+					cut = i
+					break
+				}
+			}
+			return jsonString(string(body[:cut]) + "…(truncated)")
 		}
 		return jsonString(string(body))
 	}
 	if !mayHoldSecret(body) {
-		return bytes.Clone(body)
+		return toValidUTF8(bytes.Clone(body))
 	}
 	return maskJSON(body)
+}
+
+// toValidUTF8 replaces each run of bytes that are not UTF-8 by U+FFFD. In valid JSON such
+// bytes can only be inside strings, so the result is valid JSON too (and encoding/json,
+// which copies a json.RawMessage as it is, writes valid UTF-8).
+func toValidUTF8(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	return bytes.ToValidUTF8(b, []byte(string(utf8.RuneError)))
+}
+
+// invalidUTF8 reports whether any of the strings, or any header name or value, is not
+// UTF-8.
+func invalidUTF8(h http.Header, ss ...[]byte) bool {
+	for _, s := range ss {
+		if !utf8.Valid(s) {
+			return true
+		}
+	}
+	for k, vs := range h {
+		if !utf8.ValidString(k) {
+			return true
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // notShown stands for a body that may hold a secret the journal cannot mask.
@@ -353,12 +399,14 @@ func cometdEntry(ev bayeux.WireEvent) JournalEntry {
 	if mayHoldSecret(raw) {
 		raw = maskJSON(raw)
 	}
+	invalid := !utf8.Valid(raw) // data and ext are kept as they came (json.RawMessage)
+	raw = toValidUTF8(raw)
 	dir := "toServer"
 	if ev.Direction == bayeux.FromServer {
 		dir = "fromServer"
 	}
 	return JournalEntry{
 		Time: ev.Time, Kind: "cometd", Direction: dir, SessionID: ev.SessionID,
-		Principal: ev.Principal, Message: raw,
+		Principal: ev.Principal, Message: raw, InvalidUTF8: invalid,
 	}
 }

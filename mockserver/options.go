@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,6 +42,12 @@ type Options struct {
 	// ("http://localhost:*"), or "*" for any origin. Default: localhost and 127.0.0.1 on any
 	// port, http and https.
 	CORSAllowedOrigins []string `json:"corsAllowedOrigins"`
+	// AllowedHosts are the Host names, besides the loopback ones, under which the control
+	// plane (/_mock/) answers: a name ("mock.internal", any port), a name with a port
+	// ("mock.internal:8090"), "*.example.com" for its subdomains, or "*" for any host. The
+	// loopback names (localhost, *.localhost, 127.0.0.0/8, [::1]) are always allowed, and a
+	// request with the admin token is allowed whatever its Host. Default: none.
+	AllowedHosts []string `json:"allowedHosts"`
 	// Strict reports unknown request body fields (GWS ignores them, D2) as violations of
 	// kind "request-field": client faults, logged as warnings, listed and counted with the
 	// mock's own violations; the request is still served.
@@ -132,6 +139,7 @@ func DefaultOptions() Options {
 			MaxInterval: Millis(bayeux.DefaultMaxInterval),
 		},
 		CORSAllowedOrigins: DefaultCORSOrigins(),
+		AllowedHosts:       []string{},
 	}
 }
 
@@ -151,6 +159,11 @@ func (o Options) Validate() error {
 			return fmt.Errorf("%w: corsAllowedOrigins: %v", ErrBadOptions, err)
 		}
 	}
+	for _, p := range o.AllowedHosts {
+		if err := checkHostPattern(p); err != nil {
+			return fmt.Errorf("%w: allowedHosts: %v", ErrBadOptions, err)
+		}
+	}
 	return nil
 }
 
@@ -164,6 +177,7 @@ func (o Options) ApplyJSON(doc []byte) (Options, error) {
 	dec.DisallowUnknownFields()
 	out := o
 	out.CORSAllowedOrigins = slices.Clone(o.CORSAllowedOrigins)
+	out.AllowedHosts = slices.Clone(o.AllowedHosts)
 	if err := dec.Decode(&out); err != nil {
 		return o, fmt.Errorf("%w: %v", ErrBadOptions, err)
 	}
@@ -173,9 +187,7 @@ func (o Options) ApplyJSON(doc []byte) (Options, error) {
 	if err := out.Validate(); err != nil {
 		return o, err
 	}
-	if out.CORSAllowedOrigins == nil {
-		out.CORSAllowedOrigins = []string{}
-	}
+	out.normalize()
 	return out, nil
 }
 
@@ -284,4 +296,83 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// normalize makes the lists empty rather than nil: none allowed, and a list in JSON too.
+func (o *Options) normalize() {
+	if o.CORSAllowedOrigins == nil {
+		o.CORSAllowedOrigins = []string{}
+	}
+	if o.AllowedHosts == nil {
+		o.AllowedHosts = []string{}
+	}
+}
+
+// checkHostPattern accepts "*", "*.domain", a host name or IP, and either with ":port"
+// (IPv6 in brackets).
+func checkHostPattern(p string) error {
+	if p == "*" {
+		return nil
+	}
+	host, port := splitHost(p)
+	name := strings.TrimPrefix(host, "*.")
+	bad := name == "" || strings.ContainsAny(name, "*/@?#[] ") || (port != "" && !allDigits(port))
+	if !bad && strings.Contains(name, ":") && net.ParseIP(name) == nil {
+		bad = true
+	}
+	if bad {
+		return fmt.Errorf("host %q: want a host name or IP, optionally with :port, *.domain, or *", p)
+	}
+	return nil
+}
+
+// splitHost splits a Host header value (or a pattern) into the lower-case host, without
+// brackets or a trailing dot, and the port ("" when none).
+func splitHost(hostport string) (host, port string) {
+	host = hostport
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		host, port = h, p
+	} else if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	return strings.TrimSuffix(strings.ToLower(host), "."), port
+}
+
+// isLoopbackHost reports whether a host name can only mean this machine: localhost and
+// its subdomains (RFC 6761: they resolve to loopback and no one can register them), or a
+// loopback IP.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// hostAllowed matches a request's Host against the loopback names and the patterns.
+func hostAllowed(hostport string, patterns []string) bool {
+	host, port := splitHost(hostport)
+	if host == "" {
+		return false
+	}
+	if isLoopbackHost(host) {
+		return true
+	}
+	for _, p := range patterns {
+		if p == "*" {
+			return true
+		}
+		ph, pp := splitHost(p)
+		if pp != "" && pp != port {
+			continue
+		}
+		if sub, ok := strings.CutPrefix(ph, "*."); ok {
+			if strings.HasSuffix(host, "."+sub) {
+				return true
+			}
+		} else if host == ph {
+			return true
+		}
+	}
+	return false
 }

@@ -1,7 +1,12 @@
 package mockserver
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
+	"path"
+	"slices"
+	"strings"
 
 	"github.com/workbinkit/workbinkit/mockserver/state"
 	"github.com/workbinkit/workbinkit/spec"
@@ -10,13 +15,16 @@ import (
 // routes lists every endpoint of the mock: the REST API (dispatched by operationId and
 // operationName after the contract matched the request, see apiRoutes below), CometD, the
 // control plane, and the root.
-// Everything goes through CORS.
+// Everything goes through the body deadline, CORS, then the canonical-path check.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 
 	// GWS REST API: every operation of spec/openapi.yaml, through serveAPI's pipeline to
 	// its handler in apiRoutes.
 	mux.HandleFunc(spec.BasePath+"/", s.serveAPI)
+	// The prefixes alone too: ServeMux would redirect them to the subtree (307), and the
+	// mock redirects nowhere.
+	mux.HandleFunc(spec.BasePath, s.serveAPI)
 
 	// CometD (Bayeux long-polling), the mount path and every sub-path (D9).
 	cometd := s.cometdHandler()
@@ -48,13 +56,57 @@ func (s *Server) routes() http.Handler {
 	admin.Handle("DELETE /_mock/journal", s.adminClearJournal())
 	admin.Handle("GET /_mock/violations", s.adminViolations())
 	admin.Handle("DELETE /_mock/violations", s.adminClearViolations())
-	admin.HandleFunc("/_mock/", func(w http.ResponseWriter, r *http.Request) {
+	noEndpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "no control-plane endpoint "+r.Method+" "+r.URL.Path+"; see GET /_mock/openapi.yaml")
 	})
+	admin.Handle("/_mock/", noEndpoint)
 	mux.Handle("/_mock/", s.adminAuth(admin))
+	mux.Handle("/_mock", s.adminAuth(noEndpoint))
 
 	mux.HandleFunc("/", s.serveRoot)
-	return s.cors(mux)
+	return s.bodyDeadline(s.cors(canonicalPaths(mux)))
+}
+
+// canonicalPaths refuses a path that is not in canonical form: a dot segment (. or ..,
+// also written %2e), an encoded slash that makes one (..%2f) or an empty segment (//).
+// http.ServeMux would answer such a path with a redirect to its cleaned form, so that
+// /api/v2/workbins/../../../_mock/reset led a client that follows redirects to the control
+// plane; the mock answers 400 / statusCode 10 naming the path instead, and nothing behind
+// this handler (the API, CometD, the control plane) sees the request.
+func canonicalPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; strings.HasPrefix(p, "/") && cleanPath(p) != p {
+			writeReply(w, r, errorReplyStatus(http.StatusBadRequest, spec.StatusInvalidInput,
+				fmt.Sprintf("Invalid path %q: dot segments (. and .., also encoded as %%2e), encoded slashes that make one, and empty segments are not served; the mock does not redirect to the cleaned path", r.URL.EscapedPath())))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is the path http.ServeMux would redirect p to: path.Clean, keeping a trailing
+// slash.
+func cleanPath(p string) string {
+	np := path.Clean(p)
+	if strings.HasSuffix(p, "/") && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// writeReply writes a reply given outside the API pipeline (no self-check, no journal).
+// A request body that was not read is not read afterwards either: the connection is closed
+// after the reply (net/http would otherwise read up to 256 KiB of it first, waiting on a
+// client that stalls).
+func writeReply(w http.ResponseWriter, r *http.Request, rep apiReply) {
+	h := w.Header()
+	if r.ContentLength != 0 {
+		refuseBody(w)
+	}
+	h.Set("Content-Type", rep.ctype)
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(rep.body)
 }
 
 // apiRoutes is the REST API of the mock: every operationId of spec/openapi.yaml and, for
@@ -122,7 +174,9 @@ func (t apiTable) dispatch(c *apiCall) apiReply {
 	}
 	h, ok := byName[c.op]
 	if !ok {
-		return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %q", spec.FieldOperationName, c.op)
+		names := slices.Sorted(maps.Keys(byName))
+		return errorReply(spec.StatusInvalidParameter, "Parameter %s is not valid here: %s %q is not one of: %s",
+			spec.FieldOperationName, spec.FieldOperationName, c.op, strings.Join(names, ", "))
 	}
 	return h(c)
 }
@@ -130,10 +184,7 @@ func (t apiTable) dispatch(c *apiCall) apiReply {
 // serveRoot answers GET / with where things are; anything else outside the API is 404.
 func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" || r.Method != http.MethodGet {
-		rep := errorReply(spec.StatusNotFound, "No resource at %s", r.URL.Path)
-		w.Header().Set("Content-Type", rep.ctype)
-		w.WriteHeader(rep.status)
-		_, _ = w.Write(rep.body)
+		writeReply(w, r, errorReply(spec.StatusNotFound, "No resource at %s", r.URL.Path))
 		return
 	}
 	adminJSON(w, http.StatusOK, map[string]any{

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,6 +54,10 @@ type Config struct {
 	// OnViolation is called for every self-check violation (tests make it fail the test).
 	// It runs in the request's goroutine and must not block.
 	OnViolation func(Violation)
+	// BodyReadTimeout bounds the time from the start of a request with a body (REST,
+	// CometD, control plane) to the end of its body; a body not in by then is answered 408
+	// and its connection closed (0: DefaultBodyReadTimeout; negative: no bound).
+	BodyReadTimeout time.Duration
 	// OnChange is called after every change of the domain state (e.g. to save a state
 	// file). It runs in the request's goroutine and must not block.
 	OnChange func()
@@ -114,9 +119,7 @@ func New(cfg Config) (*Server, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
 	}
-	if opts.CORSAllowedOrigins == nil {
-		opts.CORSAllowedOrigins = []string{}
-	}
+	opts.normalize()
 	s.opts.Store(&opts)
 	if err := s.dev.set(cfg.Deviations); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
@@ -132,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:       s.log,
 		Authenticate: s.authenticateHandshake,
 		Identify:     s.cometdPrincipal,
+		BodyTimeout:  cmp.Or(s.bodyTimeout(), -1),
 		// Per user, so that no user's handshakes end another's session (cometd.go).
 		MaxSessionsPerPrincipal: cometdMaxSessionsPerUser,
 		MaxSessions:             cometdMaxSessions,
@@ -209,9 +213,7 @@ func (s *Server) SetOptions(o Options) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if o.CORSAllowedOrigins == nil {
-		o.CORSAllowedOrigins = []string{} // none allowed; a list, also in JSON
-	}
+	o.normalize()
 	s.opts.Store(&o)
 	s.cometd.SetTimings(time.Duration(o.CometD.Timeout), time.Duration(o.CometD.Interval), time.Duration(o.CometD.MaxInterval))
 	return nil

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +61,7 @@ func (s *Server) SaveStateFile(path string) error {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
+	tmp, err := os.CreateTemp(dir, stateTempPattern(base))
 	if err != nil {
 		return fmt.Errorf("state file: %w", err)
 	}
@@ -80,6 +81,44 @@ func (s *Server) SaveStateFile(path string) error {
 		return fmt.Errorf("state file: %w", err)
 	}
 	return nil
+}
+
+// stateTempPattern is the name of SaveStateFile's temporary files for a state file named
+// base (os.CreateTemp replaces the * by a random number).
+func stateTempPattern(base string) string { return "." + base + ".tmp*" }
+
+// RemoveStaleStateTemps removes the temporary files SaveStateFile left next to path when
+// the process was killed during a save (".state.json.tmp123456" for state.json), and
+// returns their names. Call it at start, before any save: it cannot tell a stale file from
+// one another process saving the same state file is writing (two mocks must not share a
+// state file anyway).
+func RemoveStaleStateTemps(path string) ([]string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	// Glob the directory's entries rather than a pattern made of base, whose own
+	// metacharacters ([, *, ?) would be taken as such.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("state file: looking for stale temporary files: %w", err)
+	}
+	prefix := strings.TrimSuffix(stateTempPattern(base), "*")
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.Type().IsRegular() || !allDigits(rest) {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("state file: removing a stale temporary file: %w", err))
+			continue
+		}
+		removed = append(removed, name)
+	}
+	return removed, errors.Join(errs...)
 }
 
 // StateSaver saves the state to a file a little after it changes (changes in a burst are

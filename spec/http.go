@@ -78,6 +78,8 @@ func (c *Contract) ValidateRequestBytes(ctx context.Context, r *http.Request, bo
 	}
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: rt.rawParams, Route: rt.route, Options: c.opts}
 	issues := requestIssues(openapi3filter.ValidateRequest(ctx, in))
+	issues = append(issues, queryIssues(r.URL.RawQuery)...)
+	issues = append(issues, charsetIssues("request", r.Header.Get("Content-Type"), body)...)
 	issues = append(issues, exclusiveIssues(rt.info, r)...)
 	if len(issues) == 0 {
 		issues = trailingDataIssues("request body", r.Header.Get("Content-Type"), body)
@@ -252,6 +254,54 @@ func exclusiveIssues(info *opInfo, r *http.Request) []Issue {
 		}
 	}
 	return out
+}
+
+// queryIssues reports each query parameter whose name or value is not valid
+// percent-encoding ("agentGroup=%zz"). net/url drops such a pair without a word, so the
+// validator would take the parameter for absent: "missing agentGroup" for a value that was
+// given, but malformed.
+func queryIssues(rawQuery string) []Issue {
+	var out []Issue
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(key)
+		if err != nil {
+			name = key
+		}
+		if err == nil {
+			_, err = url.QueryUnescape(value)
+		}
+		if err != nil {
+			out = append(out, Issue{
+				Where: "query parameter " + name, Rule: RuleSyntax,
+				Message: fmt.Sprintf("malformed percent-encoding in %q: %% must be followed by two hexadecimal digits", pair),
+			})
+		}
+	}
+	return out
+}
+
+// charsetIssues reports a JSON body declared in a charset other than UTF-8
+// ("application/json; charset=utf-16"): JSON exchanged between systems is UTF-8 (RFC 8259
+// section 8.1), and the validator, which ignores the parameter, would read the bytes as
+// UTF-8 anyway. No charset, or utf-8 in any case (utf8 too), is fine.
+func charsetIssues(side, contentType string, body []byte) []Issue {
+	if len(body) == 0 {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	cs, ok := params["charset"]
+	if !ok || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8") {
+		return nil
+	}
+	return []Issue{{Where: side + " header Content-Type", Rule: RuleContentType,
+		Message: fmt.Sprintf("charset %q is not supported: a JSON body is UTF-8 (charset=utf-8, or no charset)", cs)}}
 }
 
 // requestIssues maps openapi3filter's request errors to issues.

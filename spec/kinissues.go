@@ -3,6 +3,9 @@ package spec
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -72,7 +75,7 @@ func kinSchemaErrorIssues(where string, e *openapi3.SchemaError) []Issue {
 		case strings.Contains(e.Reason, "is not a string"):
 			return issue(RuleType, ptr+Pointer(name))
 		}
-		return issue(RuleDiscriminator, ptr+Pointer(name))
+		return []Issue{{Where: where, Pointer: ptr + Pointer(name), Rule: RuleDiscriminator, Message: discriminatorMessage(e, name)}}
 	case "enum":
 		// kin-openapi checks enum before type; gojsonschema checks type first. A value of the
 		// wrong JSON type is a type fault for both.
@@ -81,6 +84,24 @@ func kinSchemaErrorIssues(where string, e *openapi3.SchemaError) []Issue {
 		}
 	}
 	return issue(e.SchemaField, ptr)
+}
+
+// discriminatorMessage says which value the discriminator member had and which values
+// its mapping takes: `operationName "Pul" is not one of: PullChat, PullEmail, …` (kin-openapi
+// says only that the value is invalid).
+func discriminatorMessage(e *openapi3.SchemaError, name string) string {
+	if e.Schema == nil || e.Schema.Discriminator == nil || len(e.Schema.Discriminator.Mapping) == 0 {
+		return e.Reason
+	}
+	names := slices.Sorted(maps.Keys(e.Schema.Discriminator.Mapping))
+	v := e.Value // kin-openapi gives the member's value (the whole object in older versions)
+	if obj, ok := v.(map[string]any); ok {
+		v = obj[name]
+	}
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%s %q is not one of: %s", name, s, strings.Join(names, ", "))
+	}
+	return fmt.Sprintf("%s is not one of: %s", name, strings.Join(names, ", "))
 }
 
 // originMultiError digs the list of branch errors out of a oneOf/allOf SchemaError's Origin.

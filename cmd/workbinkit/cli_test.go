@@ -213,6 +213,8 @@ func TestMockErrorsNameTheFlag(t *testing.T) {
 		{args: []string{"--cometd-max-interval", "0"}, status: 2, want: []string{"--cometd-max-interval", "positive"}},
 		{args: []string{"--cometd-interval", "-5"}, status: 2, want: []string{"--cometd-interval", "negative"}},
 		{args: []string{"--cors-origins", "ftp://x"}, status: 2, want: []string{"--cors-origins", "scheme://host"}},
+		{args: []string{"--allowed-host", "mock.internal", "--allowed-host", "http://x"}, status: 2, want: []string{"--allowed-host", `"http://x"`, "*.domain"}},
+		{env: map[string]string{"WORKBINKIT_ALLOWED_HOSTS": "a,b/c"}, status: 2, want: []string{"WORKBINKIT_ALLOWED_HOSTS", `"b/c"`}},
 		{args: []string{"--nope"}, status: 2, want: []string{"-nope", "--addr", "--state-file"}},
 		{args: []string{"stray"}, status: 2, want: []string{"no arguments", "stray"}},
 	}

@@ -59,9 +59,11 @@ func (s *mockSettings) given(name, value string) string {
 type mockSetting struct {
 	name, env, usage string
 	boolean          bool
-	def              string
-	apply            func(s *mockSettings, v string) error
-	value            settingValue
+	// list: the flag may be repeated, its values joined with commas (as in the variable).
+	list  bool
+	def   string
+	apply func(s *mockSettings, v string) error
+	value settingValue
 }
 
 // settingValue records a flag's raw value and whether it was given.
@@ -69,6 +71,7 @@ type settingValue struct {
 	raw     string
 	set     bool
 	boolean bool
+	list    bool
 }
 
 func (v *settingValue) String() string   { return v.raw }
@@ -78,6 +81,9 @@ func (v *settingValue) Set(s string) error {
 		if _, err := strconv.ParseBool(s); err != nil {
 			return fmt.Errorf("want true or false, got %q", s)
 		}
+	}
+	if v.list && v.set {
+		s = v.raw + "," + s
 	}
 	v.raw, v.set = s, true
 	return nil
@@ -175,6 +181,17 @@ func mockSettingsTable() []*mockSetting {
 				}
 				return nil
 			}},
+		{name: "allowed-host", env: "WORKBINKIT_ALLOWED_HOSTS", list: true,
+			usage: "a Host, besides the loopback names, under which /_mock/ answers (a guard against DNS rebinding): name, name:port, *.domain or *; repeatable or comma-separated (option allowedHosts)",
+			apply: func(s *mockSettings, v string) error {
+				s.opts.AllowedHosts = nil
+				for _, h := range strings.Split(v, ",") {
+					if h = strings.TrimSpace(h); h != "" {
+						s.opts.AllowedHosts = append(s.opts.AllowedHosts, h)
+					}
+				}
+				return nil
+			}},
 		{name: "strict", env: "WORKBINKIT_STRICT", boolean: true, def: "false",
 			usage: "report unknown request body members as violations (GWS ignores them; option strict)",
 			apply: boolOpt(func(o *mockserver.Options) *bool { return &o.Strict })},
@@ -186,7 +203,7 @@ func parseMockSettings(args []string, env *environ) (*mockSettings, error) {
 	table := mockSettingsTable()
 	fl := newFlags("mock")
 	for _, st := range table {
-		st.value = settingValue{raw: st.def, boolean: st.boolean}
+		st.value = settingValue{raw: st.def, boolean: st.boolean, list: st.list}
 		fl.Var(&st.value, st.name, st.usage)
 	}
 	if err := fl.Parse(args); err != nil {
@@ -302,6 +319,14 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	}
 	stateNote := ""
 	if saver != nil {
+		// A kill during a save leaves its temporary file; nothing else would remove it.
+		removed, err := mockserver.RemoveStaleStateTemps(st.stateFile)
+		for _, name := range removed {
+			log.Info("mock: removed a temporary file a save interrupted earlier left", "file", name)
+		}
+		if err != nil {
+			log.Warn("mock: stale temporary state files", "err", err)
+		}
 		saver.Attach(srv)
 		loaded, err := srv.LoadStateFile(st.stateFile)
 		if err != nil {
@@ -322,7 +347,9 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	// instead of holding the stop for the whole grace period.
 	baseCtx, stopRequests := context.WithCancel(context.Background())
 	defer stopRequests()
-	// No WriteTimeout: a held CometD connect writes only after up to cometd.timeout.
+	// No WriteTimeout: a held CometD connect writes only after up to cometd.timeout. No
+	// ReadTimeout either, for the same connects: the mock puts each request body under its
+	// own deadline (mockserver.Config.BodyReadTimeout, 10 s) and lifts it once the body is in.
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return baseCtx }}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -295,6 +297,12 @@ func TestMockSettingsPrecedence(t *testing.T) {
 	if err != nil || len(st.opts.CORSAllowedOrigins) != 1 {
 		t.Errorf("JSON options file: %v %v", st, err)
 	}
+	// --allowed-host is repeatable and takes comma-separated lists; the flag replaces the variable.
+	st, err = parseMockSettings([]string{"--allowed-host", "a.example", "--allowed-host", "b.example:8090,*.lab.example"},
+		&environ{getenv: func(k string) string { return map[string]string{"WORKBINKIT_ALLOWED_HOSTS": "env.example"}[k] }})
+	if err != nil || !slices.Equal(st.opts.AllowedHosts, []string{"a.example", "b.example:8090", "*.lab.example"}) {
+		t.Errorf("--allowed-host twice: %v %v", st.opts.AllowedHosts, err)
+	}
 	for _, bad := range [][]string{
 		{"--enable-csrf-protection=maybe"}, {"--cometd-timeout", "soon"}, {"--deviate", "nope"}, {"--log-level", "loud"},
 		{"--options", filepath.Join(dir, "missing.yaml")}, {"extra"}, {"--cors-origins", "ftp://x"},
@@ -416,5 +424,42 @@ func TestMockFixturesFlag(t *testing.T) {
 		if _, _, err := runCLI(t, context.Background(), strings.NewReader(""), "mock", "--addr", "127.0.0.1:0", "--fixtures", dir); err == nil {
 			t.Errorf("--fixtures %s accepted", dir)
 		}
+	}
+}
+
+// Issue 11: a temporary file a killed save left next to --state-file is removed when the
+// mock starts, with a log line naming it.
+func TestMockRemovesStaleStateTemps(t *testing.T) {
+	dir := t.TempDir()
+	stateFile := filepath.Join(dir, "state.json")
+	stale := filepath.Join(dir, ".state.json.tmp4242")
+	if err := os.WriteFile(stale, []byte(`{"version":1,"sta`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	env := &environ{stdin: strings.NewReader(""), stdout: pw, stderr: &stderr, getenv: noEnv}
+	go func() {
+		done <- run(ctx, []string{"mock", "--addr", "127.0.0.1:0", "--state-file", stateFile}, env)
+		pw.Close()
+	}()
+	baseFromBanner(t, pr) // started
+	go io.Copy(io.Discard, pr)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(mockWait):
+		t.Fatal("the mock did not stop")
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s is still there: %v", stale, err)
+	}
+	if log := stderr.String(); !strings.Contains(log, "temporary file") || !strings.Contains(log, stale) {
+		t.Errorf("no log line names %s:\n%s", stale, log)
 	}
 }
