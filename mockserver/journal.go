@@ -57,6 +57,8 @@ type journal struct {
 	next int // where the next record goes
 	full bool
 	seq  uint64
+	// added, when set, is told of every record added (the dashboard's streams); it must not block.
+	added func()
 }
 
 // journalRecord is an HTTP exchange (wire nil) or a CometD message.
@@ -86,13 +88,16 @@ func newJournal(size int) *journal {
 
 func (j *journal) add(r journalRecord) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	j.seq++
 	r.seq = j.seq
 	j.ring[j.next] = r
 	j.next++
 	if j.next == len(j.ring) {
 		j.next, j.full = 0, true
+	}
+	j.mu.Unlock()
+	if j.added != nil {
+		j.added()
 	}
 }
 

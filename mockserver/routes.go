@@ -48,10 +48,12 @@ func (s *Server) routes() http.Handler {
 	admin.Handle("DELETE /_mock/journal", s.adminClearJournal())
 	admin.Handle("GET /_mock/violations", s.adminViolations())
 	admin.Handle("DELETE /_mock/violations", s.adminClearViolations())
+	admin.Handle("GET /_mock/events", s.adminEvents())     // the dashboard's live view (dashboard_events.go)
+	admin.Handle("GET "+DashboardPath, s.dashboardFiles()) // the dashboard (dashboard.go)
 	admin.HandleFunc("/_mock/", func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "no control-plane endpoint "+r.Method+" "+r.URL.Path+"; see GET /_mock/openapi.yaml")
 	})
-	mux.Handle("/_mock/", s.adminAuth(admin))
+	mux.Handle("/_mock/", s.adminAuth(s.dash.afterAdmin(admin)))
 
 	mux.HandleFunc("/", s.serveRoot)
 	return s.cors(mux)
