@@ -16,7 +16,19 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: go-deps $(NODE_STAMP) ## install Go modules and the pinned npm packages
+deps: go-deps $(NODE_STAMP) chromium ## install Go modules, the pinned npm packages and Debian's chromium
+
+# The browser tests drive Debian's chromium with playwright-core (no browser download): install it
+# when it is missing and we may (root with apt-get), else say what to do and stop.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null || \
+		{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }; \
+	else echo "chromium is missing: install it (sudo apt-get install -y chromium) or set CHROMIUM=/path/to/chromium" >&2; \
+		test -n "$(CHROMIUM)"; fi; }
 
 .PHONY: go-deps
 go-deps:
@@ -60,6 +72,10 @@ mock: ## run the mock server with the built-in fixtures (more flags: make mock M
 bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, start-up, idle CometD heap
 	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkMockServer$$' -benchtime 1x -count 1
 
+.PHONY: bench-proxy
+bench-proxy: ## proxy speed in one run: recording 100,000 exchanges (RSS), pull p99 direct vs proxied at 1,000/s, event delay at 1,000 long polls
+	$(GO) test ./proxy -run '^$$' -bench '^BenchmarkProxy(Recording|Pulls|Delivery)$$' -benchtime 1x -count 1
+
 # The conformance suite (conformance/): make conform TARGET=https://host:port [CONFORM_ARGS="--config my.yaml --strict"].
 # Reports (JUnit, Ginkgo JSON, conformance report JSON + Markdown) go to reports/. --workdir makes a
 # relative --config (and report/CA paths) relative to where make runs, not to ./conformance.
@@ -87,6 +103,7 @@ FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:Fu
 FUZZ_TARGETS += ./mockserver/state:FuzzCommands ./mockserver/state:FuzzWithMembers
 FUZZ_TARGETS += ./mockserver:FuzzRequest
 FUZZ_TARGETS += ./spec:FuzzRouteTable ./spec:FuzzValidateMessage ./spec:FuzzValidateRequestBody ./spec:FuzzSplitPointer ./spec:FuzzLoadSchema
+FUZZ_TARGETS += ./har:FuzzReader ./observe:FuzzSplitFrames ./observe:FuzzObserve
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target in FUZZ_TARGETS for FUZZTIME each (e.g. make fuzz FUZZTIME=2m)

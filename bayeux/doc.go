@@ -16,7 +16,11 @@
 // text/plain (accepted as CometD does, for clients avoiding CORS preflights) or
 // application/x-www-form-urlencoded message= parameters; a JSON array of messages or one
 // bare object. Other methods get 405, other content types or charsets 415, bodies over
-// Options.MaxBodyBytes 413, malformed JSON 400. Batches are handled in order and answered
+// Options.MaxBodyBytes 413, malformed JSON 400. A body is read under a deadline
+// (Options.BodyTimeout, 408 when it passes) and, with Options.Identify, past
+// Options.MaxUnidentifiedBodyBytes (16 KiB) only from a request Identify accepts (413
+// otherwise, before the rest is read); its buffer grows with the bytes that arrive, not with
+// the announced Content-Length. A refused body's connection is closed. Batches are handled in order and answered
 // in one array in the same order; queued events follow the replies. Events ride in the
 // held /meta/connect or in any other reply of the same client (piggy-back); delivery is
 // at most once, and in publish order per session.
@@ -33,8 +37,16 @@
 //     out: only cross-origin browsers without CORS need it, and GWS clients do not use it.
 //     WebSocket is left out too (GWS documents none); the JavaScript client's WebSocket
 //     attempt gets 405 and it falls back to long-polling.
-//   - The clientId is trusted without checking the BAYEUX_BROWSER cookie (CometD's
-//     trustClientSession=false); the cookie only serves the multiple-clients rule.
+//   - A session is bound to its principal, not to the BAYEUX_BROWSER cookie (CometD's
+//     trustClientSession=false checks the cookie): with Options.Identify, a message whose
+//     request authenticates as someone other than the principal that handshook is answered
+//     "402::Unknown client" with reconnect:"handshake" (what CometD answers a clientId that
+//     does not match the cookie) and changes nothing. Without Identify the clientId alone
+//     is trusted. The cookie only serves the multiple-clients rule.
+//   - Sessions can be capped per principal and in all (Options.MaxSessionsPerPrincipal,
+//     MaxSessions; CometD has no such caps): a principal past a cap loses his own least
+//     recently active session, and a handshake that would need another principal's is
+//     refused with "503::too_many_sessions" and reconnect:"handshake".
 //   - Advice is sent on every connect reply (CometD sends it only when it changed), so
 //     SetTimings reaches every client at its next connect.
 //   - A client's advice.timeout applies to that connect only and is capped by the server's

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -27,6 +26,8 @@ const (
 	DefaultMaxSessionsPerBrowser = 1
 	DefaultMultiSessionInterval  = 2 * time.Second
 	DefaultMaxBodyBytes          = 1 << 20
+	DefaultBodyTimeout           = 10 * time.Second
+	DefaultMaxUnidentifiedBody   = 16 << 10
 )
 
 // Options configure a Server. The zero value of every field means its default.
@@ -55,6 +56,26 @@ type Options struct {
 	MultiSessionInterval time.Duration
 	// MaxBodyBytes caps a request body (default 1 MiB); larger bodies get HTTP 413.
 	MaxBodyBytes int64
+	// MaxUnidentifiedBodyBytes: with Identify set, a body larger than this (default 16 KiB;
+	// negative: no limit) is read only from a request Identify accepts; other requests get
+	// HTTP 413 before more is read, so anonymous clients cannot make the server hold large
+	// bodies. Handshakes, connects and subscribes of real clients are far smaller.
+	MaxUnidentifiedBodyBytes int64
+	// BodyTimeout bounds the time to read a request body (default 10 s; negative: none),
+	// through the connection's read deadline, which is cleared once the body is read: a
+	// held connect is not cut by it (http.Server.ReadTimeout would cut it). A body not
+	// read in time gets HTTP 408 and the connection is closed.
+	BodyTimeout time.Duration
+	// MaxSessionsPerPrincipal caps the sessions of one principal (0: no cap). A handshake
+	// past it removes that principal's least recently active session (one holding no
+	// connect, idle longest; else the oldest), whose held connect, if any, gets 402: a
+	// principal can crowd out only himself.
+	MaxSessionsPerPrincipal int
+	// MaxSessions caps all sessions (0: no cap). A handshake past it removes a session of
+	// its own principal as above if he has one, and is otherwise refused with
+	// "503::too_many_sessions", advice reconnect:"handshake" after MaxSessionsRetry: no
+	// principal's handshake removes another's session.
+	MaxSessions int
 	// Clock is the time source (default RealClock).
 	Clock Clock
 	// Logger receives the server's logs (default: discarded).
@@ -64,8 +85,19 @@ type Options struct {
 	// auth) and message (ext). An error denies the handshake with "403::Handshake denied"
 	// and advice reconnect:"none"; otherwise the principal is stored in the session.
 	Authenticate func(r *http.Request, handshake *Message) (principal string, err error)
+	// Identify, when set, binds every session to the principal that handshook (what
+	// Authenticate returned). It is called at most once per request, for the first
+	// message that names a known session (never for a handshake), and says whom the
+	// request authenticates as. A message for a session of another principal, or any
+	// message when Identify fails, is answered as if its clientId were unknown
+	// ("402::Unknown client", advice reconnect:"handshake") and changes nothing: the
+	// owner's session keeps its connect, subscriptions and events. nil: a clientId alone
+	// is trusted, as the Bayeux spec has it.
+	Identify func(r *http.Request) (principal string, err error)
 	// AuthorizeSubscribe is called for every channel of a subscribe (not for /service/**).
 	// An error denies the whole subscribe: "403:<channel>,<reason>:subscribe_denied".
+	// s is the session as the request found it: subscriptions made by earlier messages of
+	// the same request are not in it.
 	AuthorizeSubscribe func(s *SessionInfo, channel string) error
 	// AuthorizePublish is called for each publish from a client. By default clients may
 	// publish on any channel that is not /meta/** and not a pattern (those are refused
@@ -111,7 +143,9 @@ type Server struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*serverSession
-	sweeper  Timer // armed only while sessions exist
+	// byPrincipal indexes sessions by principal, for the per-principal cap. Guarded by mu.
+	byPrincipal map[string]map[*serverSession]struct{}
+	sweeper     Timer // armed only while sessions exist
 	// subs indexes every session's subscriptions, so a publish finds its subscribers
 	// without looking at every session. Guarded by mu, changed together with each
 	// session's own set (under both locks).
@@ -154,6 +188,12 @@ func NewServer(opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.MaxUnidentifiedBodyBytes == 0 {
+		opts.MaxUnidentifiedBodyBytes = DefaultMaxUnidentifiedBody
+	}
+	if opts.BodyTimeout == 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
 	if opts.Clock == nil {
 		opts.Clock = RealClock{}
 	}
@@ -161,11 +201,12 @@ func NewServer(opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		opts:     opts,
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		sessions: map[string]*serverSession{},
-		subs:     subIndex{plain: map[string]map[*serverSession]struct{}{}, patterns: map[string]map[*serverSession]struct{}{}},
+		opts:        opts,
+		clock:       opts.Clock,
+		log:         opts.Logger,
+		sessions:    map[string]*serverSession{},
+		byPrincipal: map[string]map[*serverSession]struct{}{},
+		subs:        subIndex{plain: map[string]map[*serverSession]struct{}{}, patterns: map[string]map[*serverSession]struct{}{}},
 	}
 	s.timings.Store(&serverTimings{timeout: opts.Timeout, interval: opts.Interval, maxInterval: opts.MaxInterval})
 	return s
@@ -228,24 +269,9 @@ func (s *Server) readMessages(w http.ResponseWriter, r *http.Request) ([]Message
 			return nil, http.StatusUnsupportedMediaType, fmt.Errorf("bayeux: charset %q: want UTF-8", cs)
 		}
 	}
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("bayeux: body of %d bytes exceeds %d", r.ContentLength, s.opts.MaxBodyBytes)
-	}
-	var body []byte
-	var err error
-	if r.ContentLength > 0 {
-		// The usual case: the length is known (and net/http holds the body to it), so
-		// one buffer of the right size.
-		body = make([]byte, r.ContentLength)
-		_, err = io.ReadFull(r.Body, body)
-	} else {
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	}
+	body, status, err := s.readBody(w, r)
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("bayeux: body exceeds %d bytes: %w", mbe.Limit, err)
-		}
-		return nil, http.StatusBadRequest, fmt.Errorf("bayeux: reading body: %w", err)
+		return nil, status, err
 	}
 	var msgs []Message
 	if form {

@@ -159,7 +159,9 @@ func (s *Server) Sessions() []SessionInfo {
 	list := s.snapshot()
 	out := make([]SessionInfo, 0, len(list))
 	for _, sess := range list {
-		out = append(out, sess.info())
+		si := sess.info()
+		si.Subscriptions = slices.Clone(si.Subscriptions)
+		out = append(out, si)
 	}
 	slices.SortFunc(out, func(a, b SessionInfo) int {
 		if c := a.Created.Compare(b.Created); c != 0 {
@@ -176,7 +178,9 @@ func (s *Server) Session(id string) (SessionInfo, bool) {
 	if sess == nil {
 		return SessionInfo{}, false
 	}
-	return sess.info(), true
+	si := sess.info()
+	si.Subscriptions = slices.Clone(si.Subscriptions)
+	return si, true
 }
 
 // removeSession forgets sess and ends its held connect for reason. It reports whether
@@ -200,10 +204,16 @@ func (s *Server) dropLocked(sess *serverSession, reason releaseReason) {
 	for c := range sess.subs {
 		s.subs.remove(c, sess)
 	}
+	if own := s.byPrincipal[sess.principal]; own != nil {
+		delete(own, sess)
+		if len(own) == 0 {
+			delete(s.byPrincipal, sess.principal)
+		}
+	}
 	sess.removed = true
 	sess.releaseLocked(reason)
 	sess.queue = nil
-	sess.subs = nil
+	sess.subs, sess.view, sess.viewOK = nil, nil, false
 }
 
 // ExpireSession removes a session now, as if it had expired: a held connect is answered
@@ -304,4 +314,50 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		sess.mu.Unlock()
 	}
 	return s.holds.wait(ctx)
+}
+
+// makeRoomLocked makes room for a new session of principal under the caps: past his own
+// cap, or past the global one, his least recently active session is removed; past the
+// global cap with none of his own it reports false. Caller holds s.mu.
+func (s *Server) makeRoomLocked(principal string) bool {
+	own := s.byPrincipal[principal]
+	if limit := s.opts.MaxSessionsPerPrincipal; limit > 0 && len(own) >= limit {
+		s.evictLocked(leastRecentlyActive(own))
+	}
+	if limit := s.opts.MaxSessions; limit > 0 && len(s.sessions) >= limit {
+		if len(own) == 0 {
+			return false
+		}
+		s.evictLocked(leastRecentlyActive(own))
+	}
+	return true
+}
+
+// evictLocked removes sess to make room, as an expiry. Caller holds s.mu.
+func (s *Server) evictLocked(sess *serverSession) {
+	delete(s.sessions, sess.id)
+	sess.mu.Lock()
+	s.dropLocked(sess, releaseExpired)
+	sess.mu.Unlock()
+	s.log.Info("bayeux: session removed to make room for a newer one of the same principal", "session", sess.id, "principal", sess.principal)
+}
+
+// leastRecentlyActive picks, among sessions, the one holding no connect that has been idle
+// longest, or if all hold one, the oldest. Caller holds s.mu (not the sessions' locks).
+func leastRecentlyActive(sessions map[*serverSession]struct{}) *serverSession {
+	var pick *serverSession
+	var pickIdle bool
+	var pickTime time.Time
+	for sess := range sessions {
+		sess.mu.Lock()
+		idle, at := sess.poll == nil, sess.idleSince
+		sess.mu.Unlock()
+		if !idle {
+			at = sess.created
+		}
+		if pick == nil || (idle && !pickIdle) || (idle == pickIdle && at.Before(pickTime)) {
+			pick, pickIdle, pickTime = sess, idle, at
+		}
+	}
+	return pick
 }

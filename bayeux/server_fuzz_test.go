@@ -3,8 +3,10 @@ package bayeux
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 )
@@ -75,7 +77,10 @@ var srvFuzzContentTypes = []string{"application/json", "application/json;charset
 
 // FuzzServeHTTP: any body, to a fresh server with one live session (its clientId replaces
 // "CLIENT" in the body), gets a valid status and, with 200, a JSON array of messages that
-// each name a channel. Never a panic or a hang: connects are not held (timeout 0).
+// each name a channel. Never a panic or a hang: connects are not held (timeout 0). When
+// ct's high bit is set the request comes from another principal than the session's
+// (Options.Identify): then the session must come out unchanged and none of its events
+// may reach the reply.
 func FuzzServeHTTP(f *testing.F) {
 	for _, seed := range []string{
 		srvHandshakeJSON,
@@ -92,29 +97,55 @@ func FuzzServeHTTP(f *testing.F) {
 	} {
 		f.Add(uint8(0), []byte(seed))
 		f.Add(uint8(3), []byte(seed))
+		f.Add(uint8(0x80), []byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, ct uint8, body []byte) {
-		srv := NewServer(Options{Clock: NewFakeClock(time.Unix(0, 0)), MaxBodyBytes: 64 << 10})
+		srv := NewServer(Options{Clock: NewFakeClock(time.Unix(0, 0)), MaxBodyBytes: 64 << 10,
+			Authenticate: func(r *http.Request, _ *Message) (string, error) { return srvUserOf(r) },
+			Identify:     srvUserOf})
 		srv.SetTimings(0, 0, time.Hour)
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/cometd/handshake", bytes.NewReader([]byte(srvHandshakeJSON)))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-User", "owner")
 		srv.ServeHTTP(rec, req)
 		var hs []Message
 		if err := json.Unmarshal(rec.Body.Bytes(), &hs); err != nil || len(hs) != 1 || hs[0].ClientID == "" {
 			t.Fatalf("handshake: %s", rec.Body.Bytes())
 		}
+		id := hs[0].ClientID
+		intruder := ct&0x80 != 0
+		rec = httptest.NewRecorder()
+		req = httptest.NewRequest(http.MethodPost, "/cometd/", bytes.NewReader(
+			[]byte(fmt.Sprintf(`[{"channel":"/meta/subscribe","clientId":%q,"subscription":"/queued"}]`, id))))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-User", "owner")
+		srv.ServeHTTP(rec, req)
 		if _, err := srv.Publish("/queued", 1); err != nil {
 			t.Fatal(err)
 		}
-		body = bytes.ReplaceAll(body, []byte("CLIENT"), []byte(hs[0].ClientID))
+		before, _ := srv.Session(id)
+		body = bytes.ReplaceAll(body, []byte("CLIENT"), []byte(id))
 
 		rec = httptest.NewRecorder()
 		req = httptest.NewRequest(http.MethodPost, "/cometd/", bytes.NewReader(body))
-		if c := srvFuzzContentTypes[int(ct)%len(srvFuzzContentTypes)]; c != "" {
+		if c := srvFuzzContentTypes[int(ct&0x7f)%len(srvFuzzContentTypes)]; c != "" {
 			req.Header.Set("Content-Type", c)
 		}
+		req.Header.Set("X-User", "owner")
+		if intruder {
+			req.Header.Set("X-User", "intruder")
+		}
 		srv.ServeHTTP(rec, req)
+		if intruder {
+			after, ok := srv.Session(id)
+			if !ok || !slices.Equal(after.Subscriptions, before.Subscriptions) || after.QueueLen != before.QueueLen || after.LastConnect != before.LastConnect {
+				t.Fatalf("another principal's request changed the session: %+v → %+v (present %v)", before, after, ok)
+			}
+			if bytes.Contains(rec.Body.Bytes(), []byte(`"/queued"`)) && !bytes.Contains(body, []byte(`/queued`)) {
+				t.Fatalf("the session's event reached another principal: %s", rec.Body.Bytes())
+			}
+		}
 		switch rec.Code {
 		case http.StatusOK:
 			var replies []map[string]any

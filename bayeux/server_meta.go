@@ -24,7 +24,12 @@ const (
 	srvErrDataMissing         = "400::data_missing"
 	srvErrShuttingDown        = "503::server_shutting_down"
 	srvErrMultipleClients     = "409::multiple_clients"
+	srvErrTooManySessions     = "503::too_many_sessions"
 )
+
+// srvTooManySessionsRetry is the interval advised with srvErrTooManySessions: sessions
+// lapse after maxInterval (10 s by default), so asking again much sooner is pointless.
+const srvTooManySessionsRetry = 5 * time.Second
 
 // batch is the state of one HTTP request's messages.
 type srvBatch struct {
@@ -33,6 +38,54 @@ type srvBatch struct {
 	connect *heldConnect   // the /meta/connect to hold, if any
 	// others are the sessions of further connects, answered with the held one's reply.
 	others []*serverSession
+
+	// r is the request, for Options.Identify; who and whoErr are its answer, asked once
+	// (identified) per request.
+	r             *http.Request
+	identified    bool
+	who           string
+	whoErr        error
+	refusedLogged bool
+
+	// infos are the snapshots the subscribe hook gets, one per session and request: a
+	// batch of N subscribes then costs one snapshot, not N (each would sort all the
+	// session's subscriptions, O(N² log N) for the batch).
+	infos map[*serverSession]*SessionInfo
+}
+
+// info is the snapshot of sess for the hooks of this request, taken when first needed.
+func (b *srvBatch) info(sess *serverSession) SessionInfo {
+	if si, ok := b.infos[sess]; ok {
+		return *si
+	}
+	si := sess.info()
+	if b.infos == nil {
+		b.infos = map[*serverSession]*SessionInfo{}
+	}
+	b.infos[sess] = &si
+	return si
+}
+
+// owns reports whether the batch's request may act on sess: always without
+// Options.Identify, else when the request authenticates as the session's principal.
+func (s *Server) owns(b *srvBatch, sess *serverSession) bool {
+	identify := s.opts.Identify
+	if identify == nil {
+		return true
+	}
+	if !b.identified {
+		b.identified = true
+		b.who, b.whoErr = identify(b.r)
+	}
+	if b.whoErr != nil || b.who != sess.principal {
+		if !b.refusedLogged { // once per request: a batch may carry thousands
+			b.refusedLogged = true
+			s.log.Info("bayeux: message for a session of another principal answered as unknown client",
+				"session", sess.id, "err", b.whoErr, "remote", b.r.RemoteAddr)
+		}
+		return false
+	}
+	return true
 }
 
 type heldConnect struct {
@@ -85,7 +138,7 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request, msgs []Messa
 			return
 		}
 	}
-	b := &srvBatch{}
+	b := &srvBatch{r: r}
 	for i := range msgs {
 		b.replies = append(b.replies, s.handle(b, &msgs[i]))
 	}
@@ -164,7 +217,20 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, m *Message) (
 	}
 	sess.id = rand.Text() // 26 base32 characters: 130 random bits
 	s.mu.Lock()
+	if !s.makeRoomLocked(principal) {
+		s.mu.Unlock()
+		reply.Successful, reply.Error = srvBool(false), srvErrTooManySessions
+		reply.Advice = &Advice{Reconnect: ReconnectHandshake, Interval: srvInt64(srvTooManySessionsRetry.Milliseconds())}
+		s.log.Warn("bayeux: handshake refused: too many sessions", "principal", principal, "max", s.opts.MaxSessions)
+		return reply, nil
+	}
 	s.sessions[sess.id] = sess
+	own := s.byPrincipal[principal]
+	if own == nil {
+		own = map[*serverSession]struct{}{}
+		s.byPrincipal[principal] = own
+	}
+	own[sess] = struct{}{}
 	s.armSweeperLocked()
 	s.mu.Unlock()
 	if newBrowser {
@@ -252,6 +318,11 @@ func adviceForFailure(channel, err string, interval time.Duration) *Advice {
 // handle answers one non-handshake message. A connect's reply is completed later by hold.
 func (s *Server) handle(b *srvBatch, m *Message) *Message {
 	sess := s.lookup(m.ClientID)
+	if sess != nil && !s.owns(b, sess) {
+		// Not this request's session: answered, and journaled, as an unknown clientId, so
+		// the reply tells nothing about the session and nothing of it is touched.
+		sess = nil
+	}
 	s.journal(ToServer, sess, m)
 	switch {
 	case m.Channel == "":
@@ -293,7 +364,7 @@ func (s *Server) handle(b *srvBatch, m *Message) *Message {
 		b.connect = hc
 		return reply
 	case MetaSubscribe, MetaUnsubscribe:
-		return s.subscribe(sess, m)
+		return s.subscribe(b, sess, m)
 	case MetaDisconnect:
 		if b.connect != nil && b.connect.sess == sess {
 			b.connect.disconnected = true
@@ -317,7 +388,7 @@ func srvSetUnknownClient(reply *Message) {
 
 // subscribe handles /meta/subscribe and /meta/unsubscribe. All channels of the request
 // are checked before any is recorded: it applies entirely or not at all.
-func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
+func (s *Server) subscribe(b *srvBatch, sess *serverSession, m *Message) *Message {
 	chs := m.Subscription.Channels
 	if len(chs) == 0 {
 		return srvFailReply(m, srvErrSubscriptionMissing)
@@ -335,7 +406,7 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 			}
 		}
 		if hook := s.opts.AuthorizeSubscribe; hook != nil {
-			info := sess.info()
+			info := b.info(sess)
 			for _, c := range chs {
 				if IsService(c) {
 					continue
@@ -354,6 +425,7 @@ func (s *Server) subscribe(sess *serverSession, m *Message) *Message {
 		s.mu.Unlock()
 		return srvUnknownClient(m)
 	}
+	sess.viewOK = false
 	for _, c := range chs {
 		switch {
 		case IsService(c):

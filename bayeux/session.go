@@ -14,6 +14,9 @@ type SessionInfo struct {
 	Principal string // what Options.Authenticate returned at handshake
 	Browser   string // the BAYEUX_BROWSER cookie value the handshake came with or was given
 	// Subscriptions are the recorded channels and patterns, sorted (never /service/**).
+	// In the snapshots given to hooks and match functions the slice is shared with other
+	// snapshots (it is built once per change, not per snapshot): read it, do not modify
+	// it. Server.Session and Server.Sessions return a copy of their own.
 	Subscriptions []string
 	HandshakeExt  json.RawMessage // the handshake's ext, as sent
 	RemoteAddr    string          // of the handshake request
@@ -85,9 +88,13 @@ type serverSession struct {
 	remoteAddr, userAgent  string
 	created                time.Time
 
-	mu          sync.Mutex
-	removed     bool
-	subs        map[string]struct{}
+	mu      sync.Mutex
+	removed bool
+	subs    map[string]struct{}
+	// view is subs sorted, built when a snapshot needs it after subs changed (viewOK
+	// false), and never modified after: snapshots share it.
+	view        []string
+	viewOK      bool
 	queue       []queuedEvent
 	dropped     uint64
 	poll        *heldPoll // the held connect, if any
@@ -103,13 +110,16 @@ func (s *serverSession) info() SessionInfo {
 }
 
 func (s *serverSession) infoLocked() SessionInfo {
-	subs := make([]string, 0, len(s.subs))
-	for c := range s.subs {
-		subs = append(subs, c)
+	if !s.viewOK {
+		view := make([]string, 0, len(s.subs))
+		for c := range s.subs {
+			view = append(view, c)
+		}
+		slices.Sort(view)
+		s.view, s.viewOK = view, true
 	}
-	slices.Sort(subs)
 	return SessionInfo{
-		ID: s.id, Principal: s.principal, Browser: s.browser, Subscriptions: subs,
+		ID: s.id, Principal: s.principal, Browser: s.browser, Subscriptions: s.view,
 		HandshakeExt: s.handshakeExt, RemoteAddr: s.remoteAddr, UserAgent: s.userAgent,
 		Created: s.created, LastConnect: s.lastConnect, ConnectHeld: s.poll != nil,
 		IdleSince: s.idleSince, QueueLen: len(s.queue), Dropped: s.dropped,

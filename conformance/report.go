@@ -15,9 +15,6 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 )
 
-// SuiteVersion is the version of the conformance suite, in reports and User-Agents.
-const SuiteVersion = "0.1.0"
-
 // ReportAPIVersion identifies the report format.
 const ReportAPIVersion = "conformance.workbinkit.dev/v1"
 

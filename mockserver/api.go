@@ -165,9 +165,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pipeline(w http.ResponseWriter, c *apiCall) apiReply {
-	sess, user, ok := s.authenticate(w, c.r)
-	if !ok {
-		return s.unauthorized(w)
+	sess, user, err := s.authenticate(w, c.r)
+	if err != nil {
+		return s.authFailure(w, err)
 	}
 	c.sess, c.user = sess, user
 	c.dev.rewriteRequest(s, c)

@@ -14,8 +14,9 @@ import (
 // authenticate finds the caller of a REST request (D8): HTTP Basic credentials, or the
 // JSESSIONID cookie of an earlier authenticated call. Credentials, when given, must be
 // right even if a cookie comes along; they reuse the cookie's session when it is the same
-// user's, and start a new session (Set-Cookie) otherwise.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*httpSession, state.User, bool) {
+// user's, and start a new session (Set-Cookie) otherwise. It fails with errNotAuthenticated,
+// or errSessionsFull when a new session has no room (see sessionTable.create).
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*httpSession, state.User, error) {
 	var cookie *httpSession
 	if c, err := r.Cookie(spec.SessionCookie); err == nil {
 		cookie = s.sessions.get(c.Value)
@@ -23,23 +24,39 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*httpSess
 	if name, pass, ok := r.BasicAuth(); ok {
 		u, ok := s.store.Authenticate(name, pass)
 		if !ok {
-			return nil, state.User{}, false
+			return nil, state.User{}, errNotAuthenticated
 		}
 		if cookie != nil && cookie.user == u.Name {
-			return cookie, u, true
+			return cookie, u, nil
 		}
-		sess := s.sessions.create(u)
+		sess, err := s.sessions.create(u)
+		if err != nil {
+			return nil, state.User{}, err
+		}
 		http.SetCookie(w, &http.Cookie{Name: spec.SessionCookie, Value: sess.id, Path: "/", HttpOnly: true})
-		return sess, u, true
+		return sess, u, nil
 	}
 	if cookie == nil {
-		return nil, state.User{}, false
+		return nil, state.User{}, errNotAuthenticated
 	}
 	u := cookie.rec.Load()
 	if u == nil {
-		return nil, state.User{}, false
+		return nil, state.User{}, errNotAuthenticated
 	}
-	return cookie, *u, true
+	return cookie, *u, nil
+}
+
+// authFailure is the reply to a request authenticate refused: the 401 of D8, or, when
+// the session table is full of other users' live sessions, the 500 a servlet container
+// gives when it cannot create a session (Tomcat: maxActiveSessions), statusCode 4 — the
+// status every operation's contract allows for the server's own trouble.
+func (s *Server) authFailure(w http.ResponseWriter, err error) apiReply {
+	if errors.Is(err, errSessionsFull) {
+		s.log.Warn("mock: HTTP session refused: the session table is full", "err", err)
+		w.Header().Set("Retry-After", "60")
+		return errorReply(spec.StatusInternalError, "Internal error: no new HTTP session can be created now (%v); retry later or reuse the JSESSIONID cookie of an existing session", err)
+	}
+	return s.unauthorized(w)
 }
 
 var errNotAuthenticated = errors.New("no authenticated HTTP session (JSESSIONID) and no valid Basic credentials")
@@ -47,14 +64,24 @@ var errNotAuthenticated = errors.New("no authenticated HTTP session (JSESSIONID)
 // authenticateHandshake admits a CometD handshake from an authenticated session: the
 // JSESSIONID cookie or Basic credentials (D9). The principal is the user name.
 func (s *Server) authenticateHandshake(r *http.Request, _ *bayeux.Message) (string, error) {
-	if c, err := r.Cookie(spec.SessionCookie); err == nil {
-		if sess := s.sessions.get(c.Value); sess != nil {
-			return sess.user, nil
-		}
-	}
+	return s.cometdPrincipal(r)
+}
+
+// cometdPrincipal is whom a CometD request authenticates as: the user of its Basic
+// credentials when it carries some (they must be right, whatever cookie comes along, as
+// for REST), else the user of its JSESSIONID session. It is the principal a Bayeux session
+// is bound to at its handshake, and what every later request for that session must
+// authenticate as (bayeux.Options.Identify): a user's own cookie session or his Basic
+// credentials, whichever he handshook with. With handshake-without-auth on, a request
+// with neither is the anonymous principal "".
+func (s *Server) cometdPrincipal(r *http.Request) (string, error) {
 	if name, pass, ok := r.BasicAuth(); ok {
 		if u, ok := s.store.Authenticate(name, pass); ok {
 			return u.Name, nil
+		}
+	} else if c, err := r.Cookie(spec.SessionCookie); err == nil {
+		if sess := s.sessions.get(c.Value); sess != nil {
+			return sess.user, nil
 		}
 	}
 	if p, ok := s.dev.load().admitHandshake(); ok {

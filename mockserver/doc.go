@@ -10,7 +10,10 @@
 //
 //  1. authentication (D8): HTTP Basic or the JSESSIONID cookie; else 401, WWW-Authenticate,
 //     statusCode 20. Basic credentials are always checked; without the cookie of the same
-//     user they open a new session (Set-Cookie). Sessions idle 30 minutes are forgotten.
+//     user they open a new session (Set-Cookie). Sessions idle 30 minutes are forgotten;
+//     a user holds at most 100 (his next login ends his own least recently used), all users
+//     10,000 (past that, a user with no session gets 500 / 4 with Retry-After; no login
+//     ever ends another user's session).
 //  2. CSRF (D8, on by default): POST/PUT/PATCH/DELETE without the session's X-CSRF-TOKEN get
 //     403 text/plain "Missing or invalid Csrf token". Every GET of a session carries
 //     X-CSRF-HEADER and X-CSRF-TOKEN.
@@ -57,6 +60,14 @@
 // /v2/me channels whatever the pattern (D9). /meta/** and what matches no /v2/me channel
 // (/*, /v2/users) are refused. Clients may not publish (a publish would reach every
 // session subscribed to the channel).
+//
+// A clientId is bound to the user who handshook: every later request for it must
+// authenticate as that user (his cookie session or his Basic credentials; Basic, when
+// sent, decides, as for REST). Anyone else gets 402::Unknown client with reconnect
+// handshake, as for a clientId the server does not know, and nothing of the session
+// changes. Bodies past 16 KiB are read only from authenticated requests, all under a
+// 10 s deadline. A user holds at most 100 Bayeux sessions (his next handshake ends his own
+// least recently active), all users 10,000 (past that, 503::too_many_sessions).
 //
 // # Deviations
 //

@@ -45,10 +45,11 @@ type Config struct {
 	BayeuxClock bayeux.Clock
 	// JournalSize bounds the journal (0: DefaultJournalSize).
 	JournalSize int
-	// SessionIdle and MaxSessions bound the HTTP sessions (0: DefaultSessionIdle,
-	// DefaultMaxSessions).
-	SessionIdle time.Duration
-	MaxSessions int
+	// SessionIdle, MaxSessions and MaxSessionsPerUser bound the HTTP sessions (0:
+	// DefaultSessionIdle, DefaultMaxSessions, DefaultMaxSessionsPerUser; see sessions.go).
+	SessionIdle        time.Duration
+	MaxSessions        int
+	MaxSessionsPerUser int
 	// OnViolation is called for every self-check violation (tests make it fail the test).
 	// It runs in the request's goroutine and must not block.
 	OnViolation func(Violation)
@@ -121,19 +122,23 @@ func New(cfg Config) (*Server, error) {
 	if err := s.dev.set(cfg.Deviations); err != nil {
 		return nil, fmt.Errorf("mockserver: %w", err)
 	}
-	s.sessions = newSessionTable(s.now, cfg.SessionIdle, cfg.MaxSessions)
+	s.sessions = newSessionTable(s.now, cfg.SessionIdle, cfg.MaxSessions, cfg.MaxSessionsPerUser)
 	s.journal = newJournal(cfg.JournalSize)
 	s.journal.added = s.dash.journalAdded
 	s.viol = violationLog{hook: cfg.OnViolation, log: s.log}
 	s.cometd = bayeux.NewServer(bayeux.Options{
-		Timeout:            time.Duration(opts.CometD.Timeout),
-		Interval:           time.Duration(opts.CometD.Interval),
-		MaxInterval:        time.Duration(opts.CometD.MaxInterval),
-		Clock:              cfg.BayeuxClock,
-		Logger:             s.log,
-		Authenticate:       s.authenticateHandshake,
-		AuthorizeSubscribe: authorizeSubscribe,
-		AuthorizePublish:   denyPublish,
+		Timeout:      time.Duration(opts.CometD.Timeout),
+		Interval:     time.Duration(opts.CometD.Interval),
+		MaxInterval:  time.Duration(opts.CometD.MaxInterval),
+		Clock:        cfg.BayeuxClock,
+		Logger:       s.log,
+		Authenticate: s.authenticateHandshake,
+		Identify:     s.cometdPrincipal,
+		// Per user, so that no user's handshakes end another's session (cometd.go).
+		MaxSessionsPerPrincipal: cometdMaxSessionsPerUser,
+		MaxSessions:             cometdMaxSessions,
+		AuthorizeSubscribe:      authorizeSubscribe,
+		AuthorizePublish:        denyPublish,
 		OnMessage: func(ev bayeux.WireEvent) {
 			s.online.observe(ev)
 			s.journalCometD(ev)

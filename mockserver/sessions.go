@@ -1,10 +1,9 @@
 package mockserver
 
 import (
-	"cmp"
 	"crypto/rand"
+	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,13 +11,24 @@ import (
 	"github.com/workbinkit/workbinkit/mockserver/state"
 )
 
-// Session limits: an HTTP session idle this long is forgotten (a servlet container's
-// default), and at most this many are kept (the oldest idle ones go first), so clients
-// that never send the cookie back cannot grow the table without bound.
+// Session limits. An HTTP session idle for DefaultSessionIdle is forgotten (a servlet
+// container's default). A user holds at most DefaultMaxSessionsPerUser sessions: his next
+// login ends his own least recently used one, as Spring Security's concurrent-session
+// control does by default (maximumSessions with maxSessionsPreventsLogin false), so a
+// client that never sends the cookie back churns its own sessions and nobody else's. All
+// users together hold at most DefaultMaxSessions: when that is reached and no session has
+// lapsed, a user with sessions again ends his own least recently used one, and a user with
+// none is refused (errSessionsFull: HTTP 503, as a servlet container refuses a session
+// past its maxActiveSessions). No login ever ends another user's session.
 const (
-	DefaultSessionIdle = 30 * time.Minute
-	DefaultMaxSessions = 10000
+	DefaultSessionIdle        = 30 * time.Minute
+	DefaultMaxSessions        = 10000
+	DefaultMaxSessionsPerUser = 100
 )
+
+// errSessionsFull: the session table holds DefaultMaxSessions (or Config.MaxSessions)
+// live sessions of other users.
+var errSessionsFull = errors.New("too many HTTP sessions: every session slot is held by other users' live sessions")
 
 // httpSession is one GWS HTTP session (JSESSIONID, D8): its user, its CSRF token and its
 // referenceId counter (D4).
@@ -38,21 +48,27 @@ type httpSession struct {
 func (s *httpSession) nextRef() int64 { return s.refs.Add(1) }
 
 type sessionTable struct {
-	mu   sync.RWMutex
-	m    map[string]*httpSession
-	now  func() time.Time
-	idle time.Duration
-	max  int
+	mu      sync.RWMutex
+	m       map[string]*httpSession
+	byUser  map[string]map[string]*httpSession // user → id → session, the same sessions as m
+	now     func() time.Time
+	idle    time.Duration
+	max     int
+	perUser int
 }
 
-func newSessionTable(now func() time.Time, idle time.Duration, max int) *sessionTable {
+func newSessionTable(now func() time.Time, idle time.Duration, max, perUser int) *sessionTable {
 	if idle <= 0 {
 		idle = DefaultSessionIdle
 	}
 	if max <= 0 {
 		max = DefaultMaxSessions
 	}
-	return &sessionTable{m: map[string]*httpSession{}, now: now, idle: idle, max: max}
+	if perUser <= 0 {
+		perUser = DefaultMaxSessionsPerUser
+	}
+	return &sessionTable{m: map[string]*httpSession{}, byUser: map[string]map[string]*httpSession{},
+		now: now, idle: idle, max: max, perUser: min(perUser, max)}
 }
 
 // get returns the live session of this id and marks it used.
@@ -70,7 +86,7 @@ func (t *sessionTable) get(id string) *httpSession {
 	if time.Duration(now-s.used.Load()) > t.idle {
 		t.mu.Lock()
 		if t.m[id] == s {
-			delete(t.m, id)
+			t.deleteLocked(s)
 		}
 		t.mu.Unlock()
 		return nil
@@ -79,54 +95,77 @@ func (t *sessionTable) get(id string) *httpSession {
 	return s
 }
 
-// create starts a session for user.
-func (t *sessionTable) create(u state.User) *httpSession {
+// create starts a session for user. At the user's cap it ends his least recently used
+// session; at the global cap it first forgets lapsed sessions, then ends the user's least
+// recently used one, and fails with errSessionsFull if he has none.
+func (t *sessionTable) create(u state.User) (*httpSession, error) {
 	s := &httpSession{id: rand.Text(), user: u.Name, csrf: newUUID()}
 	s.rec.Store(&u)
 	now := t.now()
 	s.used.Store(now.UnixNano())
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	own := t.byUser[u.Name]
+	if len(own) >= t.perUser {
+		t.deleteLocked(leastRecentlyUsed(own))
+	}
 	if len(t.m) >= t.max {
-		t.evictLocked(now)
+		t.dropLapsedLocked(now)
+	}
+	if len(t.m) >= t.max {
+		if len(own) == 0 {
+			return nil, errSessionsFull
+		}
+		t.deleteLocked(leastRecentlyUsed(own))
 	}
 	t.m[s.id] = s
-	return s
+	if own == nil {
+		own = map[string]*httpSession{}
+		t.byUser[u.Name] = own
+	}
+	own[s.id] = s
+	return s, nil
 }
 
-// evictLocked forgets idle sessions, and if that is not enough the least recently used
-// tenth of them.
-func (t *sessionTable) evictLocked(now time.Time) {
-	for id, s := range t.m {
-		if now.Sub(time.Unix(0, s.used.Load())) > t.idle {
-			delete(t.m, id)
+func leastRecentlyUsed(set map[string]*httpSession) *httpSession {
+	var lru *httpSession
+	for _, s := range set {
+		if lru == nil || s.used.Load() < lru.used.Load() {
+			lru = s
 		}
 	}
-	if len(t.m) < t.max {
-		return
-	}
-	type aged struct {
-		id   string
-		used int64
-	}
-	all := make([]aged, 0, len(t.m))
-	for id, s := range t.m {
-		all = append(all, aged{id, s.used.Load()})
-	}
-	slices.SortFunc(all, func(a, b aged) int { return cmp.Compare(a.used, b.used) })
-	for _, a := range all[:max(1, len(all)/10)] {
-		delete(t.m, a.id)
+	return lru
+}
+
+// deleteLocked forgets s. Caller holds t.mu.
+func (t *sessionTable) deleteLocked(s *httpSession) {
+	delete(t.m, s.id)
+	if own := t.byUser[s.user]; own != nil {
+		delete(own, s.id)
+		if len(own) == 0 {
+			delete(t.byUser, s.user)
+		}
 	}
 }
 
-// dropUser forgets every session of user (or all sessions when user is "").
+// dropLapsedLocked forgets the sessions idle longer than the idle timeout: dead already,
+// they only hold memory. Caller holds t.mu.
+func (t *sessionTable) dropLapsedLocked(now time.Time) {
+	for _, s := range t.m {
+		if now.Sub(time.Unix(0, s.used.Load())) > t.idle {
+			t.deleteLocked(s)
+		}
+	}
+}
+
+// drop forgets every session of user (or all sessions when user is "").
 func (t *sessionTable) drop(user string) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := 0
-	for id, s := range t.m {
+	for _, s := range t.m {
 		if user == "" || s.user == user {
-			delete(t.m, id)
+			t.deleteLocked(s)
 			n++
 		}
 	}
@@ -138,10 +177,10 @@ func (t *sessionTable) drop(user string) int {
 func (t *sessionTable) refresh(lookup func(name string) (state.User, bool)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for id, s := range t.m {
+	for _, s := range t.m {
 		u, ok := lookup(s.user)
 		if !ok {
-			delete(t.m, id)
+			t.deleteLocked(s)
 			continue
 		}
 		s.rec.Store(&u)

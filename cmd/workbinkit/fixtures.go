@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,24 +14,17 @@ import (
 // fixturesCommands are the subcommands of "workbinkit fixtures"; add new ones here.
 func fixturesCommands() map[string]command {
 	return map[string]command{
-		"import": {summary: "convert a Python-repr sample (GWS docs, Python tools) to JSON", run: runFixturesImport},
+		"import": {summary: "convert a Python-repr sample (GWS docs, Python tools) to JSON", args: "[--repair] [-o FILE] [FILE|-]",
+			about: importAbout, failure: "a conversion error (FILE:LINE:COLUMN: message), or a file that cannot be read or written", run: runFixturesImport},
+		"from-har": {summary: "write the users, workbins and interactions a captured session shows as a fixture set", args: "-o DIR FILE.har",
+			about: fromHARAbout, failure: "the capture could not be read, or the fixture set could not be written or loaded back", run: runFixturesFromHAR},
 	}
-}
-
-func runFixtures(ctx context.Context, args []string, env *environ) error {
-	return dispatch(ctx, "workbinkit fixtures", fixturesCommands(), args, env)
 }
 
 // maxImportSize bounds what import reads, so a wrong file cannot exhaust memory.
 const maxImportSize = 64 << 20
 
-const importShortUsage = `usage: workbinkit fixtures import [--repair] [-o FILE] [FILE|-]
-Run 'workbinkit fixtures import --help' for details.
-`
-
-const importHelp = `usage: workbinkit fixtures import [--repair] [-o FILE] [FILE|-]
-
-Converts one Python repr of a value (as printed by the GWS documentation and by
+const importAbout = `Converts one Python repr of a value (as printed by the GWS documentation and by
 Python test tools: u'…' strings, bare u for an empty string, None/True/False,
 tuples, trailing commas) into indented JSON, keeping the order of dict keys.
 Reads FILE, or standard input when FILE is "-" or missing; writes standard
@@ -46,36 +38,20 @@ output, or FILE given by -o (written whole or not at all).
   http: //localhost: 8080/…      → http://localhost:8080/…
 and nothing else ("Note: call back" and "Note?: a<b" stay as they are).
 
-A conversion error is reported as FILE:LINE:COLUMN: message (exit status 1);
-a usage error exits with status 2.
+A conversion error is reported as FILE:LINE:COLUMN: message.
 
 Example:
   workbinkit fixtures import --repair fixtures/testdata/seed-cometd-workitem.pyrepr
-
-flags:
 `
 
 func runFixturesImport(ctx context.Context, args []string, env *environ) error {
-	fs := flag.NewFlagSet("fixtures import", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // messages are printed below, once
+	fs := newFlags("fixtures import")
 	repair := fs.Bool("repair", false, "undo the rendering damage of decision D12 inside strings")
 	outPath := fs.String("o", "", "write the JSON to `FILE` instead of standard output")
-	printHelp := func(w io.Writer) {
-		fmt.Fprint(w, importHelp)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printHelp(env.stdout)
-			return nil
-		}
-		fmt.Fprint(env.stderr, importShortUsage)
-		return fmt.Errorf("%w: fixtures import: %v", errUsage, err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 1 {
-		fmt.Fprint(env.stderr, importShortUsage)
 		return fmt.Errorf("%w: fixtures import: one input file at most, got %d", errUsage, fs.NArg())
 	}
 

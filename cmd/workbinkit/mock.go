@@ -10,12 +10,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/workbinkit/workbinkit/fixtures"
+	"github.com/workbinkit/workbinkit/internal/version"
 	"github.com/workbinkit/workbinkit/mockserver"
 	"github.com/workbinkit/workbinkit/spec"
 )
@@ -29,6 +32,26 @@ type mockSettings struct {
 	addr, fixtures, optionsFile, stateFile, adminToken, logLevel string
 	deviations                                                   []mockserver.Deviation
 	opts                                                         mockserver.Options
+	// sources names where each setting given came from: "--addr" or "WORKBINKIT_ADDR".
+	sources map[string]string
+}
+
+// origin names where setting name came from, for messages: its flag, or the environment
+// variable that set it.
+func (s *mockSettings) origin(name string) string {
+	if src, ok := s.sources[name]; ok {
+		return src
+	}
+	return "--" + name
+}
+
+// given is setting name with its value as the user wrote it: "--addr 127.0.0.1:8090" or
+// "WORKBINKIT_ADDR=127.0.0.1:8090".
+func (s *mockSettings) given(name, value string) string {
+	if src := s.origin(name); !strings.HasPrefix(src, "--") {
+		return src + "=" + value
+	}
+	return "--" + name + " " + value
 }
 
 // mockSetting is one flag with its environment variable. Precedence: flag, then
@@ -86,8 +109,14 @@ func mockSettingsTable() []*mockSetting {
 	}
 	return []*mockSetting{
 		{name: "addr", env: "WORKBINKIT_ADDR", def: "127.0.0.1:8090",
-			usage: "listen address; any non-loopback address needs --admin-token",
-			apply: func(s *mockSettings, v string) error { s.addr = v; return nil }},
+			usage: "listen address HOST:PORT (port 0: any free port); any non-loopback address needs --admin-token",
+			apply: func(s *mockSettings, v string) error {
+				if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+					return fmt.Errorf("%q is not HOST:PORT, e.g. 127.0.0.1:8090 (127.0.0.1:0 takes any free port)", v)
+				}
+				s.addr = v
+				return nil
+			}},
 		{name: "fixtures", env: "WORKBINKIT_FIXTURES",
 			usage: "fixture directory laid out as fixtures/builtin (users/, workbins/, interactions/, notifications/); default: the built-in set",
 			apply: func(s *mockSettings, v string) error { s.fixtures = v; return nil }},
@@ -109,7 +138,14 @@ func mockSettingsTable() []*mockSetting {
 			}},
 		{name: "log-level", env: "WORKBINKIT_LOG_LEVEL", def: "info",
 			usage: "debug, info, warn or error",
-			apply: func(s *mockSettings, v string) error { s.logLevel = v; return nil }},
+			apply: func(s *mockSettings, v string) error {
+				switch v {
+				case "debug", "info", "warn", "error":
+					s.logLevel = v
+					return nil
+				}
+				return fmt.Errorf("%q: want debug, info, warn or error", v)
+			}},
 		{name: "enable-csrf-protection", env: "WORKBINKIT_ENABLE_CSRF_PROTECTION", boolean: true, def: strconv.FormatBool(def.EnableCsrfProtection),
 			usage: "POST/PUT/DELETE need the session's X-CSRF-TOKEN (option enableCsrfProtection)",
 			apply: boolOpt(func(o *mockserver.Options) *bool { return &o.EnableCsrfProtection })},
@@ -148,37 +184,35 @@ func mockSettingsTable() []*mockSetting {
 // parseMockSettings reads flags, environment and the options file.
 func parseMockSettings(args []string, env *environ) (*mockSettings, error) {
 	table := mockSettingsTable()
-	fl := flag.NewFlagSet("mock", flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
+	fl := newFlags("mock")
 	for _, st := range table {
 		st.value = settingValue{raw: st.def, boolean: st.boolean}
 		fl.Var(&st.value, st.name, st.usage)
 	}
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
+			return nil, &helpRequest{flags: mockFlagsHelp}
 		}
-		return nil, fmt.Errorf("%w: %v (see workbinkit mock --help)", errUsage, err)
+		return nil, flagError(fl, err)
 	}
 	if fl.NArg() > 0 {
 		return nil, fmt.Errorf("%w: mock takes no arguments, got %q", errUsage, fl.Args())
 	}
-	s := &mockSettings{addr: "127.0.0.1:8090", logLevel: "info", opts: mockserver.DefaultOptions()}
+	s := &mockSettings{addr: "127.0.0.1:8090", logLevel: "info", opts: mockserver.DefaultOptions(), sources: map[string]string{}}
 	// The value each setting takes: flag, else environment, else nothing (file or default).
 	chosen := map[string]string{}
-	source := map[string]string{}
 	for _, st := range table {
 		switch {
 		case st.value.set:
-			chosen[st.name], source[st.name] = st.value.raw, "--"+st.name
+			chosen[st.name], s.sources[st.name] = st.value.raw, "--"+st.name
 		case env.getenv(st.env) != "":
-			chosen[st.name], source[st.name] = env.getenv(st.env), st.env
+			chosen[st.name], s.sources[st.name] = env.getenv(st.env), st.env
 		}
 	}
 	if f, ok := chosen["options"]; ok {
 		o, err := s.opts.LoadOptionsFile(f)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", s.given("options", f), err)
 		}
 		s.opts, s.optionsFile = o, f
 	}
@@ -188,31 +222,26 @@ func parseMockSettings(args []string, env *environ) (*mockSettings, error) {
 			continue
 		}
 		if err := st.apply(s, v); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", errUsage, source[st.name], err)
+			return nil, fmt.Errorf("%w: %s: %v", errUsage, s.origin(st.name), err)
 		}
-	}
-	if err := s.opts.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	switch s.logLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return nil, fmt.Errorf("%w: log level %q: want debug, info, warn or error", errUsage, s.logLevel)
+		// The defaults and the options file are valid, so a fault found now is this setting's.
+		if err := s.opts.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", errUsage, s.origin(st.name), err)
+		}
 	}
 	return s, nil
 }
 
-func mockHelp(w io.Writer) {
-	fmt.Fprintln(w, `usage: workbinkit mock [flags]
-
-Runs the stateful GWS Workbins mock: the REST API under /api/v2, CometD at /api/v2/notifications,
+const mockAbout = `Runs the stateful GWS Workbins mock: the REST API under /api/v2, CometD at /api/v2/notifications,
 and the control plane under /_mock/ (described by GET /_mock/openapi.yaml). SIGINT or SIGTERM stops
 it gracefully (held CometD connects are answered, the state file is saved).
 
 Every flag has an environment variable; a flag wins over the environment, which wins over the
 options file, which wins over the default.
+`
 
-flags:`)
+// mockFlagsHelp prints the flags of `workbinkit mock` with their environment variables.
+func mockFlagsHelp(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, st := range mockSettingsTable() {
 		arg := " VALUE"
@@ -229,18 +258,18 @@ flags:`)
 }
 
 func runMock(ctx context.Context, args []string, env *environ) error {
-	for _, a := range args {
-		if a == "-h" || a == "--help" || a == "-help" {
-			mockHelp(env.stdout)
-			return nil
-		}
-	}
 	st, err := parseMockSettings(args, env)
 	if err != nil {
 		return err
 	}
 	if err := mockserver.CheckExposure(st.addr, st.adminToken); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %s: %w (or listen on a loopback address such as 127.0.0.1:8090)", errUsage, st.given("addr", st.addr), err)
+	}
+	if st.stateFile != "" {
+		// A missing directory would only show at the first save, after the start looked fine.
+		if _, err := os.Stat(filepath.Dir(st.stateFile)); err != nil {
+			return fmt.Errorf("%s: the directory to keep it in: %w", st.given("state-file", st.stateFile), err)
+		}
 	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(st.logLevel))
@@ -252,13 +281,11 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	}
 	var set *fixtures.Set
 	if st.fixtures != "" {
-		if fi, err := os.Stat(st.fixtures); err != nil {
+		if err := checkDir(st.given("fixtures", st.fixtures), st.fixtures); err != nil {
 			return err
-		} else if !fi.IsDir() {
-			return fmt.Errorf("%w: --fixtures %s is not a directory", errUsage, st.fixtures)
 		}
 		if set, err = fixtures.LoadWith(contract, os.DirFS(st.fixtures)); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", st.given("fixtures", st.fixtures), err)
 		}
 	}
 	var saver *mockserver.StateSaver
@@ -278,7 +305,7 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 		saver.Attach(srv)
 		loaded, err := srv.LoadStateFile(st.stateFile)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", st.given("state-file", st.stateFile), err)
 		}
 		stateNote = "state file " + st.stateFile + ": none yet, starting from the fixtures"
 		if loaded {
@@ -288,7 +315,7 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 
 	ln, err := net.Listen("tcp", st.addr)
 	if err != nil {
-		return err
+		return listenError(st, err)
 	}
 	// Every request's context ends when the stop begins (stopRequests), so that a request
 	// held by a fault delay, or anything else waiting on its context, is answered at once
@@ -337,6 +364,15 @@ func runMock(ctx context.Context, args []string, env *environ) error {
 	return nil
 }
 
+// listenError says which setting to change when the listen address cannot be used.
+func listenError(st *mockSettings, err error) error {
+	hint := "choose another address with --addr or WORKBINKIT_ADDR (127.0.0.1:0 takes any free port)"
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s: the address is in use (another process listens there): stop it, or %s: %w", st.given("addr", st.addr), hint, err)
+	}
+	return fmt.Errorf("%s: cannot listen there: %s: %w", st.given("addr", st.addr), hint, err)
+}
+
 // printBanner tells a developer where everything is and how to start.
 func printBanner(w io.Writer, srv *mockserver.Server, st *mockSettings, addr net.Addr, stateNote string) {
 	host := addr.String()
@@ -344,7 +380,7 @@ func printBanner(w io.Writer, srv *mockserver.Server, st *mockSettings, addr net
 		host = net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
 	}
 	base := "http://" + host
-	fmt.Fprintf(w, "workbinkit mock %s\n\n", version)
+	fmt.Fprintf(w, "workbinkit mock %s\n\n", version.String())
 	fmt.Fprintf(w, "  REST API     %s%s\n", base, spec.BasePath)
 	fmt.Fprintf(w, "  CometD       %s%s\n", base, spec.CometDPath)
 	fmt.Fprintf(w, "  control      %s/_mock/  (contract: %s/_mock/openapi.yaml)\n", base, base)

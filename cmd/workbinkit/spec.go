@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,41 +16,55 @@ import (
 
 // specCommands are the subcommands of "workbinkit spec".
 func specCommands() map[string]command {
+	const validationFailure = "the input breaks the contract (with --strict: also values beyond the ones it knows), or cannot be read"
 	return map[string]command{
-		"lint": {summary: "check the contract (kin-openapi, gojsonschema, examples, asyncapi $refs); -dir DIR for a contract directory laid out like spec/", run: runSpecLint},
-		"validate-notification": {summary: "validate one CometD message {\"channel\":…,\"data\":{…}} from FILE or stdin; --strict: warnings are errors", run: func(_ context.Context, args []string, env *environ) error {
-			return runValidateNotification(args, env)
-		}},
-		"validate-document": {summary: "validate a JSON document against a schema file: SCHEMA [FILE|-] (e.g. email.json); --strict", run: func(_ context.Context, args []string, env *environ) error {
-			return runValidateDocument(args, env)
-		}},
-		"validate-request":  {summary: "validate a request: METHOD PATH [FILE|-] (the JSON body); --strict", run: runValidateRequest},
-		"validate-response": {summary: "validate a reply: METHOD PATH STATUS [FILE|-] (the JSON body), -H 'Name: value' for headers; --strict", run: runValidateResponse},
+		"lint": {summary: "check the contract (kin-openapi, gojsonschema, examples, asyncapi $refs)", args: "[--dir DIR]",
+			about: `Checks the contract: the OpenAPI and AsyncAPI documents and every JSON Schema load, the
+examples validate, the asyncapi $refs resolve. Without --dir, the contract built into the binary;
+with --dir DIR, a contract directory laid out like spec/.
+`,
+			failure: "the contract has problems (each printed on standard error), or --dir cannot be read", run: runSpecLint},
+		"validate-notification": {summary: "validate one CometD message {\"channel\":…,\"data\":{…}} from FILE or stdin", args: "[--strict] [FILE|-]",
+			about: `Validates one CometD message {"channel":…,"data":{…}} read from FILE, or from standard input
+when FILE is "-" or missing. Each issue is printed with its JSON pointer; values beyond the ones
+the contract knows are warnings (exit 0) unless --strict makes them errors.
+`,
+			failure: validationFailure, run: func(_ context.Context, args []string, env *environ) error {
+				return runValidateNotification(args, env)
+			}},
+		"validate-document": {summary: "validate a JSON document against one of the contract's schemas (e.g. email.json)", args: "[--strict] SCHEMA [FILE|-]",
+			about: `Validates a JSON document, read from FILE or standard input, against SCHEMA, the name of a
+schema of the contract (spec/schemas/, e.g. workitem.json; a wrong name lists them).
+`,
+			failure: validationFailure, run: func(_ context.Context, args []string, env *environ) error {
+				return runValidateDocument(args, env)
+			}},
+		"validate-request": {summary: "validate a request: METHOD PATH and its JSON body", args: "[--strict] METHOD PATH [FILE|-]",
+			about: `Validates a request to the REST API: METHOD and PATH (starting with /, e.g. /api/v2/me),
+and the JSON body read from FILE, or standard input for "-" (no body when FILE is missing).
+`,
+			failure: validationFailure, run: runValidateRequest},
+		"validate-response": {summary: "validate a reply: METHOD PATH STATUS, its headers and its JSON body", args: "[--strict] [-H 'Name: value']... METHOD PATH STATUS [FILE|-]",
+			about: `Validates a reply of the REST API to METHOD PATH: its STATUS, the headers given with -H and the
+JSON body read from FILE, or standard input for "-" (no body when FILE is missing).
+`,
+			failure: validationFailure, run: runValidateResponse},
 	}
 }
 
-func runSpec(ctx context.Context, args []string, env *environ) error {
-	return dispatch(ctx, "workbinkit spec", specCommands(), args, env)
-}
-
 func runSpecLint(ctx context.Context, args []string, env *environ) error {
-	fl := flag.NewFlagSet("spec lint", flag.ContinueOnError)
-	fl.SetOutput(env.stderr)
-	dir := fl.String("dir", "", "contract directory (default: the built-in contract)")
-	if err := fl.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	fl := newFlags("spec lint")
+	dir := fl.String("dir", "", "contract `DIR`ectory laid out like spec/ (default: the built-in contract)")
+	if err := parseFlags(fl, args); err != nil {
+		return err
 	}
 	if fl.NArg() > 0 {
 		return fmt.Errorf("%w: spec lint takes no arguments, got %q", errUsage, fl.Args())
 	}
 	fsys, name := spec.Files(), "built-in contract"
 	if *dir != "" {
-		st, err := os.Stat(*dir)
-		if err != nil {
+		if err := checkDir("--dir "+*dir, *dir); err != nil {
 			return err
-		}
-		if !st.IsDir() {
-			return fmt.Errorf("%w: -dir %s is not a directory", errUsage, *dir)
 		}
 		fsys, name = os.DirFS(*dir), *dir
 	}
@@ -81,16 +94,15 @@ func printErrors(w io.Writer, err error) int {
 
 // validateFlags parses the flags of the validate-* commands, also after positional arguments
 // (validate-notification msg.json --strict), and returns the positional ones.
-func validateFlags(name string, args []string, env *environ, headers *headerFlag) (strict bool, pos []string, err error) {
-	fl := flag.NewFlagSet("spec "+name, flag.ContinueOnError)
-	fl.SetOutput(env.stderr)
+func validateFlags(name string, args []string, headers *headerFlag) (strict bool, pos []string, err error) {
+	fl := newFlags("spec " + name)
 	fl.BoolVar(&strict, "strict", false, "values beyond the ones the contract knows (warnings) are errors")
 	if headers != nil {
-		fl.Var(headers, "H", "a response header 'Name: value' (repeatable)")
+		fl.Var(headers, "H", "a response `HEADER` 'Name: value' (repeatable)")
 	}
 	for {
-		if err := fl.Parse(args); err != nil {
-			return false, nil, fmt.Errorf("%w: %v", errUsage, err)
+		if err := parseFlags(fl, args); err != nil {
+			return false, nil, err
 		}
 		if fl.NArg() == 0 {
 			return strict, pos, nil
@@ -165,7 +177,7 @@ func levelOptions(strict bool, warnings *[]spec.Issue) []spec.Option {
 }
 
 func runValidateNotification(args []string, env *environ) error {
-	strict, pos, err := validateFlags("validate-notification", args, env, nil)
+	strict, pos, err := validateFlags("validate-notification", args, nil)
 	if err != nil {
 		return err
 	}
@@ -186,7 +198,7 @@ func runValidateNotification(args []string, env *environ) error {
 }
 
 func runValidateDocument(args []string, env *environ) error {
-	strict, pos, err := validateFlags("validate-document", args, env, nil)
+	strict, pos, err := validateFlags("validate-document", args, nil)
 	if err != nil {
 		return err
 	}
@@ -225,7 +237,7 @@ func newRequest(ctx context.Context, method, target string, body []byte) (*http.
 }
 
 func runValidateRequest(ctx context.Context, args []string, env *environ) error {
-	strict, pos, err := validateFlags("validate-request", args, env, nil)
+	strict, pos, err := validateFlags("validate-request", args, nil)
 	if err != nil {
 		return err
 	}
@@ -246,12 +258,12 @@ func runValidateRequest(ctx context.Context, args []string, env *environ) error 
 	}
 	var warnings []spec.Issue
 	_, err = c.ValidateRequestBytes(ctx, r, body, levelOptions(strict, &warnings)...)
-	return report("request", err, warnings, env)
+	return report("request", withAllowedMethods(c, r, err), warnings, env)
 }
 
 func runValidateResponse(ctx context.Context, args []string, env *environ) error {
 	headers := &headerFlag{h: http.Header{}}
-	strict, pos, err := validateFlags("validate-response", args, env, headers)
+	strict, pos, err := validateFlags("validate-response", args, headers)
 	if err != nil {
 		return err
 	}
@@ -279,5 +291,16 @@ func runValidateResponse(ctx context.Context, args []string, env *environ) error
 	}
 	var warnings []spec.Issue
 	err = c.ValidateResponse(ctx, r, status, headers.h, body, levelOptions(strict, &warnings)...)
-	return report("reply", err, warnings, env)
+	return report("reply", withAllowedMethods(c, r, err), warnings, env)
+}
+
+// withAllowedMethods adds to a method the path does not take the methods it does.
+func withAllowedMethods(c *spec.Contract, r *http.Request, err error) error {
+	if !errors.Is(err, spec.ErrMethodNotAllowed) {
+		return err
+	}
+	if allowed := c.AllowedMethods(r); len(allowed) > 0 {
+		return fmt.Errorf("%w (the path takes %s)", err, strings.Join(allowed, ", "))
+	}
+	return err
 }

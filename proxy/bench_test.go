@@ -1,0 +1,406 @@
+package proxy_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/workbinkit/workbinkit/bayeux"
+	"github.com/workbinkit/workbinkit/har"
+	"github.com/workbinkit/workbinkit/mockserver"
+	"github.com/workbinkit/workbinkit/observe"
+	"github.com/workbinkit/workbinkit/proxy"
+	"github.com/workbinkit/workbinkit/spec"
+)
+
+// The benchmarks of issue 13 (make bench-proxy runs the three in one run, recording first
+// so that its memory figures start from a fresh process):
+//
+//	(a) BenchmarkProxyPulls: pull latency p99 through the proxy against the direct p99, at
+//	    1,000 pulls/s;
+//	(b) BenchmarkProxyDelivery: the delay the proxy adds to an event's delivery, p99, at
+//	    1,000 long-polling sessions;
+//	(c) BenchmarkProxyRecording: the process's RSS and Go heap while the proxy records
+//	    100,000 exchanges.
+//
+// Speed is measured here, never asserted in a test: the figures depend on the machine.
+// Clients, upstream and proxy share the process (and its cores).
+
+func BenchmarkProxyRecording(b *testing.B) { benchRun(b, benchRecording) }
+func BenchmarkProxyPulls(b *testing.B)     { benchRun(b, benchPulls) }
+func BenchmarkProxyDelivery(b *testing.B)  { benchRun(b, benchDelivery) }
+
+func benchRun(b *testing.B, f func(*testing.B, *strings.Builder)) {
+	for b.Loop() {
+		var out strings.Builder
+		f(b, &out)
+		fmt.Print(out.String()) // the whole table: b.Log cuts a benchmark's output at 10 lines
+	}
+}
+
+const (
+	benchRate      = 1000            // pulls per second
+	benchPullSpan  = 4 * time.Second // per side
+	benchSessions  = 1000            // long-polling sessions
+	benchEvents    = 20              // events published to all of them
+	benchRecorded  = 100000          // exchanges recorded
+	benchWorkbin   = "3434543fafwe987"
+	benchCheckStep = 10000
+)
+
+func pct(l []time.Duration, p float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// benchAgent is an HTTP session of MaratTest with its CSRF token.
+type benchAgent struct {
+	http  *http.Client
+	token string
+}
+
+func benchLogin(b *testing.B, base string, tr http.RoundTripper) *benchAgent {
+	jar, _ := cookiejar.New(nil)
+	a := &benchAgent{http: &http.Client{Jar: jar, Transport: tr, Timeout: 30 * time.Second}}
+	req, _ := http.NewRequest(http.MethodGet, base+spec.MePath(), nil)
+	req.SetBasicAuth("MaratTest", "MaratTest")
+	resp, err := a.http.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	a.token = resp.Header.Get(spec.HeaderCSRFToken)
+	return a
+}
+
+// place provisions n workitems in the agent's workbin through the mock's control plane.
+func place(b *testing.B, mockURL string, n int) []string {
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	work := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				body := fmt.Sprintf(`{"%s":"%s","%s":"workitem"}`, spec.AdminFieldWorkbinID, benchWorkbin, spec.AdminFieldMedia)
+				resp, err := http.Post(mockURL+spec.AdminBasePath+spec.AdminPathInteractions, "application/json", strings.NewReader(body))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				var r struct{ ID string }
+				json.NewDecoder(resp.Body).Decode(&r)
+				resp.Body.Close()
+				ids[i] = r.ID
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if failed.Load() > 0 {
+		b.Fatalf("%d placements failed", failed.Load())
+	}
+	return ids
+}
+
+// pullAt pulls ids at benchRate against base (open loop: a slow reply does not slow the
+// next request) and returns each pull's latency.
+func pullAt(b *testing.B, base string, ids []string) []time.Duration {
+	tr := &http.Transport{MaxIdleConnsPerHost: 512, MaxIdleConns: 512}
+	defer tr.CloseIdleConnections()
+	agents := make([]*benchAgent, 32)
+	for i := range agents {
+		agents[i] = benchLogin(b, base, tr)
+	}
+	lat := make([]time.Duration, len(ids))
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	tick := time.NewTicker(time.Second / benchRate)
+	defer tick.Stop()
+	for i, id := range ids {
+		<-tick.C
+		a := agents[i%len(agents)]
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"operationName":"PullWorkitem","id":%q}`, id)
+			req, _ := http.NewRequest(http.MethodPost, base+spec.WorkbinPath(benchWorkbin), strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(spec.HeaderCSRFToken, a.token)
+			start := time.Now()
+			resp, err := a.http.Do(req)
+			if err != nil {
+				bad.Add(1)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			lat[i] = time.Since(start)
+			if resp.StatusCode != http.StatusOK {
+				bad.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if bad.Load() > 0 {
+		b.Fatalf("%d pulls failed", bad.Load())
+	}
+	return lat
+}
+
+// listenAll keeps a CometD client of MaratTest on /v2/me/** at base, so that every pull's
+// notifications flow (and, through the proxy, are judged).
+func listenAll(b *testing.B, ctx context.Context, base string) {
+	a := benchLogin(b, base, nil)
+	c := bayeux.NewClient(base+spec.CometDPath, bayeux.ClientOptions{HTTPClient: a.http, MessageBuffer: 1 << 16})
+	if err := c.Handshake(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Subscribe(ctx, spec.PrivateChannelRoot+"/**"); err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		for range c.Messages() {
+		}
+	}()
+	go c.Run(ctx)
+}
+
+// benchPulls is (a).
+func benchPulls(b *testing.B, out *strings.Builder) {
+	srv, err := mockserver.New(mockserver.Config{Contract: contract(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mock := httptest.NewServer(srv)
+	defer mock.Close()
+	up, _ := url.Parse(mock.URL)
+	k := observe.New(contract(b), observe.Options{})
+	p, err := proxy.New(proxy.Config{Upstream: up, Checker: k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	front := httptest.NewServer(p)
+	defer front.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	listenAll(b, ctx, mock.URL)
+	listenAll(b, ctx, front.URL)
+
+	n := int(benchPullSpan.Seconds() * benchRate)
+	warm := 200
+	ids := place(b, mock.URL, 2*(n+warm))
+	pullAt(b, mock.URL, ids[:warm])
+	direct := pullAt(b, mock.URL, ids[warm:warm+n])
+	pullAt(b, front.URL, ids[warm+n:2*warm+n])
+	through := pullAt(b, front.URL, ids[2*warm+n:])
+	d99, t99 := pct(direct, 0.99), pct(through, 0.99)
+	ratio := float64(t99) / float64(d99)
+	fmt.Fprintf(out, "(a) %d pulls each at %d/s against the mock (a CometD client judged alongside):\n", n, benchRate)
+	fmt.Fprintf(out, "    direct        p50 %-10v p99 %-10v\n", pct(direct, 0.5).Round(time.Microsecond), d99.Round(time.Microsecond))
+	fmt.Fprintf(out, "    through proxy p50 %-10v p99 %-10v  p99 ratio %.2f× (target ≤ 1.3×)\n", pct(through, 0.5).Round(time.Microsecond), t99.Round(time.Microsecond), ratio)
+	b.ReportMetric(ratio, "p99-ratio")
+	front.CloseClientConnections()
+	cancel()
+}
+
+// benchDelivery is (b): a bare Bayeux server publishes events to benchSessions
+// long-polling clients, directly and through the proxy; the delay is the time from the
+// publish to the client's receipt.
+func benchDelivery(b *testing.B, out *strings.Builder) {
+	bs := bayeux.NewServer(bayeux.Options{})
+	mux := http.NewServeMux()
+	mux.Handle(spec.CometDPath, bs)
+	mux.Handle(spec.CometDPath+"/", bs)
+	upstream := httptest.NewServer(mux)
+	defer upstream.Close()
+	up, _ := url.Parse(upstream.URL)
+	p, err := proxy.New(proxy.Config{Upstream: up, Checker: observe.New(contract(b), observe.Options{MaxKept: 100})})
+	if err != nil {
+		b.Fatal(err)
+	}
+	front := httptest.NewServer(p)
+	defer front.Close()
+
+	run := func(base string) []time.Duration {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		tr := &http.Transport{MaxIdleConnsPerHost: 2 * benchSessions, MaxConnsPerHost: 0}
+		defer tr.CloseIdleConnections()
+		var published [benchEvents]atomic.Int64
+		var mu sync.Mutex
+		var lat []time.Duration
+		var ready, got sync.WaitGroup
+		clients := make([]*bayeux.Client, benchSessions)
+		for i := range clients {
+			jar, _ := cookiejar.New(nil)
+			c := bayeux.NewClient(base+spec.CometDPath, bayeux.ClientOptions{HTTPClient: &http.Client{Jar: jar, Transport: tr}})
+			clients[i] = c
+			ready.Go(func() {
+				if err := c.Handshake(ctx); err != nil {
+					b.Error(err)
+					return
+				}
+				if err := c.Subscribe(ctx, spec.ChannelWorkitems); err != nil {
+					b.Error(err)
+				}
+			})
+		}
+		ready.Wait()
+		got.Add(benchSessions * benchEvents)
+		for _, c := range clients {
+			ch, _ := c.Listen(spec.ChannelWorkitems)
+			go func() {
+				for m := range ch {
+					at := time.Now()
+					var d struct{ ReferenceID int }
+					json.Unmarshal(m.Data, &d)
+					if d.ReferenceID >= 1 && d.ReferenceID <= benchEvents {
+						mu.Lock()
+						lat = append(lat, at.Sub(time.Unix(0, published[d.ReferenceID-1].Load())))
+						mu.Unlock()
+						got.Done()
+					}
+				}
+			}()
+			go c.Run(ctx)
+		}
+		// Let every client's first (immediate) connect pass and the next one be held.
+		time.Sleep(time.Second)
+		for e := range benchEvents {
+			data := json.RawMessage(fmt.Sprintf(`{"messageType":"WorkitemStateChangeMessage","notificationType":"PropertiesUpdated","referenceId":%d,`+
+				`"workitem":{"id":"bench-%d","state":"Processing","capabilities":["Transfer","AttachUserData","UpdateUserData","DeleteUserData","SetInFocus","Complete"],"workitemType":"Inbound","receivedDate":"2016-04-08 15:01:05.000+0300","userData":{}}}`, e+1, e))
+			published[e].Store(time.Now().UnixNano())
+			if _, err := bs.Publish(spec.ChannelWorkitems, data); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(time.Second) // every client is held again before the next event
+		}
+		done := make(chan struct{})
+		go func() { got.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			b.Fatalf("only %d of %d deliveries arrived", len(lat), benchSessions*benchEvents)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(lat)
+	}
+	direct := run(upstream.URL)
+	through := run(front.URL)
+	d99, t99 := pct(direct, 0.99), pct(through, 0.99)
+	fmt.Fprintf(out, "(b) %d events to %d long-polling sessions each (%d deliveries):\n", benchEvents, benchSessions, len(direct))
+	fmt.Fprintf(out, "    direct        p50 %-10v p99 %-10v\n", pct(direct, 0.5).Round(time.Microsecond), d99.Round(time.Microsecond))
+	fmt.Fprintf(out, "    through proxy p50 %-10v p99 %-10v  added at p99: %v (target ≤ 1ms)\n", pct(through, 0.5).Round(time.Microsecond), t99.Round(time.Microsecond), (t99 - d99).Round(time.Microsecond))
+	b.ReportMetric(float64(t99-d99)/float64(time.Millisecond), "added-p99-ms")
+	front.CloseClientConnections()
+	bs.Shutdown(context.Background())
+}
+
+// rss is the process's resident set size.
+func rss() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// benchRecording is (c): the proxy records benchRecorded exchanges (reads, pulls refused
+// and accepted alike do: GET /me is the cheapest) into a HAR file.
+func benchRecording(b *testing.B, out *strings.Builder) {
+	srv, err := mockserver.New(mockserver.Config{Contract: contract(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mock := httptest.NewServer(srv)
+	defer mock.Close()
+	up, _ := url.Parse(mock.URL)
+	f, err := os.CreateTemp(b.TempDir(), "record-*.har")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	hw, _ := har.NewWriter(f, har.Creator{Name: "bench", Version: "1"})
+	p, err := proxy.New(proxy.Config{Upstream: up, Checker: observe.New(contract(b), observe.Options{}), Record: hw, Pseudonyms: observe.NewPseudonyms()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	front := httptest.NewServer(p)
+	defer front.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	defer tr.CloseIdleConnections()
+	a := benchLogin(b, front.URL, tr)
+	type sample struct {
+		n         int
+		rss, heap int64
+	}
+	var samples []sample
+	start := time.Now()
+	for done := 0; done < benchRecorded; {
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < benchCheckStep; i += 8 {
+					resp, err := a.http.Get(front.URL + spec.MePath())
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			})
+		}
+		wg.Wait()
+		done += benchCheckStep
+		p.Drain(context.Background())
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		samples = append(samples, sample{done, rss(), int64(ms.HeapInuse)})
+	}
+	elapsed := time.Since(start)
+	hw.Close()
+	fi, _ := f.Stat()
+	fmt.Fprintf(out, "(c) recording %d exchanges through the proxy in front of the mock (%v, %.0f/s, HAR %d MiB):\n", benchRecorded, elapsed.Round(time.Millisecond), float64(benchRecorded)/elapsed.Seconds(), fi.Size()>>20)
+	var line bytes.Buffer
+	for _, s := range samples {
+		fmt.Fprintf(&line, "    after %6d: RSS %4d MiB, Go heap in use %4d MiB\n", s.n, s.rss>>20, s.heap>>20)
+	}
+	out.WriteString(line.String())
+	first, last := samples[1], samples[len(samples)-1] // from 20,000: warm-up done
+	fmt.Fprintf(out, "    growth from %d to %d exchanges: RSS %+d MiB, heap %+d MiB\n", first.n, last.n, (last.rss-first.rss)>>20, (last.heap-first.heap)>>20)
+	b.ReportMetric(float64(last.rss-first.rss)/(1<<20), "rss-growth-MiB")
+}
