@@ -319,7 +319,7 @@ func dashItemsOf(xs []state.Interaction) []dashItem {
 }
 
 func (s *Server) dashSessions() dashSessions {
-	out := dashSessions{CometD: []dashCometD{}, HTTP: s.sessions.perUser()}
+	out := dashSessions{CometD: []dashCometD{}, HTTP: s.sessions.countByUser()}
 	for _, si := range s.cometd.Sessions() {
 		subs := slices.Clone(si.Subscriptions)
 		slices.Sort(subs)
@@ -355,8 +355,8 @@ func (s *Server) dashEntry(r journalRecord) dashEntry {
 	return e
 }
 
-// perUser counts the live HTTP sessions of each user.
-func (t *sessionTable) perUser() map[string]int {
+// countByUser counts the live HTTP sessions of each user.
+func (t *sessionTable) countByUser() map[string]int {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	out := map[string]int{}
