@@ -39,7 +39,7 @@ const maxAdminBody = 32 << 20
 func (s *Server) adminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if origin, ok := r.Header["Origin"]; ok {
-			if len(origin) != 1 || !originAllowed(origin[0], s.opts.Load().CORSAllowedOrigins) {
+			if len(origin) != 1 || (!originAllowed(origin[0], s.opts.Load().CORSAllowedOrigins) && !s.dashboardOrigin(r, origin[0])) {
 				adminError(w, http.StatusForbidden, fmt.Sprintf("cross-site request refused: origin %q is not allowed to use the control plane (option corsAllowedOrigins)", strings.Join(origin, ", ")))
 				return
 			}

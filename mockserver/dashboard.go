@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"crypto/subtle"
 	"io"
 	"net/http"
 	"path"
@@ -32,6 +33,27 @@ func isDashboardFile(r *http.Request) bool {
 	p := r.URL.Path
 	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && path.Clean(p) == strings.TrimSuffix(p, "/") &&
 		(p == strings.TrimSuffix(DashboardPath, "/") || strings.HasPrefix(p, DashboardPath))
+}
+
+// dashboardOrigin reports whether a request with this Origin comes from the mock's own
+// pages (the dashboard): a browser sends Origin on a same-origin POST, PUT or DELETE too.
+// Same-origin alone proves nothing under DNS rebinding (evil.example resolved to 127.0.0.1
+// is same-origin with the mock), so the Host must also be a loopback name or IP, which a
+// rebinding page cannot send, or the request must carry the admin token, which it cannot
+// know.
+func (s *Server) dashboardOrigin(r *http.Request, origin string) bool {
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	if r.Host == "" || !strings.EqualFold(origin, scheme+r.Host) {
+		return false
+	}
+	if IsLoopback(r.Host) {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && s.cfg.AdminToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) == 1
 }
 
 // dashboardFiles serves the page's files, and docs/rules.md beside them (the rule links of

@@ -141,8 +141,10 @@ if (flag === "--token") {
     await second.locator("#conn.live").waitFor({ timeout: STEP_MS });
     out("token-in-address", { addressKeepsToken: second.url().includes(adminToken) });
     await browser.close();
-    out("done", { external, consoleErrors });
-    process.exit(external.length || consoleErrors.length ? 1 : 0);
+    // The page's first call is refused (401) before it asks for the token; Chromium logs that.
+    const others = consoleErrors.filter((e) => !/status of 401/.test(e));
+    out("done", { external, consoleErrors: others });
+    process.exit(external.length || others.length ? 1 : 0);
 }
 
 // 1. Live, and a placement from the form.
@@ -252,9 +254,11 @@ const userRow = page.locator(`#users tr[data-user="${USER}"]`);
 await userRow.filter({ hasText: "/v2/me/workitems" }).waitFor();
 out("users", { owns: (await userRow.locator("td").nth(2).innerText()).includes(ITEM) });
 await shot("6-users");
+// The agent's client handshakes again at once (402 at its next connect), so the proof is the
+// control plane's answer, which the page shows.
 await page.getByRole("button", { name: `Expire ${USER}'s CometD sessions` }).click();
-await userRow.locator("td").nth(5).filter({ hasText: /^none$/ }).waitFor();
-out("expired");
+await waitText("#conn", `CometD session(s) of ${USER} expired`);
+out("expired", { text: await page.locator("#conn").innerText() });
 cometd.disconnect();
 
 // 6. Accessible names, no external request, no console error.
