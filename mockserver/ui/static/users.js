@@ -14,7 +14,7 @@ export function renderUsers(el, model, act) {
       h('th', {scope: 'row'}, h('div', {}, u.name), h('code', {class: 'dim small'}, u.id)),
       h('td', {}, u.roles.join(', '), u.features.length ? h('div', {class: 'dim small'}, u.features.join(', ')) : h('div', {class: 'warn small'}, 'no api-multimedia')),
       h('td', {}, u.place, [...u.agentGroups, ...u.placeGroups].length ? h('div', {class: 'dim small'}, [...u.agentGroups, ...u.placeGroups].join(', ')) : null),
-      h('td', {}, u.ownedCount === 0 ? h('span', {class: 'dim'}, 'nothing') :
+      h('td', {class: 'owns'}, u.ownedCount === 0 ? h('span', {class: 'dim'}, 'nothing') :
         h('ul', {class: 'chips'}, u.owned.map((x) => h('li', {}, h('span', {class: 'media ' + x.media}, x.media), ' ', h('code', {}, x.id), ' ', h('span', {class: 'dim'}, x.state))),
           u.ownedCount > u.owned.length ? h('li', {class: 'dim'}, `+${u.ownedCount - u.owned.length}`) : null)),
       h('td', {}, u.subscriptions.length ? u.subscriptions.map((id) => names.get(id) ?? id).join(', ') : h('span', {class: 'dim'}, 'none')),
