@@ -341,3 +341,45 @@ func TestDashboardProtections(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalAfter: what a stream reads after its cursor: the newest max records it keeps,
+// oldest first; records gone from the ring or beyond max are counted as skipped.
+func TestJournalAfter(t *testing.T) {
+	j := newJournal(4)
+	all := func(*journalRecord) bool { return true }
+	add := func(method string) { j.add(journalRecord{http: httpRecord{method: method}}) }
+	seqs := func(recs []journalRecord) (out []uint64) {
+		for _, r := range recs {
+			out = append(out, r.seq)
+		}
+		return out
+	}
+	if recs, last, skipped := j.after(0, 10, all); recs != nil || last != 0 || skipped != 0 {
+		t.Errorf("empty journal: %v %d %d", recs, last, skipped)
+	}
+	for _, m := range []string{"A", "B", "C"} {
+		add(m)
+	}
+	if recs, last, skipped := j.after(1, 10, all); !slices.Equal(seqs(recs), []uint64{2, 3}) || last != 3 || skipped != 0 {
+		t.Errorf("after 1: %v %d %d", seqs(recs), last, skipped)
+	}
+	if recs, _, skipped := j.after(0, 2, all); !slices.Equal(seqs(recs), []uint64{2, 3}) || skipped != 1 {
+		t.Errorf("after 0, max 2: %v skipped %d", seqs(recs), skipped)
+	}
+	for _, m := range []string{"D", "E", "F", "G"} { // the ring (4) now holds 4..7
+		add(m)
+	}
+	if recs, last, skipped := j.after(1, 10, all); !slices.Equal(seqs(recs), []uint64{4, 5, 6, 7}) || last != 7 || skipped != 2 {
+		t.Errorf("after 1, wrapped: %v %d skipped %d (2 and 3 left the ring)", seqs(recs), last, skipped)
+	}
+	odd := func(r *journalRecord) bool { return r.seq%2 == 1 }
+	if recs, _, _ := j.after(4, 10, odd); !slices.Equal(seqs(recs), []uint64{5, 7}) {
+		t.Errorf("after 4, odd only: %v", seqs(recs))
+	}
+	if recs, last, _ := j.after(7, 10, all); recs != nil || last != 7 {
+		t.Errorf("after the newest: %v %d", seqs(recs), last)
+	}
+	if got := j.lastSeq(2); got != 5 {
+		t.Errorf("lastSeq(2) = %d, want 5", got)
+	}
+}
