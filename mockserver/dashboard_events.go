@@ -26,16 +26,21 @@ import (
 //	journal   new journal entries: REST exchanges (a refusal explained) and the CometD events delivered
 //
 // The stream is woken by the journal and by changes of the state, and flushes at most every
-// dashMinGap, so that a mock under load spends a bounded effort on it: at most dashMaxBatch
-// entries per flush (the newest; the others are counted as skipped). Nothing is rendered for
-// the stream on the request path: a REST request only wakes it.
+// dashMinGap, and no sooner than dashCostFactor times as long as its last flush took, so that
+// a mock under load spends a bounded effort on it (about 1/dashCostFactor of a core per open
+// dashboard, whatever the size of the state): at most dashMaxBatch entries per flush (the
+// newest; the others are counted as skipped). Nothing is rendered for the stream on the
+// request path: a REST request only wakes it.
 
 const (
 	dashMinGap      = 200 * time.Millisecond
+	dashCostFactor  = 20
+	dashMaxGap      = 2 * time.Second // however slow a flush, the page hears at least this often
 	dashHeartbeat   = 2 * time.Second // status and sessions are looked at this often when nothing wakes the stream
 	dashKeepAlive   = 15 * time.Second
 	dashMaxBatch    = 200
-	dashItemLimit   = 100 // interactions per workbin and per user in a state event
+	dashItemLimit   = 50 // interactions per workbin in a state event (a laptop screen shows fewer)
+	dashOwnedLimit  = 20 // interactions per user in a state event, without resource
 	dashViolations  = 20  // the most recent violations in a status event
 	dashWriteWithin = 10 * time.Second
 )
@@ -105,7 +110,7 @@ type dashItem struct {
 	Type         string          `json:"type,omitempty"`
 	ReceivedDate string          `json:"receivedDate,omitempty"`
 	UserData     json.RawMessage `json:"userData,omitempty"`
-	Resource     json.RawMessage `json:"resource"`
+	Resource     json.RawMessage `json:"resource,omitempty"`
 }
 
 type dashWorkbin struct {
@@ -130,6 +135,12 @@ type dashCursor struct {
 	status, sessions  []byte
 	sentState         bool
 	lastFlush, lastIO time.Time
+	cost              time.Duration // how long the last flush took
+}
+
+// gap is how long the stream waits after a flush before the next one.
+func (c *dashCursor) gap() time.Duration {
+	return min(max(dashMinGap, dashCostFactor*c.cost), dashMaxGap)
 }
 
 // adminEvents serves GET /_mock/events.
@@ -167,8 +178,8 @@ func (s *Server) adminEvents() http.HandlerFunc {
 				return
 			case <-heartbeat.C:
 			case <-st.wake:
-				// At most one flush per dashMinGap: under load the stream sends batches.
-				if wait := dashMinGap - time.Since(cur.lastFlush); wait > 0 {
+				// At most one flush per gap: under load the stream sends batches.
+				if wait := cur.gap() - time.Since(cur.lastFlush); wait > 0 {
 					t := time.NewTimer(wait)
 					select {
 					case <-r.Context().Done():
@@ -198,6 +209,7 @@ func acceptsEventStream(r *http.Request) bool {
 // dashFlush sends what changed since the cursor; false when the stream is gone.
 func (s *Server) dashFlush(w http.ResponseWriter, rc *http.ResponseController, cur *dashCursor) bool {
 	cur.lastFlush = time.Now()
+	defer func() { cur.cost = time.Since(cur.lastFlush) }()
 	if status, err := json.Marshal(s.dashStatus()); err == nil && !bytes.Equal(status, cur.status) {
 		if !s.dashWrite(w, rc, "status", status, cur) {
 			return false
@@ -293,7 +305,12 @@ func (s *Server) dashState() dashState {
 	ov := s.store.Overview(dashItemLimit)
 	out := dashState{Users: make([]dashUser, len(ov.Users)), Workbins: make([]dashWorkbin, len(ov.Workbins))}
 	for i, u := range ov.Users {
-		out.Users[i] = dashUser{UserOverview: u, Owned: dashItemsOf(u.Owned)}
+		owned := make([]dashItem, min(len(u.Owned), dashOwnedLimit))
+		for j := range owned {
+			x := u.Owned[j]
+			owned[j] = dashItem{ID: x.ID, Media: x.Media, State: x.State} // the Users view shows no more
+		}
+		out.Users[i] = dashUser{UserOverview: u, Owned: owned}
 	}
 	for i, wb := range ov.Workbins {
 		out.Workbins[i] = dashWorkbin{WorkbinOverview: wb, Items: dashItemsOf(wb.Items)}

@@ -44,7 +44,11 @@ type WorkbinOverview struct {
 }
 
 // Overview summarises the state with at most limit interactions per workbin and per user
-// (limit < 0: none).
+// (limit < 0: none). One pass over the interactions under the read lock keeps, per workbin
+// and per user, only the limit smallest ids seen so far (a bounded max-heap), so that its
+// cost and garbage grow with the number of workbins and users times limit, not with the
+// number of interactions: a dashboard may call it several times a second while the store
+// is pulled from.
 func (s *Store) Overview(limit int) Overview {
 	limit = max(limit, 0)
 	s.mu.RLock()
@@ -57,16 +61,27 @@ func (s *Store) Overview(limit int) Overview {
 	for _, wb := range w.workbins {
 		workbins = append(workbins, wb)
 	}
-	// The interactions are gathered as they are stored: values the world replaces, never
-	// changes, so they can be sorted and copied after the lock is let go.
-	inWorkbin := map[string][]Interaction{}
-	owned := map[string][]Interaction{}
+	// The interactions kept are values the world replaces, never changes, so they can be
+	// sorted and copied after the lock is let go.
+	inWorkbin := map[string]*firstByID{}
+	owned := map[string]*firstByID{}
 	for _, x := range w.items {
-		if x.Workbin != "" {
-			inWorkbin[x.Workbin] = append(inWorkbin[x.Workbin], x)
-		} else if x.Owner != "" {
-			owned[x.Owner] = append(owned[x.Owner], x)
+		var into map[string]*firstByID
+		var key string
+		switch {
+		case x.Workbin != "":
+			into, key = inWorkbin, x.Workbin
+		case x.Owner != "":
+			into, key = owned, x.Owner
+		default:
+			continue
 		}
+		f := into[key]
+		if f == nil {
+			f = &firstByID{limit: limit}
+			into[key] = f
+		}
+		f.add(x)
 	}
 	subsOf := map[string][]string{}
 	subscribers := map[string][]string{}
@@ -78,16 +93,17 @@ func (s *Store) Overview(limit int) Overview {
 	}
 	s.mu.RUnlock()
 
-	first := func(xs []Interaction) []Interaction {
-		// A sort of the few thousand a workbin may hold is cheap enough (and it runs
-		// without the lock); only the first limit are copied.
+	first := func(f *firstByID) ([]Interaction, int) {
+		if f == nil {
+			return []Interaction{}, 0
+		}
+		xs := f.heap
 		slices.SortFunc(xs, func(a, b Interaction) int { return cmp.Compare(a.ID, b.ID) })
-		xs = xs[:min(len(xs), limit)]
 		out := make([]Interaction, len(xs))
 		for i, x := range xs {
 			out[i] = x.clone()
 		}
-		return out
+		return out, f.count
 	}
 	sorted := func(l []string) []string {
 		if l == nil {
@@ -101,20 +117,63 @@ func (s *Store) Overview(limit int) Overview {
 	slices.SortFunc(users, func(a, b User) int { return cmp.Compare(a.Name, b.Name) })
 	for _, u := range users {
 		u = u.clone()
+		items, n := first(owned[u.Name])
 		ov.Users = append(ov.Users, UserOverview{
 			ID: u.ID, Name: u.Name, Roles: u.Roles, Features: u.Features, Place: u.Place,
 			AgentGroups: u.AgentGroups, PlaceGroups: u.PlaceGroups,
-			Owned: first(owned[u.Name]), OwnedCount: len(owned[u.Name]),
+			Owned: items, OwnedCount: n,
 			Subscriptions: sorted(subsOf[u.Name]),
 		})
 	}
 	slices.SortFunc(workbins, func(a, b Workbin) int { return cmp.Compare(a.ID, b.ID) })
 	for _, wb := range workbins {
+		items, n := first(inWorkbin[wb.ID])
 		ov.Workbins = append(ov.Workbins, WorkbinOverview{
 			ID: wb.ID, Name: wb.Name, Type: wb.Type, Owner: wb.Owner,
-			Items: first(inWorkbin[wb.ID]), Count: len(inWorkbin[wb.ID]),
+			Items: items, Count: n,
 			Subscribers: sorted(subscribers[wb.ID]),
 		})
 	}
 	return ov
+}
+
+// firstByID keeps the limit interactions with the smallest ids among those added, as a
+// max-heap by id (the largest kept on top, the first to go), and counts them all.
+type firstByID struct {
+	limit int
+	count int
+	heap  []Interaction
+}
+
+func (f *firstByID) add(x Interaction) {
+	f.count++
+	switch {
+	case f.limit == 0:
+	case len(f.heap) < f.limit:
+		f.heap = append(f.heap, x)
+		for i := len(f.heap) - 1; i > 0; { // up
+			p := (i - 1) / 2
+			if f.heap[p].ID >= f.heap[i].ID {
+				break
+			}
+			f.heap[p], f.heap[i] = f.heap[i], f.heap[p]
+			i = p
+		}
+	case x.ID < f.heap[0].ID:
+		f.heap[0] = x
+		for i, n := 0, len(f.heap); ; { // down
+			c := 2*i + 1
+			if c >= n {
+				break
+			}
+			if c+1 < n && f.heap[c+1].ID > f.heap[c].ID {
+				c++
+			}
+			if f.heap[i].ID >= f.heap[c].ID {
+				break
+			}
+			f.heap[i], f.heap[c] = f.heap[c], f.heap[i]
+			i = c
+		}
+	}
 }
