@@ -125,10 +125,25 @@ func runDashboard(t *testing.T, base, artifacts string, args ...string) (map[str
 // Screenshots of each view go to $WORKBINKIT_ARTIFACTS/dashboard (or a temporary directory).
 func TestDashboardChromium(t *testing.T) {
 	m := newMock(t)
+	m.expectViol = true // step 6 makes one (strict mode); checked below
 	dir := artifactsDir(t, "dashboard")
+	builtin, err := filepath.Abs(filepath.Join("..", "fixtures", "builtin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FIXTURES_DIR", builtin)
 	steps, order := runDashboard(t, m.ts.URL, dir)
+	if n, recent := m.srv.Violations(); n != 0 || len(recent) != 0 {
+		t.Errorf("violations left after the page cleared them: %d", n)
+	}
+	m.mu.Lock()
+	if len(m.violations) != 1 || m.violations[0].Kind != ViolationRequestField {
+		t.Errorf("violations: %+v, want the one request-field of step 6", m.violations)
+	}
+	m.mu.Unlock()
 
-	want := []string{"live", "agent-ready", "placed", "pulled", "request-opened", "refused", "rule-page", "deviation-on", "deviation-off", "users", "expired", "accessibility", "done"}
+	want := []string{"live", "agent-ready", "placed", "pulled", "request-opened", "refused", "rule-page", "deviation-on", "deviation-off", "users", "expired",
+		"violation", "http-fault", "cometd-fault", "fixtures-loaded", "reset", "accessibility", "done"}
 	if !slices.Equal(order, want) {
 		t.Fatalf("steps %q, want %q", order, want)
 	}
@@ -157,13 +172,22 @@ func TestDashboardChromium(t *testing.T) {
 	if s := steps["expired"]; !strings.HasSuffix(s.Text, "CometD session(s) of MaratTest expired.") || strings.HasPrefix(s.Text, "0 ") {
 		t.Errorf("expiring the agent's CometD session: %q", s.Text)
 	}
+	if s := steps["violation"]; s.Role != "alert" || s.Top > 120 || !strings.HasPrefix(s.Text, "1 self-check violation") {
+		t.Errorf("the violation warning: %+v", s)
+	}
+	if s := steps["http-fault"]; s.Status != 500 || !strings.Contains(s.Row, "injected fault") {
+		t.Errorf("the HTTP fault: %+v", s)
+	}
+	if s := steps["fixtures-loaded"]; !strings.Contains(s.Text, "fixtures") {
+		t.Errorf("loading a fixture directory: %+v", s)
+	}
 	if s := steps["accessibility"]; len(s.Unnamed) > 0 {
 		t.Errorf("controls without an accessible name: %q", s.Unnamed)
 	}
 	if s := steps["done"]; len(s.External) > 0 || len(s.ConsoleErrors) > 0 {
 		t.Errorf("requests beyond the mock %q; console errors %q", s.External, s.ConsoleErrors)
 	}
-	for _, name := range []string{"1-workbins", "2-events", "3-journal", "4-rule", "5-deviation", "6-users"} {
+	for _, name := range []string{"1-workbins", "2-events", "3-journal", "4-rule", "5-deviation", "6-users", "7-violation"} {
 		if fi, err := os.Stat(filepath.Join(dir, name+".png")); err != nil || fi.Size() == 0 {
 			t.Errorf("screenshot %s: %v", name, err)
 		}

@@ -11,7 +11,11 @@
 //   4. a deviation switched on from the page puts the warning at the top; switched off, the
 //      page says the contract is kept;
 //   5. the Users view shows the agent's CometD session; expiring it from there ends it;
-//   6. every control has an accessible name; no request leaves the mock's origin; no error in
+//   6. a self-check violation (strict mode, an unknown request member) shows at the top too;
+//   7. an HTTP fault added from the form takes the agent's next request and shows in the
+//      journal as an injected fault; a CometD fault is added and cleared;
+//   8. a fixture set loads from a directory (FIXTURES_DIR), and reset takes a placed item away;
+//   9. every control has an accessible name; no request leaves the mock's origin; no error in
 //      the console. Screenshots of each view go to the artifacts directory.
 //
 // With --token TOKEN (a mock started with that admin token) it only checks that the page
@@ -110,6 +114,13 @@ async function post(agent, path, body) {
         body: JSON.stringify(body),
     });
     return { status: res.status, body: await res.json() };
+}
+
+// admin calls the control plane as another client would (curl, a test).
+async function admin(method, path, body) {
+    const res = await fetch(base + path, { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    if (!res.ok) await fail(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json();
 }
 
 async function placeFromForm(id) {
@@ -261,7 +272,61 @@ await waitText("#conn", `CometD session(s) of ${USER} expired`);
 out("expired", { text: await page.locator("#conn").innerText() });
 cometd.disconnect();
 
-// 6. Accessible names, no external request, no console error.
+// 6. A self-check violation is at the top too. Strict mode reports an unknown request
+// member as one (the mock's own output is never wrong on purpose); set by another client.
+await admin("PATCH", "/_mock/options", { strict: true });
+await post(agent, `/api/v2/workbins/${WORKBIN}`, { operationName: "Subscribe", notInTheContract: 1 });
+const viol = page.locator("#violation-warning");
+await viol.waitFor();
+out("violation", { role: await viol.getAttribute("role"), top: (await viol.boundingBox()).y, text: (await viol.innerText()).split("\n")[0] });
+await shot("7-violation");
+await page.getByRole("button", { name: "Clear the violations" }).click();
+await admin("PATCH", "/_mock/options", { strict: false });
+await page.locator("#contract-clean").waitFor();
+
+// 7. Faults from the forms: an HTTP fault takes the agent's next GET /me and shows in the
+// journal as such; a CometD drop is taken and cleared.
+await page.locator("#faults-section > summary").focus();
+await page.keyboard.press("Enter"); // opens the section
+const ff = page.locator("#fault-form");
+await ff.locator("[name=path]").fill("/api/v2/me");
+await ff.locator("[name=statusCode]").selectOption("4");
+await ff.locator("[name=count]").fill("1");
+await ff.getByRole("button", { name: "Add the HTTP fault" }).click();
+await waitText("#fault-form .result", "takes the next 1 matching request");
+await page.locator("#faults-pending li").first().waitFor();
+const faultedMe = await fetch(base + "/api/v2/me", { headers: { Cookie: agent.session } });
+await page.getByRole("tab", { name: /Journal/ }).click();
+const faulted = page.locator("#journal li.refused").filter({ hasText: "injected fault" }).first();
+await faulted.waitFor();
+await page.locator("#faults-pending").filter({ hasText: "No HTTP fault pending" }).waitFor();
+out("http-fault", { status: faultedMe.status, row: (await faulted.locator("summary.journal-grid").innerText()).replace(/\s+/g, " ").trim() });
+const cf = page.locator("#cometd-fault-form");
+await cf.locator("[name=user]").selectOption(USER);
+await cf.locator("[name=count]").fill("2");
+await cf.getByRole("button", { name: "Add the CometD fault" }).click();
+await waitText("#cometd-fault-form .result", `The next 2 event(s) of ${USER} will be dropped.`);
+await cf.getByRole("button", { name: "Clear the CometD faults" }).click();
+await waitText("#cometd-fault-form .result", "CometD faults cleared.");
+out("cometd-fault");
+
+// 8. Data: load a fixture set from a directory on the mock's disk, and reset.
+await page.getByRole("tab", { name: "Workbins" }).click();
+await page.locator("#data-section > summary").click();
+if (process.env.FIXTURES_DIR) {
+    await page.locator("#fixtures-form [name=dir]").fill(process.env.FIXTURES_DIR);
+    await page.getByRole("button", { name: "Load the directory" }).click();
+    await waitText("#fixtures-form .result", "Loaded the fixture set of");
+    out("fixtures-loaded", { text: await page.locator("#fixtures-form .result").innerText() });
+}
+await placeFromForm("DASH-TEST-0002");
+await page.locator(`#workbins tr[data-item="DASH-TEST-0002"]`).waitFor();
+await page.getByRole("button", { name: "Reset to the fixtures" }).click();
+await waitText("#reset-form .result", "Reset to the fixtures.");
+await page.locator(`#workbins tr[data-item="DASH-TEST-0002"]`).waitFor({ state: "detached" });
+out("reset");
+
+// 9. Accessible names, no external request, no console error.
 const unnamed = await page.evaluate(() => {
     const name = (el) => (el.getAttribute("aria-label") || "").trim() || (el.labels && [...el.labels].map((l) => l.textContent).join(" ").trim())
         || (el.getAttribute("aria-labelledby") || "").split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? "").join(" ").trim()

@@ -17,9 +17,14 @@ export function renderBanner(el, model, act) {
       h('button', {type: 'button', onclick: () => act(() => call('PUT', 'deviations', {on: []}), 'Every deviation is off.')}, 'Switch all deviations off')));
   }
   if (st.violations.count > 0) {
+    // Strict mode reports the client's unknown request members the same way (kind
+    // request-field); the others are the mock's own output that its contract rejects.
+    const clientOnly = st.violations.recent.length > 0 && st.violations.recent.every((v) => v.kind === 'request-field');
     parts.push(h('div', {class: 'alert viol', role: 'alert', id: 'violation-warning'},
       h('p', {}, h('strong', {}, `${st.violations.count} self-check violation${st.violations.count === 1 ? '' : 's'}:`),
-        ' output of the mock that its own contract rejects (a bug of the mock or of the contract; it was not sent as is).'),
+        clientOnly
+          ? ' strict mode: a client sent request members the contract does not declare (GWS ignores them; the mock served the requests).'
+          : ' output of the mock that its own contract rejects (a bug of the mock or of the contract; it was not sent as is).'),
       h('details', {}, h('summary', {}, 'The latest'),
         h('ul', {class: 'viols'}, st.violations.recent.slice().reverse().map((v) => h('li', {},
           h('span', {class: 't'}, clock(v.time)), ' ', h('code', {}, v.kind), ' ', v.subject,

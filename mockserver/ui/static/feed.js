@@ -28,6 +28,7 @@ export class Feed {
     this.refused = 0;
     this.skipped = 0;
     this.byRef = new Map(); // user + referenceId → seq of the request
+    this.waiting = new Map(); // user + referenceId → the events' link boxes waiting for the request
     this.users = new Set();
     this.channels = new Set();
     this.counts();
@@ -48,6 +49,8 @@ export class Feed {
     }
     trim(this.journalEl);
     trim(this.eventsEl);
+    bound(this.byRef, 4 * KEEP);
+    bound(this.waiting, KEEP);
     this.counts();
   }
 
@@ -64,7 +67,14 @@ export class Feed {
     const refs = [];
     if (typeof reply.referenceId === 'number') refs.push(reply.referenceId);
     if (reply.referenceIds && typeof reply.referenceIds === 'object') refs.push(...Object.values(reply.referenceIds));
-    for (const r of refs) this.byRef.set(e.user + '\u0000' + r, e.seq);
+    for (const r of refs) {
+      const key = e.user + '\u0000' + r;
+      this.byRef.set(key, e.seq);
+      // An event is journaled as it is delivered, often before the reply of the request that
+      // caused it: its link waits for the request.
+      for (const box of this.waiting.get(key) ?? []) box.replaceChildren(this.refLink(e.seq, r));
+      this.waiting.delete(key);
+    }
 
     const [opId, opName] = (e.operation ?? '').split(' ');
     const ref = e.refusal;
@@ -110,12 +120,16 @@ export class Feed {
 
     let ref = null;
     if (typeof data.referenceId === 'number') {
-      const seq = this.byRef.get(user + '\u0000' + data.referenceId);
-      const req = seq !== undefined ? document.getElementById('j-' + seq) : null;
-      ref = req
-        ? h('a', {href: '#j-' + seq, class: 'reflink', title: `Open the request answered with referenceId ${data.referenceId}`,
-          onclick: (ev) => { ev.preventDefault(); this.openRequest(seq); }}, `ref ${data.referenceId} → request`)
-        : h('span', {class: 'dim', title: 'The request is no longer in the journal'}, `ref ${data.referenceId} (gone)`);
+      const key = user + '\u0000' + data.referenceId;
+      const seq = this.byRef.get(key);
+      ref = h('div', {class: 'ref'});
+      if (seq !== undefined) {
+        ref.append(this.refLink(seq, data.referenceId));
+      } else {
+        ref.append(h('span', {class: 'dim', title: 'The request that caused it is not in the journal the page has seen (yet)'}, `ref ${data.referenceId}`));
+        if (!this.waiting.has(key)) this.waiting.set(key, []);
+        this.waiting.get(key).push(ref);
+      }
     }
     const li = h('li', {id: 'e-' + e.seq, class: 'row event', dataset: {user, channel: m.channel ?? ''}},
       h('details', {},
@@ -126,10 +140,15 @@ export class Feed {
           h('span', {class: 'mt'}, what),
           h('span', {class: 'id'}, resource ? h('code', {}, resource.id) : '', resource?.state ? ' ' + resource.state : '')),
         h('div', {class: 'body'}, jsonView(m, 'CometD message'))),
-      ref ? h('div', {class: 'ref'}, ref) : null);
+      ref);
     li.dataset.text = [user, m.channel, what, resource?.id, resource?.state].join(' ').toLowerCase();
     this.eventsEl.prepend(li);
     this.filterEventRow(li);
+  }
+
+  refLink(seq, referenceId) {
+    return h('a', {href: '#j-' + seq, class: 'reflink', title: `Open the request answered with referenceId ${referenceId}`,
+      onclick: (ev) => { ev.preventDefault(); this.openRequest(seq); }}, `ref ${referenceId} → request`);
   }
 
   addOption(selectId, set, value) {
@@ -166,6 +185,14 @@ export class Feed {
     const u = document.getElementById('ev-user').value;
     const c = document.getElementById('ev-channel').value;
     li.hidden = (q !== '' && !li.dataset.text.includes(q)) || (u !== '' && li.dataset.user !== u) || (c !== '' && li.dataset.channel !== c);
+  }
+}
+
+// bound forgets a map's oldest keys past max (a Map keeps the order they came in).
+function bound(map, max) {
+  for (const k of map.keys()) {
+    if (map.size <= max) return;
+    map.delete(k);
   }
 }
 
