@@ -41,7 +41,7 @@ const (
 	dashMaxBatch    = 200
 	dashItemLimit   = 50 // interactions per workbin in a state event (a laptop screen shows fewer)
 	dashOwnedLimit  = 20 // interactions per user in a state event, without resource
-	dashViolations  = 20  // the most recent violations in a status event
+	dashViolations  = 20 // the most recent violations in a status event
 	dashWriteWithin = 10 * time.Second
 )
 
