@@ -125,7 +125,9 @@ func runDashboard(t *testing.T, base, artifacts string, args ...string) (map[str
 // Screenshots of each view go to $WORKBINKIT_ARTIFACTS/dashboard (or a temporary directory).
 func TestDashboardChromium(t *testing.T) {
 	m := newMock(t)
+	m.mu.Lock()
 	m.expectViol = true // step 6 makes one (strict mode); checked below
+	m.mu.Unlock()
 	dir := artifactsDir(t, "dashboard")
 	builtin, err := filepath.Abs(filepath.Join("..", "fixtures", "builtin"))
 	if err != nil {
