@@ -383,3 +383,19 @@ func TestJournalAfter(t *testing.T) {
 		t.Errorf("lastSeq(2) = %d, want 5", got)
 	}
 }
+
+// TestDashboardPacing: a stream waits dashMinGap between flushes, longer when its flushes
+// take long (dashCostFactor times as long), and never more than dashMaxGap.
+func TestDashboardPacing(t *testing.T) {
+	for _, c := range []struct{ cost, want time.Duration }{
+		{0, dashMinGap},
+		{time.Millisecond, dashMinGap},
+		{50 * time.Millisecond, dashCostFactor * 50 * time.Millisecond},
+		{time.Second, dashMaxGap},
+	} {
+		cur := dashCursor{cost: c.cost}
+		if got := cur.gap(); got != c.want {
+			t.Errorf("a flush of %s: gap %s, want %s", c.cost, got, c.want)
+		}
+	}
+}

@@ -193,6 +193,9 @@ await row.waitFor();
 out("placed", { row: (await row.innerText()).replace(/\s+/g, " ").trim() });
 await row.scrollIntoViewIfNeeded();
 await shot("1-workbins");
+// Its resource, on demand.
+await row.locator("td.ud summary").click();
+await row.locator("pre.json").filter({ hasText: `"id": "${ITEM}"` }).waitFor();
 
 // 2. The pull: gone from the workbin, its event live, its referenceId leads to the request.
 const pulled = await post(agent, `/api/v2/workbins/${WORKBIN}`, { operationName: "PullWorkitem", id: ITEM });

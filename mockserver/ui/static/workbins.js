@@ -59,9 +59,29 @@ export function renderWorkbins(el, model) {
   replace(el, cards, hidden ? h('p', {class: 'dim'}, `${hidden} workbin${hidden === 1 ? '' : 's'} not shown (${q ? 'filter' : 'empty'})`) : null);
 }
 
-// itemDetails is the userData in short, and the whole resource on demand.
+// open remembers the items whose resource is shown, so that a state event (several a second
+// under load) redraws them open.
+const open = new Set();
+
+// itemDetails is the userData in short, and the whole resource on demand: rendered when
+// opened, not for every row at every state event.
 function itemDetails(x) {
-  return h('details', {class: 'inline'},
-    h('summary', {}, userDataSummary(x.userData) || h('span', {class: 'dim'}, 'no userData')),
-    jsonView(x.resource, `Resource of ${x.id}`));
+  const d = h('details', {class: 'inline'},
+    h('summary', {}, userDataSummary(x.userData) || h('span', {class: 'dim'}, 'no userData')));
+  const show = () => {
+    if (!d.querySelector('pre')) d.append(jsonView(x.resource, `Resource of ${x.id}`));
+  };
+  d.addEventListener('toggle', () => {
+    if (d.open) {
+      open.add(x.id);
+      show();
+    } else {
+      open.delete(x.id);
+    }
+  });
+  if (open.has(x.id)) {
+    d.open = true;
+    show();
+  }
+  return d;
 }
