@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,7 +147,7 @@ func TestDashboardChromium(t *testing.T) {
 	m.mu.Unlock()
 
 	want := []string{"live", "agent-ready", "placed", "pulled", "request-opened", "refused", "rule-page", "deviation-on", "deviation-off", "users", "expired",
-		"violation", "http-fault", "cometd-fault", "fixtures-loaded", "reset", "accessibility", "done"}
+		"violation", "http-fault", "cometd-fault", "fixtures-loaded", "fixtures-uploaded", "reset", "accessibility", "done"}
 	if !slices.Equal(order, want) {
 		t.Fatalf("steps %q, want %q", order, want)
 	}
@@ -182,6 +184,16 @@ func TestDashboardChromium(t *testing.T) {
 	}
 	if s := steps["fixtures-loaded"]; !strings.Contains(s.Text, "fixtures") {
 		t.Errorf("loading a fixture directory: %+v", s)
+	}
+	jsonFiles := 0
+	_ = filepath.WalkDir(builtin, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".json") {
+			jsonFiles++
+		}
+		return err
+	})
+	if s := steps["fixtures-uploaded"]; s.Text != fmt.Sprintf("Loaded %d fixture files.", jsonFiles) {
+		t.Errorf("loading fixture files chosen in the browser: %+v", s)
 	}
 	if s := steps["accessibility"]; len(s.Unnamed) > 0 {
 		t.Errorf("controls without an accessible name: %q", s.Unnamed)

@@ -321,6 +321,11 @@ if (process.env.FIXTURES_DIR) {
     await page.getByRole("button", { name: "Load the directory" }).click();
     await waitText("#fixtures-form .result", "Loaded the fixture set of");
     out("fixtures-loaded", { text: await page.locator("#fixtures-form .result").innerText() });
+    // The same set chosen as a directory from this computer: its .json files go as a bundle.
+    await page.locator("#fixtures-form [name=files]").setInputFiles(process.env.FIXTURES_DIR);
+    await page.getByRole("button", { name: "Load the chosen files" }).click();
+    await waitText("#fixtures-form .result", "Loaded ");
+    out("fixtures-uploaded", { text: await page.locator("#fixtures-form .result").innerText() });
 }
 await placeFromForm("DASH-TEST-0002");
 await page.locator(`#workbins tr[data-item="DASH-TEST-0002"]`).waitFor();
