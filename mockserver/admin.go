@@ -60,6 +60,9 @@ func (s *Server) adminAuth(next http.Handler) http.Handler {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			tokenOK = ok && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
 		}
+		// The dashboard's files hold no data (dashboard.go) and a browser navigating to them
+		// cannot send a token; they still answer only an allowed Host.
+		tokenNeeded := tok != "" && !isDashboardFile(r)
 		opts := s.opts.Load()
 		if !tokenOK && !hostAllowed(r.Host, opts.AllowedHosts) {
 			refuse(http.StatusForbidden, fmt.Sprintf("host %q is not allowed to use the control plane (a guard against DNS rebinding): "+
@@ -68,12 +71,12 @@ func (s *Server) adminAuth(next http.Handler) http.Handler {
 			return
 		}
 		if origin, ok := r.Header["Origin"]; ok {
-			if len(origin) != 1 || !originAllowed(origin[0], opts.CORSAllowedOrigins) {
+			if len(origin) != 1 || (!originAllowed(origin[0], opts.CORSAllowedOrigins) && !s.dashboardOrigin(r, origin[0])) {
 				refuse(http.StatusForbidden, fmt.Sprintf("cross-site request refused: origin %q is not allowed to use the control plane (option corsAllowedOrigins)", strings.Join(origin, ", ")))
 				return
 			}
 		}
-		if tok != "" && !tokenOK {
+		if tokenNeeded && !tokenOK {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+` control plane"`)
 			refuse(http.StatusUnauthorized, "the control plane needs Authorization: Bearer <admin token>")
 			return

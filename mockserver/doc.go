@@ -111,4 +111,15 @@
 // notification is checked, the shaped one goes out. What a command hook or a fault shapes
 // (a reply the contract would reject) is not self-checked; the rest still is. With no switch
 // on, every point is an empty list.
+//
+// # The dashboard
+//
+// /_mock/ui/ serves a page built into the binary (package ui: HTML, CSS, ES modules) that
+// shows the workbins, users and sessions, the CometD events delivered, the journal with each
+// refusal's rule, and steers the mock through the control plane; it is one more client of
+// it, behind the same guard (adminAuth). It reads GET /_mock/events, server-sent events
+// (dashboard_events.go). With no stream open the request path pays one atomic load per
+// journal entry and per state change; with streams open it only wakes them (a non-blocking
+// channel send each): a stream renders what changed in its own goroutine, at most every
+// 200 ms, at most 200 journal entries at a time.
 package mockserver

@@ -56,11 +56,17 @@ func (s *Server) routes() http.Handler {
 	admin.Handle("DELETE /_mock/journal", s.adminClearJournal())
 	admin.Handle("GET /_mock/violations", s.adminViolations())
 	admin.Handle("DELETE /_mock/violations", s.adminClearViolations())
+	admin.Handle("GET /_mock/events", s.adminEvents())     // the dashboard's live view (dashboard_events.go)
+	admin.Handle("GET "+DashboardPath, s.dashboardFiles()) // the dashboard (dashboard.go)
 	noEndpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusNotFound, "no control-plane endpoint "+r.Method+" "+r.URL.Path+"; see GET /_mock/openapi.yaml")
 	})
 	admin.Handle("/_mock/", noEndpoint)
-	mux.Handle("/_mock/", s.adminAuth(admin))
+	// No redirect to the dashboard either (the mux would send one): a 404 that names it.
+	admin.HandleFunc(strings.TrimSuffix(DashboardPath, "/"), func(w http.ResponseWriter, r *http.Request) {
+		adminError(w, http.StatusNotFound, "no control-plane endpoint "+r.Method+" "+r.URL.Path+"; the dashboard is at "+DashboardPath)
+	})
+	mux.Handle("/_mock/", s.adminAuth(s.dash.afterAdmin(admin)))
 	mux.Handle("/_mock", s.adminAuth(noEndpoint))
 
 	mux.HandleFunc("/", s.serveRoot)

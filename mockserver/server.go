@@ -81,6 +81,7 @@ type Server struct {
 	faults   faultTable
 	viol     violationLog
 	online   onlineIndex
+	dash     dashboardHub
 
 	api     apiTable
 	handler http.Handler
@@ -126,6 +127,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.sessions = newSessionTable(s.now, cfg.SessionIdle, cfg.MaxSessions, cfg.MaxSessionsPerUser)
 	s.journal = newJournal(cfg.JournalSize)
+	s.journal.added = s.dash.journalAdded
 	s.viol = violationLog{hook: cfg.OnViolation, log: s.log}
 	s.cometd = bayeux.NewServer(bayeux.Options{
 		Timeout:      time.Duration(opts.CometD.Timeout),
@@ -157,7 +159,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Shutdown answers every held CometD connect at once (clients come back after a restart)
 // and refuses new ones. Call it before http.Server.Shutdown, which would otherwise wait
 // for held connects up to the CometD timeout.
-func (s *Server) Shutdown(ctx context.Context) error { return s.cometd.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.dash.shutdown() // the dashboards' event streams end too
+	return s.cometd.Shutdown(ctx)
+}
 
 // Store is the domain state, for tests and benchmarks that seed it directly. Changes made
 // through it publish nothing.
@@ -238,6 +243,7 @@ func (s *Server) stateReplaced() {
 }
 
 func (s *Server) changed() {
+	s.dash.stateChanged()
 	if s.cfg.OnChange != nil {
 		s.cfg.OnChange()
 	}

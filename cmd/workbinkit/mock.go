@@ -411,6 +411,7 @@ func printBanner(w io.Writer, srv *mockserver.Server, st *mockSettings, addr net
 	fmt.Fprintf(w, "  REST API     %s%s\n", base, spec.BasePath)
 	fmt.Fprintf(w, "  CometD       %s%s\n", base, spec.CometDPath)
 	fmt.Fprintf(w, "  control      %s/_mock/  (contract: %s/_mock/openapi.yaml)\n", base, base)
+	fmt.Fprintf(w, "  dashboard    %s%s\n", base, mockserver.DashboardPath)
 	fmt.Fprintf(w, "\nusers (password = user name):\n")
 	set := srv.Fixtures()
 	for _, u := range set.Users {
@@ -429,7 +430,7 @@ func printBanner(w io.Writer, srv *mockserver.Server, st *mockSettings, addr net
 	}
 	var warnings []string
 	if st.adminToken != "" {
-		warnings = append(warnings, "the control plane requires Authorization: Bearer <admin token>")
+		warnings = append(warnings, "the control plane requires Authorization: Bearer <admin token> (the dashboard asks for it, or open it at "+mockserver.DashboardPath+"#token=<admin token>)")
 	}
 	warnings = append(warnings, srv.Warnings()...)
 	if !st.opts.EnableCsrfProtection {

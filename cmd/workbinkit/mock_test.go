@@ -355,7 +355,8 @@ func TestMockBanner(t *testing.T) {
 	}
 	printBanner(&b, srv, &mockSettings{adminToken: "tok", opts: mockserver.DefaultOptions()}, &netAddr{"127.0.0.1:8090"}, "")
 	out := b.String()
-	for _, want := range []string{"http://127.0.0.1:8090/api/v2/notifications", "MaratTest    MaratTest", "voiceonly", "TOKEN=$(curl", `-H "X-CSRF-TOKEN: $TOKEN"`, "WARNING: the control plane requires", "WARNING: deviations are on", "wrong-channel"} {
+	for _, want := range []string{"http://127.0.0.1:8090/api/v2/notifications", "MaratTest    MaratTest", "voiceonly", "TOKEN=$(curl", `-H "X-CSRF-TOKEN: $TOKEN"`, "WARNING: the control plane requires", "WARNING: deviations are on", "wrong-channel",
+		"dashboard    http://127.0.0.1:8090/_mock/ui/", "/_mock/ui/#token=<admin token>"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
