@@ -25,6 +25,9 @@ type seen struct {
 // the test. Read-only.
 func proxyCatches() map[string]seen {
 	pull := []string{"pull-workitem.workbins-url"}
+	// afterPull: the switches of the operations after the pull are caught by the suite's
+	// lifecycle specs (conformance/selftest); observe does not model those operations yet.
+	const afterPull = "not judged by the proxy yet: observe does not model the operations after the pull (issue 12, D13-D21); the conformance suite's lifecycle specs catch it"
 	return map[string]seen{
 		"agent-stats-wrong-count":           {specs: []string{"agent-stats.request-agent-stats"}, rules: []string{"S.agent-stats"}},
 		"csrf-not-enforced":                 {specs: []string{"csrf.post-without-token", "csrf.post-wrong-token"}, rules: []string{"D8.csrf"}},
@@ -64,6 +67,20 @@ func proxyCatches() map[string]seen {
 		"puller-not-participant":            {specs: []string{"pull-chat.pull-chat"}, rules: []string{"D5.participants"}},
 		"refused-request-half-applied":      {specs: []string{"bad-input.wrong-media"}, rules: []string{"D11.nothing-changed"}},
 		"supervisor-pull-notifies-agent":    {specs: []string{"supervisor.pull-from-agent"}, rules: []string{"D10.supervisor"}},
+		// The operations after the pull (issue 12): the observer does not judge them yet.
+		"allowed-operation-refused":    {notVisible: afterPull},
+		"capability-gate-ignored":      {notVisible: afterPull},
+		"others-interaction-accepted":  {notVisible: afterPull},
+		"bad-operation-body-accepted":  {notVisible: afterPull},
+		"missing-properties-updated":   {notVisible: afterPull},
+		"completed-keeps-capabilities": {notVisible: afterPull},
+		"leave-completes-chat":         {notVisible: afterPull},
+		"user-data-not-shown":          {notVisible: afterPull},
+		"transfer-ignored":             {notVisible: afterPull},
+		"invitee-not-notified":         {notVisible: afterPull},
+		"set-in-focus-refused":         {notVisible: afterPull},
+		"message-log-dropped":          {notVisible: afterPull},
+		"channels-not-notified":        {notVisible: afterPull},
 	}
 }
 

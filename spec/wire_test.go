@@ -113,7 +113,7 @@ func TestWireChannelsAndMessageTypes(t *testing.T) {
 		}
 	}
 	sameSet(t, "message types", all, []string{MessageWorkitemStateChange, MessageChatStateChange, MessageEmailStateChange,
-		MessageWorkbinStateChange, MessageWorkbinSubscriptionStateChange, MessageWorkbinStats, MessageChatMessageLogUpdated})
+		MessageWorkbinStateChange, MessageWorkbinSubscriptionStateChange, MessageWorkbinStats, MessageChatMessageLogUpdated, MessageChannelStateChange})
 	if MessageTypes("/v2/me/calls") != nil {
 		t.Error("an unknown channel has message types")
 	}
@@ -203,6 +203,10 @@ func TestWireMediaStatesCapabilities(t *testing.T) {
 			}
 			subset(t, fmt.Sprintf("%s %s capabilities", m, st), cs, caps)
 			union = append(union, cs...)
+		}
+		if m == MediaChat {
+			union = append(union, ConferenceCapabilities()...)
+			union = append(union, CapInFocus) // known, never sent (D18)
 		}
 		sameSet(t, string(m)+" capabilities", caps, union)
 		if inWorkbin, _ := Capabilities(m, StateInWorkbin); len(inWorkbin) != 0 {
@@ -297,7 +301,8 @@ func TestWireOperations(t *testing.T) {
 
 	sameSet(t, "operationIds", c.OperationIDs(), []string{OpGetMe, OpListWorkbins, OpPostWorkbins, OpListMyWorkbins,
 		OpPostMyWorkbins, OpPostUserWorkbins, OpGetWorkbin, OpPostWorkbin, OpGetMyWorkbin, OpPostMyWorkbin,
-		OpGetUserWorkbin, OpPostUserWorkbin, OpGetWorkbinMedia, OpGetMyWorkbinMedia, OpGetUserWorkbinMedia})
+		OpGetUserWorkbin, OpPostUserWorkbin, OpGetWorkbinMedia, OpGetMyWorkbinMedia, OpGetUserWorkbinMedia,
+		OpPostMe, OpPostMyWorkitem, OpPostMyChat, OpPostMyEmail})
 	var params []string
 	for _, p := range c.doc.Components.Parameters {
 		params = append(params, p.Value.Name)
@@ -540,5 +545,21 @@ func TestWireBasicChallenge(t *testing.T) {
 	re := regexp.MustCompile(h.Value.Schema.Value.Pattern)
 	if v := BasicChallenge("workbinkit mock"); !re.MatchString(v) {
 		t.Errorf("%q does not match %s", v, re)
+	}
+}
+
+func TestReplyHasReferenceID(t *testing.T) {
+	for _, c := range []struct {
+		m    Media
+		op   string
+		want bool
+	}{
+		{MediaWorkitem, OpComplete, true}, {MediaWorkitem, OpSetInFocus, true},
+		{MediaChat, OpInvite, true}, {MediaChat, OpConsult, true}, {MediaChat, OpSendMessage, false},
+		{MediaChat, OpComplete, false}, {MediaEmail, OpComplete, false}, {MediaEmail, OpReply, false},
+	} {
+		if got := ReplyHasReferenceID(c.m, c.op); got != c.want {
+			t.Errorf("ReplyHasReferenceID(%s, %s) = %v", c.m, c.op, got)
+		}
 	}
 }
