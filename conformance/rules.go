@@ -67,6 +67,27 @@ const (
 	RuleSubscription Rule = "S.subscription"
 	// RuleAgentStats: RequestAgentStats answers a WorkbinStatsMessage counting each workbin.
 	RuleAgentStats Rule = "S.agent-stats"
+	// RuleLifeOperation: an operation in the interaction's capabilities succeeds (issue 12).
+	RuleLifeOperation Rule = "L.operation"
+	// RuleLifeNotification: the notifications an operation causes arrive, in order, with
+	// the documented messageType and notificationType.
+	RuleLifeNotification Rule = "L.notification"
+	// RuleLifeState: the state and capabilities after an operation.
+	RuleLifeState Rule = "L.state"
+	// RuleLifeUserData: user-data operations (and SetDisposition) show in the notification
+	// and in later ones.
+	RuleLifeUserData Rule = "L.userData"
+	// RuleLifeRefusal: an operation outside the capabilities, on an interaction the caller
+	// does not hold, or with a bad body is refused with a GWS error.
+	RuleLifeRefusal Rule = "L.refusal"
+	// RuleLifeTranscript: MessageLogUpdated carries the chat's new messages.
+	RuleLifeTranscript Rule = "L.transcript"
+	// RuleLifeGone: a completed or transferred interaction is no longer the agent's.
+	RuleLifeGone Rule = "L.gone"
+	// RuleLifeHandover: Transfer, Invite and Consult reach the target user.
+	RuleLifeHandover Rule = "L.handover"
+	// RuleLifeSession: StartContactCenterSession / EndContactCenterSession.
+	RuleLifeSession Rule = "L.session"
 	// RuleSetup: the suite could not log in or prepare what a spec needs (a target fault
 	// when the feature is claimed: credentials, workbins, the provisioning path).
 	RuleSetup Rule = "setup"
