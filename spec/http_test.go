@@ -124,7 +124,7 @@ func TestValidateRequestRouting(t *testing.T) {
 		{"GET", "/api/v2/notifications", ErrNoRoute}, // Bayeux, not REST
 		{"DELETE", "/api/v2/workbins/x", ErrMethodNotAllowed},
 		{"PUT", "/api/v2/me", ErrMethodNotAllowed},
-		{"POST", "/api/v2/me", ErrMethodNotAllowed},
+		{"DELETE", "/api/v2/me", ErrMethodNotAllowed},
 		{"POST", "/api/v2/workbins/w/chats", ErrMethodNotAllowed},
 	} {
 		rt, err := c.ValidateRequest(context.Background(), newRequest(tc.method, tc.target, "", ""))

@@ -209,7 +209,7 @@ func sameAllowed(t *testing.T, c *Contract, target string) {
 func TestAllowedMethods(t *testing.T) {
 	c := loadT(t)
 	for target, want := range map[string][]string{
-		"/api/v2/me":                        {"GET"},
+		"/api/v2/me":                        {"GET", "POST"},
 		"/api/v2/workbins/x":                {"GET", "POST"},
 		"/api/v2/workbins":                  {"GET", "POST"},
 		"/api/v2/workbins/x/workitems":      {"GET"},

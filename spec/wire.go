@@ -28,6 +28,8 @@ const (
 	ChannelWorkitems = "/v2/me/workitems"
 	ChannelChats     = "/v2/me/chats"
 	ChannelEmails    = "/v2/me/emails"
+	// ChannelChannels carries the agent's channel states (ChannelStateChangeMessageV2, D21).
+	ChannelChannels = "/v2/me/channels"
 )
 
 // PrivateChannelRoot is the root of the user's private channels: every channel of the
@@ -36,7 +38,7 @@ const PrivateChannelRoot = "/v2/me"
 
 // Channels lists the CometD channels of the contract.
 func Channels() []string {
-	return []string{ChannelWorkbins, ChannelWorkitems, ChannelChats, ChannelEmails}
+	return []string{ChannelWorkbins, ChannelWorkitems, ChannelChats, ChannelEmails, ChannelChannels}
 }
 
 // Notification message types (data.messageType).
@@ -50,6 +52,8 @@ const (
 	// MessageChatMessageLogUpdated is the chat transcript (real-gws fact 10): it names the
 	// chat by FieldChatURI or FieldChatPath, not by id, and carries no referenceId.
 	MessageChatMessageLogUpdated = "MessageLogUpdated"
+	// MessageChannelStateChange is the agent's state per channel on /v2/me/channels (D21).
+	MessageChannelStateChange = "ChannelStateChangeMessageV2"
 )
 
 // notificationSchemas maps a message type to its channel and schema file. Read-only table.
@@ -61,6 +65,7 @@ var notificationSchemas = map[string]struct{ channel, schema string }{
 	MessageWorkbinSubscriptionStateChange: {ChannelWorkbins, "workbin-subscription-state-change-message.json"},
 	MessageWorkbinStats:                   {ChannelWorkbins, "workbin-stats-message.json"},
 	MessageChatMessageLogUpdated:          {ChannelChats, "chat-message-log-updated-message.json"},
+	MessageChannelStateChange:             {ChannelChannels, "channel-state-change-message.json"},
 }
 
 // MessageTypes lists the message types published on channel (nil for an unknown channel).
@@ -139,6 +144,12 @@ const (
 	// StateRevoked: the interaction was taken away from the agent (workitems and chats; seen
 	// in real clients, wire facts 18 and 19).
 	StateRevoked = "Revoked"
+	// StateLeftChat: the agent left a chat he was alone in (ChatLeave).
+	StateLeftChat = "LeftChat"
+	// StateComposing and StateCanceled: an outbound email being written, and one given up
+	// (EmailCreate, EmailReply, EmailCancel).
+	StateComposing = "Composing"
+	StateCanceled  = "Canceled"
 )
 
 // Media is an interaction media as the API names it in resource keys.
@@ -250,6 +261,16 @@ const (
 	CapReply                       = "Reply"
 	CapReplyAll                    = "ReplyAll"
 	CapAddComment                  = "AddComment"
+	// Conference and consultation (ChatInviteUser, ChatConsult).
+	CapSendToAgents                        = "SendToAgents"
+	CapSendStartTypingToAgentsNotification = "SendStartTypingToAgentsNotification"
+	CapSendStopTypingToAgentsNotification  = "SendStopTypingToAgentsNotification"
+	// A composed email (EmailCreate, EmailReply).
+	CapCancel = "Cancel"
+	CapSend   = "Send"
+	// CapInFocus is how the ChatAccept and ChatLeave samples spell SetInFocus; the mock never
+	// sends it (D18), the contract knows it.
+	CapInFocus = "InFocus"
 )
 
 type mediaState struct {
@@ -271,13 +292,29 @@ var capabilityTable = map[mediaState][]string{
 	{MediaChat, StateJoinFailed}: {CapSetInFocus, CapComplete, CapSetDisposition, CapAttachUserData, CapDeleteUserData, CapUpdateUserData},
 	{MediaChat, StateInWorkbin}:  {},
 	{MediaChat, StateCompleted}:  {},
-	{MediaEmail, StateInvited}:   {CapAccept, CapReject},
+	// LeftChat as ChatLeave lists it, with SetInFocus for its InFocus (D15, D18).
+	{MediaChat, StateLeftChat}: {CapTransfer, CapComplete, CapLeave, CapSetInFocus},
+	{MediaEmail, StateInvited}: {CapAccept, CapReject},
 	// Processing as captured on a Genesys demo server (source 2, wire fact 17); it replaced
 	// the inferred PlaceInWorkbin: evidence wins.
 	{MediaEmail, StateProcessing}: {CapReply, CapReplyAll, CapTransfer, CapAddComment, CapAttachUserData,
 		CapUpdateUserData, CapDeleteUserData, CapSetDisposition, CapSetInFocus, CapComplete},
 	{MediaEmail, StateInWorkbin}: {},
 	{MediaEmail, StateCompleted}: {},
+	// Composing: a reply or new outbound email (EmailCreate, EmailSave, EmailReply).
+	{MediaEmail, StateComposing}: {CapCancel, CapSend, CapAddComment, CapAttachUserData, CapUpdateUserData,
+		CapDeleteUserData, CapSetDisposition, CapSetInFocus, CapTransfer},
+	{MediaEmail, StateCanceled}: {},
+}
+
+// ConferenceCapabilities are the capabilities of a Chatting chat with other agents in it
+// (ChatInviteUser, ChatConsult): the Chatting list with SendToAgents and the two agent-only
+// typing notices after UpdateUserData, in the order of the documentation's sample.
+func ConferenceCapabilities() []string {
+	return []string{CapTransfer, CapLeave, CapInvite, CapConsult, CapSetInFocus, CapSetDisposition,
+		CapAttachUserData, CapDeleteUserData, CapUpdateUserData, CapSendToAgents,
+		CapSendStartTypingToAgentsNotification, CapSendStopTypingToAgentsNotification, CapComplete,
+		CapSendMessage, CapSendStartTypingNotification, CapSendStopTypingNotification}
 }
 
 // Capabilities returns the capabilities of a media in a state, in the order GWS lists them,
@@ -292,8 +329,8 @@ func Capabilities(m Media, state string) ([]string, bool) {
 // joined) and Revoked are seen in Genesys client code; their capabilities are not documented.
 var stateTable = map[Media][]string{
 	MediaWorkitem: {StateInvited, StateProcessing, StateInWorkbin, StateCompleted, StateRevoked},
-	MediaChat:     {StateInvited, StateAccepted, StateChatting, StateInWorkbin, StateCompleted, StateRevoked, StateJoinFailed},
-	MediaEmail:    {StateInvited, StateProcessing, StateInWorkbin, StateCompleted},
+	MediaChat:     {StateInvited, StateAccepted, StateChatting, StateInWorkbin, StateCompleted, StateRevoked, StateJoinFailed, StateLeftChat},
+	MediaEmail:    {StateInvited, StateProcessing, StateInWorkbin, StateCompleted, StateComposing, StateCanceled, StateRevoked},
 }
 
 // States lists the states the contract knows for a media.
@@ -349,7 +386,54 @@ const (
 	Subscribe         = "Subscribe"
 	Unsubscribe       = "Unsubscribe"
 	RequestAgentStats = "RequestAgentStats"
+
+	// Operations on an interaction (POST /api/v2/me/{workitems,chats,emails}/{id}, D13); the
+	// capability of the same name allows each.
+	OpAccept                              = CapAccept
+	OpReject                              = CapReject
+	OpComplete                            = CapComplete
+	OpTransfer                            = CapTransfer
+	OpAttachUserData                      = CapAttachUserData
+	OpUpdateUserData                      = CapUpdateUserData
+	OpDeleteUserData                      = CapDeleteUserData
+	OpSetInFocus                          = CapSetInFocus
+	OpLeave                               = CapLeave
+	OpInvite                              = CapInvite
+	OpConsult                             = CapConsult
+	OpSetDisposition                      = CapSetDisposition
+	OpSendMessage                         = CapSendMessage
+	OpSendStartTypingNotification         = CapSendStartTypingNotification
+	OpSendStopTypingNotification          = CapSendStopTypingNotification
+	OpSendToAgents                        = CapSendToAgents
+	OpSendStartTypingToAgentsNotification = CapSendStartTypingToAgentsNotification
+	OpSendStopTypingToAgentsNotification  = CapSendStopTypingToAgentsNotification
+	OpReply                               = CapReply
+	OpReplyAll                            = CapReplyAll
+	OpAddComment                          = CapAddComment
+	OpCancel                              = CapCancel
+	OpSend                                = CapSend
+
+	// Operations of the contact-center session (POST /api/v2/me, D21).
+	StartContactCenterSession = "StartContactCenterSession"
+	EndContactCenterSession   = "EndContactCenterSession"
 )
+
+// InteractionOperations lists the operations on an interaction of a media, as the contract's
+// request bodies take them (D13).
+func InteractionOperations(m Media) []string {
+	common := []string{OpAccept, OpReject, OpComplete, OpTransfer, OpAttachUserData, OpUpdateUserData, OpDeleteUserData, OpSetInFocus}
+	switch m {
+	case MediaChat:
+		return append(common, OpLeave, OpInvite, OpConsult, OpSetDisposition, OpSendMessage,
+			OpSendStartTypingNotification, OpSendStopTypingNotification, OpSendToAgents,
+			OpSendStartTypingToAgentsNotification, OpSendStopTypingToAgentsNotification)
+	case MediaEmail:
+		return append(common, OpSetDisposition, OpReply, OpReplyAll, OpAddComment, OpCancel, OpSend)
+	case MediaWorkitem:
+		return common
+	}
+	return nil
+}
 
 // operationMedia is read-only: the media an operation name is for ("" = any media).
 var operationMedia = map[string]Media{
@@ -555,7 +639,17 @@ const (
 	OpGetWorkbinMedia     = "getWorkbinMedia"
 	OpGetMyWorkbinMedia   = "getMyWorkbinMedia"
 	OpGetUserWorkbinMedia = "getUserWorkbinMedia"
+	OpPostMe              = "postMe"
+	OpPostMyWorkitem      = "postMyWorkitem"
+	OpPostMyChat          = "postMyChat"
+	OpPostMyEmail         = "postMyEmail"
 )
+
+// InteractionOperationID is the operationId of POST /api/v2/me/{media}s/{id} (D13).
+func InteractionOperationID(m Media) (string, bool) {
+	id, ok := map[Media]string{MediaWorkitem: OpPostMyWorkitem, MediaChat: OpPostMyChat, MediaEmail: OpPostMyEmail}[m]
+	return id, ok
+}
 
 // Path and query parameter names.
 const (
@@ -567,6 +661,8 @@ const (
 	ParamWorkbinIDs   = "workbinIds"
 	ParamSubresources = "subresources"
 	ParamFields       = "fields"
+	// ParamInteractionID is the {interactionId} of /me/{workitems,chats,emails}/{interactionId}.
+	ParamInteractionID = "interactionId"
 )
 
 // Member names of request bodies, envelopes and notifications.
@@ -596,7 +692,62 @@ const (
 	FieldUserData         = "userData"
 	FieldReceivedDate     = "receivedDate"
 	FieldParticipants     = "participants"
+
+	// Members of the interaction operations' bodies (D13-D21).
+	FieldUserDataKeys   = "keys"
+	FieldTargetURI      = "targetUri"
+	FieldUserURI        = "userUri"
+	FieldQueueName      = "queueName"
+	FieldQueueURI       = "queueUri"
+	FieldText           = "text"
+	FieldTreatAs        = "treatAs"
+	FieldDisposition    = "disposition"
+	FieldDispositionKey = "dispositionKey"
+	FieldComment        = "comment"
+	FieldChannels       = "channels"
+	FieldChannel        = "channel"
+	FieldUserState      = "userState"
+	FieldDisplayName    = "displayName"
+	FieldParentID       = "parentId"
+	FieldEmailType      = "emailType"
+	FieldVisibility     = "visibility"
+	FieldFrom           = "from"
+	FieldIndex          = "index"
+	FieldType           = "type"
+	FieldTimestamp      = "timestamp"
+	FieldTimestampSecs  = "timestampSeconds"
 )
+
+// DefaultDispositionKey is the userData key SetDisposition writes without dispositionKey
+// (the "disposition key configured for the server"; DispositionCode in the docs' sample).
+const DefaultDispositionKey = "DispositionCode"
+
+// Chat transcript message types (MessageLogUpdated messages[].type) and visibilities.
+const (
+	ChatMessageText              = "Text"
+	ChatMessageTypingStarted     = "TypingStarted"
+	ChatMessageTypingStopped     = "TypingStopped"
+	ChatMessageParticipantJoined = "ParticipantJoined"
+	ChatMessageParticipantLeft   = "ParticipantLeft"
+	VisibilityAll                = "All"
+	VisibilityAgents             = "Agents"
+)
+
+// Channel user states (D21).
+const (
+	ChannelReady     = "Ready"
+	ChannelNotReady  = "NotReady"
+	ChannelLoggedOut = "LoggedOut"
+)
+
+// ContactCenterChannels lists the channel names StartContactCenterSession takes: voice and
+// the multimedia channels the docs and captures name (D21).
+func ContactCenterChannels() []string {
+	return []string{"voice", "chat", "email", "workitem", "sms", "twitter", "facebook", "im"}
+}
+
+// FeatureVoice is the feature StartContactCenterSession and EndContactCenterSession need.
+const FeatureVoice = "api-voice"
 
 // Time layouts (D12), for time.Format.
 const (

@@ -113,7 +113,7 @@ func TestWireChannelsAndMessageTypes(t *testing.T) {
 		}
 	}
 	sameSet(t, "message types", all, []string{MessageWorkitemStateChange, MessageChatStateChange, MessageEmailStateChange,
-		MessageWorkbinStateChange, MessageWorkbinSubscriptionStateChange, MessageWorkbinStats, MessageChatMessageLogUpdated})
+		MessageWorkbinStateChange, MessageWorkbinSubscriptionStateChange, MessageWorkbinStats, MessageChatMessageLogUpdated, MessageChannelStateChange})
 	if MessageTypes("/v2/me/calls") != nil {
 		t.Error("an unknown channel has message types")
 	}
@@ -203,6 +203,10 @@ func TestWireMediaStatesCapabilities(t *testing.T) {
 			}
 			subset(t, fmt.Sprintf("%s %s capabilities", m, st), cs, caps)
 			union = append(union, cs...)
+		}
+		if m == MediaChat {
+			union = append(union, ConferenceCapabilities()...)
+			union = append(union, CapInFocus) // known, never sent (D18)
 		}
 		sameSet(t, string(m)+" capabilities", caps, union)
 		if inWorkbin, _ := Capabilities(m, StateInWorkbin); len(inWorkbin) != 0 {
@@ -297,7 +301,8 @@ func TestWireOperations(t *testing.T) {
 
 	sameSet(t, "operationIds", c.OperationIDs(), []string{OpGetMe, OpListWorkbins, OpPostWorkbins, OpListMyWorkbins,
 		OpPostMyWorkbins, OpPostUserWorkbins, OpGetWorkbin, OpPostWorkbin, OpGetMyWorkbin, OpPostMyWorkbin,
-		OpGetUserWorkbin, OpPostUserWorkbin, OpGetWorkbinMedia, OpGetMyWorkbinMedia, OpGetUserWorkbinMedia})
+		OpGetUserWorkbin, OpPostUserWorkbin, OpGetWorkbinMedia, OpGetMyWorkbinMedia, OpGetUserWorkbinMedia,
+		OpPostMe, OpPostMyWorkitem, OpPostMyChat, OpPostMyEmail})
 	var params []string
 	for _, p := range c.doc.Components.Parameters {
 		params = append(params, p.Value.Name)
