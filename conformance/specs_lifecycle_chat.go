@@ -150,8 +150,8 @@ func customerMessageLife(t *T) {
 	h := pullToWork(t, spec.MediaChat)
 	text := "Customer asks " + randomID("")
 	from := mark(h.l)
-	body := map[string]any{spec.AdminFieldAction: spec.AdminCustomerMessage, spec.FieldText: text}
-	ex := t.admin().Do(t.ctx, http.MethodPost, t.s.opts.Provisioning.AdminPath+spec.AdminChatCustomerPath(h.p.ID), body, adminCall(t.s.opts.Provisioning.AdminToken))
+	body := map[string]any{pendingCustomerField: pendingCustomerMessage, spec.FieldText: text}
+	ex := t.admin().Do(t.ctx, http.MethodPost, t.s.opts.Provisioning.AdminPath+pendingCustomerPath(h.p.ID), body, adminCall(t.s.opts.Provisioning.AdminToken))
 	if ex.Err != nil || ex.Status/100 != 2 {
 		t.violate(Violation{Rule: RuleSetup, Where: ex.Where(), Message: fmt.Sprintf("the control plane refused the customer's message: HTTP %d %v", ex.Status, ex.Err)}, ex.Dump())
 	}
