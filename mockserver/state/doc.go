@@ -64,4 +64,17 @@
 //	    strings, numbers and null, resources whose id or type disagree with their record, and
 //	    subscriptions their user could not have made. It fills in what a workbin item lacks
 //	    (state, capabilities, participants) and re-encodes resources canonically (sorted keys).
+//	S12 Interaction operations (Store.Operate) check in order: actor; interaction unknown or of
+//	    another media 6; the caller neither owner nor invited nor guest 5; operation not in the
+//	    caller's capabilities 2; then its members (no transfer target 1, a target naming no user
+//	    6, the caller himself or someone already in the chat 2, a queue for Invite/Consult 2).
+//	S13 An interaction Completed or Canceled for its last user (Complete, Reject, Transfer to a
+//	    queue, Cancel, Send, the last Leave) leaves the state: no routing, queue or archive.
+//	S14 A chat has one owner and guests (Invite, Consult), each with his own state and
+//	    capabilities; the owner has the conference capabilities while a guest is in or invited.
+//	    A guest's Reject, Leave or Complete ends his part; the owner's Leave in a conference
+//	    hands the chat to the first guest who accepted; the owner's Complete ends every part.
+//	S15 Transcript indices count from 1 per chat; timestamps come from Options.Now.
+//	S16 Channel states (StartContactCenterSession) are per user, outside snapshots; Reset
+//	    clears them. EndContactCenterSession drops every HTTP session of the user.
 package state
