@@ -71,12 +71,12 @@ func mark(l *Listener) int { return len(l.events()) }
 // integer (D4) and the spec's notifications may echo it. It returns it (0: none).
 func (t *T) expectDone(sess *Session, ex *Exchange, what string) int64 {
 	if ex.Status != http.StatusOK {
-		t.violate(Violation{Rule: RuleLifeOperation, Where: ex.Where(),
+		t.violate(Violation{Rule: RuleOperation, Where: ex.Where(),
 			Message: fmt.Sprintf("%s was refused with HTTP %d %s; it is in the interaction's capabilities, so it succeeds: HTTP 200 {statusCode:0}", what, ex.Status, statusOf(ex))}, ex.Dump())
 	}
 	body := ex.JSON()
 	if code, ok := intOf(body[spec.FieldStatusCode]); !ok || code != 0 {
-		t.violate(Violation{Rule: RuleLifeOperation, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldStatusCode), Message: fmt.Sprintf("%s: statusCode %v; success is 0", what, body[spec.FieldStatusCode])}, ex.Dump())
+		t.violate(Violation{Rule: RuleOperation, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldStatusCode), Message: fmt.Sprintf("%s: statusCode %v; success is 0", what, body[spec.FieldStatusCode])}, ex.Dump())
 	}
 	raw, has := body[spec.FieldReferenceID]
 	if !has {
@@ -146,7 +146,7 @@ func (t *T) expectNote(l *Listener, w note) (Notification, map[string]any) {
 		if w.ref > 0 {
 			want += fmt.Sprintf(" with referenceId %d", w.ref)
 		}
-		t.violate(Violation{Rule: RuleLifeNotification, Where: "CometD (" + string(l.role) + ")",
+		t.violate(Violation{Rule: RuleOperationNotes, Where: "CometD (" + string(l.role) + ")",
 			Message: fmt.Sprintf("%s: no %s within %s (about it since the request: %s)", w.what, want, t.s.opts.Timeouts.Notification, strings.Join(seen, "; "))})
 	}
 	t.checkEvents(l)
@@ -165,8 +165,9 @@ func (t *T) expectNote(l *Listener, w note) (Notification, map[string]any) {
 func (t *T) expectResource(n Notification, m spec.Media, res map[string]any, want string) {
 	mi, _ := spec.MediaOf(m)
 	where, raw, base := n.Describe(), "message: "+string(n.Raw), dataPointer(mi.ResourceKey)
+	rule := stateRule(want)
 	if st, _ := res[spec.FieldState].(string); st != want {
-		t.violate(Violation{Rule: RuleLifeState, Where: where, Pointer: base + spec.Pointer(spec.FieldState), Message: fmt.Sprintf("state %q; want %q", st, want)}, raw)
+		t.violate(Violation{Rule: rule, Where: where, Pointer: base + spec.Pointer(spec.FieldState), Message: fmt.Sprintf("state %q; want %q", st, want)}, raw)
 	}
 	caps, has := res[spec.FieldCapabilities]
 	wantCaps, known := spec.Capabilities(m, want)
@@ -178,9 +179,21 @@ func (t *T) expectResource(n Notification, m spec.Media, res map[string]any, wan
 	}
 	got := stringsIn(caps)
 	if msg := capsProblem(wantCaps, got, t.s.opts.Strict); msg != "" {
-		t.violate(Violation{Rule: RuleLifeState, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities),
+		t.violate(Violation{Rule: rule, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities),
 			Message: fmt.Sprintf("a %s %s has [%s]; this one: %s", want, m, strings.Join(wantCaps, ", "), msg)}, raw)
 	}
+}
+
+// stateRule is the rule a state after an operation answers to: D15 for Completed and
+// LeftChat, else the operation's notification (D14).
+func stateRule(state string) Rule {
+	switch state {
+	case spec.StateCompleted:
+		return RuleCompleted
+	case spec.StateLeftChat:
+		return RuleLeftChat
+	}
+	return RuleOperationNotes
 }
 
 // capsProblem compares capabilities with the contract's list: "" when they agree (as a
@@ -217,20 +230,20 @@ func (t *T) expectUserData(n Notification, m spec.Media, res map[string]any, wan
 	where, raw, base := n.Describe(), "message: "+string(n.Raw), dataPointer(mi.ResourceKey, spec.FieldUserData)
 	got, ok := res[spec.FieldUserData].(map[string]any)
 	if !ok && len(want) > 0 {
-		t.violate(Violation{Rule: RuleLifeUserData, Where: where, Pointer: base, Message: fmt.Sprintf("after %s the resource has no userData", what)}, raw)
+		t.violate(Violation{Rule: RuleUserDataOps, Where: where, Pointer: base, Message: fmt.Sprintf("after %s the resource has no userData", what)}, raw)
 	}
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		v, ok := got[k]
 		switch {
 		case !ok:
-			t.violate(Violation{Rule: RuleLifeUserData, Where: where, Pointer: base + spec.Pointer(k), Message: fmt.Sprintf("after %s userData has no key %q (want %v)", what, k, want[k])}, raw)
+			t.violate(Violation{Rule: RuleUserDataOps, Where: where, Pointer: base + spec.Pointer(k), Message: fmt.Sprintf("after %s userData has no key %q (want %v)", what, k, want[k])}, raw)
 		case !jsonEqual(v, want[k]):
-			t.violate(Violation{Rule: RuleLifeUserData, Where: where, Pointer: base + spec.Pointer(k), Message: fmt.Sprintf("after %s userData %q is %v; want %v", what, k, v, want[k])}, raw)
+			t.violate(Violation{Rule: RuleUserDataOps, Where: where, Pointer: base + spec.Pointer(k), Message: fmt.Sprintf("after %s userData %q is %v; want %v", what, k, v, want[k])}, raw)
 		}
 	}
 	for _, k := range gone {
 		if v, ok := got[k]; ok {
-			t.violate(Violation{Rule: RuleLifeUserData, Where: where, Pointer: base + spec.Pointer(k), Message: fmt.Sprintf("after %s userData still has %q (%v); it was deleted", what, k, v)}, raw)
+			t.violate(Violation{Rule: RuleUserDataOps, Where: where, Pointer: base + spec.Pointer(k), Message: fmt.Sprintf("after %s userData still has %q (%v); it was deleted", what, k, v)}, raw)
 		}
 	}
 }
@@ -296,14 +309,12 @@ func (t *T) expectSame(h *held, from int, cause string) {
 	}
 }
 
-// refuse sends a refused operation on h's interaction as sess and checks the refusal r;
-// it returns the mark taken before the request, for expectSame.
+// refuse sends a refused operation on h's interaction as sess and checks the refusal r
+// (r.rule names the D13 rule); it returns the mark taken before the request, for
+// expectSame.
 func (t *T) refuse(h *held, sess *Session, body any, r refusal, opts ...reqOption) int {
 	from := mark(h.l)
 	ex := t.operate(sess, h.p.Media, h.p.ID, body, opts...)
-	if r.rule == "" {
-		r.rule = RuleLifeRefusal
-	}
 	t.expectRefused(ex, r)
 	return from
 }

@@ -95,22 +95,22 @@ func (t *T) expectLine(l *Listener, id string, after int, line chatLine, prev in
 				seen = append(seen, string(e.Raw))
 			}
 		}
-		t.violate(Violation{Rule: RuleLifeTranscript, Where: "CometD " + spec.ChannelChats + " (" + string(l.role) + ")",
+		t.violate(Violation{Rule: RuleMessageLog, Where: "CometD " + spec.ChannelChats + " (" + string(l.role) + ")",
 			Message: fmt.Sprintf("%s: no %s naming chat %s with a %s message from the %s%s within %s (%d MessageLogUpdated since: %s)", what, spec.MessageChatMessageLogUpdated, id, line.kind, line.from,
 				textNote(line), t.s.opts.Timeouts.Notification, len(seen), clipText(strings.Join(seen, " "), 600))})
 	}
 	t.checkEvents(l)
 	where, raw := n.Describe()+" ("+string(l.role)+")", "message: "+string(n.Raw)
 	if nt, _ := n.Data[spec.FieldNotificationType].(string); nt != spec.NotificationNewMessages {
-		t.violate(Violation{Rule: RuleLifeTranscript, Where: where, Pointer: dataPointer(spec.FieldNotificationType), Message: fmt.Sprintf("notificationType %q; a transcript update is %q", nt, spec.NotificationNewMessages)}, raw)
+		t.violate(Violation{Rule: RuleMessageLog, Where: where, Pointer: dataPointer(spec.FieldNotificationType), Message: fmt.Sprintf("notificationType %q; a transcript update is %q", nt, spec.NotificationNewMessages)}, raw)
 	}
 	msg, _ := lineIn(n, line)
 	idx, ok := intOf(msg[spec.FieldIndex])
 	if !ok {
-		t.violate(Violation{Rule: RuleLifeTranscript, Where: where, Pointer: dataPointer(spec.FieldMessages), Message: fmt.Sprintf("the %s message has index %v; want an integer", line.kind, msg[spec.FieldIndex])}, raw)
+		t.violate(Violation{Rule: RuleMessageLog, Where: where, Pointer: dataPointer(spec.FieldMessages), Message: fmt.Sprintf("the %s message has index %v; want an integer", line.kind, msg[spec.FieldIndex])}, raw)
 	}
 	if idx <= prev {
-		t.violate(Violation{Rule: RuleLifeTranscript, Where: where, Pointer: dataPointer(spec.FieldMessages), Message: fmt.Sprintf("the %s message has index %d after %d; indexes increase", line.kind, idx, prev)}, raw)
+		t.violate(Violation{Rule: RuleMessageLog, Where: where, Pointer: dataPointer(spec.FieldMessages), Message: fmt.Sprintf("the %s message has index %d after %d; indexes increase", line.kind, idx, prev)}, raw)
 	}
 	t.evidence("transcript", string(n.Raw))
 	return n, idx
@@ -175,7 +175,7 @@ func dispositionLife(t *T, h *held) {
 	n, res = t.act(h, opBody(spec.OpSetDisposition, map[string]any{spec.FieldDisposition: "CallBack"}), spec.NotificationPropertiesUpdated)
 	t.expectResource(n, h.p.Media, res, mi.PulledState)
 	if ud, _ := res[spec.FieldUserData].(map[string]any); ud[spec.DefaultDispositionKey] != "CallBack" {
-		t.gap(Violation{Rule: RuleLifeUserData, Where: n.Describe(), Pointer: dataPointer(mi.ResourceKey, spec.FieldUserData, spec.DefaultDispositionKey),
+		t.gap(Violation{Rule: RuleUserDataOps, Where: n.Describe(), Pointer: dataPointer(mi.ResourceKey, spec.FieldUserData, spec.DefaultDispositionKey),
 			Message: fmt.Sprintf("SetDisposition without dispositionKey: userData %q is %v; the contract writes it there (a server's configured key may differ)", spec.DefaultDispositionKey, ud[spec.DefaultDispositionKey])}, "message: "+string(n.Raw))
 	}
 }
@@ -197,7 +197,7 @@ func completeLifeChat(t *T) {
 	t.expectNotHeld(h)
 	t.setOwned(h.p.ID, "", h.p.Media)
 	from := t.refuse(h, h.sess, opBody(spec.OpSendMessage, map[string]any{spec.FieldText: "too late"}),
-		refusal{what: "SendMessage of a completed chat", strict: spec.StatusInvalidParameter, tolerated: append(outsideCaps, spec.StatusNotFound)})
+		refusal{rule: RuleCapabilityGate, what: "SendMessage of a completed chat", strict: spec.StatusInvalidParameter, tolerated: append(outsideCaps, spec.StatusNotFound)})
 	until := barrier(t, h.sess, h.l, wbAgent)
 	for _, e := range h.l.events() {
 		if e.Index >= from && e.Index < until && mentions(e, h.p.ID) {
@@ -216,13 +216,13 @@ func conferenceLife(t *T, op string) {
 	n, res := t.act(h, opBody(op, map[string]any{spec.FieldTargetURI: t.userURI(RoleAgent2)}), spec.NotificationParticipantsUpdated)
 	where, raw, base := n.Describe(), "message: "+string(n.Raw), dataPointer("chat")
 	if st, _ := res[spec.FieldState].(string); st != spec.StateChatting {
-		t.violate(Violation{Rule: RuleLifeState, Where: where, Pointer: base + spec.Pointer(spec.FieldState), Message: fmt.Sprintf("after %s the chat is %q; want %q", op, st, spec.StateChatting)}, raw)
+		t.violate(Violation{Rule: RuleInvite, Where: where, Pointer: base + spec.Pointer(spec.FieldState), Message: fmt.Sprintf("after %s the chat is %q; want %q", op, st, spec.StateChatting)}, raw)
 	}
 	if msg := capsProblem(spec.ConferenceCapabilities(), stringsIn(res[spec.FieldCapabilities]), t.s.opts.Strict); msg != "" {
-		t.violate(Violation{Rule: RuleLifeState, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities), Message: "a chat in conference or consultation: " + msg}, raw)
+		t.violate(Violation{Rule: RuleInvite, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities), Message: "a chat in conference or consultation: " + msg}, raw)
 	}
 	if _, ok := t.awaitEvent(l2, func(e Notification) bool { return e.Channel == spec.ChannelChats && mentions(e, h.p.ID) }); !ok {
-		t.gap(Violation{Rule: RuleLifeHandover, Where: "CometD " + spec.ChannelChats + " (agent2)", Message: fmt.Sprintf("the %sd agent received nothing about chat %s within %s", strings.ToLower(op), h.p.ID, t.s.opts.Timeouts.Notification)})
+		t.gap(Violation{Rule: RuleInvite, Where: "CometD " + spec.ChannelChats + " (agent2)", Message: fmt.Sprintf("the %sd agent received nothing about chat %s within %s", strings.ToLower(op), h.p.ID, t.s.opts.Timeouts.Notification)})
 	}
 	t.checkEvents(l2)
 }
@@ -232,7 +232,7 @@ func conferenceLife(t *T, op string) {
 func chatNotHolder(t *T) {
 	h := pullToWork(t, spec.MediaChat)
 	from := t.refuse(h, t.user(RoleAgent2), opBody(spec.OpSendMessage, map[string]any{spec.FieldText: "not mine"}),
-		refusal{what: "another agent's SendMessage on the agent's chat", strict: spec.StatusInvalidParameter, tolerated: notHolder})
+		refusal{rule: RuleInteractionOwner, what: "another agent's SendMessage on the agent's chat", strict: spec.StatusNoPermission, tolerated: notHolder})
 	t.expectSame(h, from, "another agent's SendMessage")
 }
 
@@ -248,7 +248,7 @@ func chatBadBody(t *T) {
 		{"SetDisposition without disposition", opBody(spec.OpSetDisposition, nil), spec.StatusMissingParameter},
 		{"DeleteUserData with keys a string", opBody(spec.OpDeleteUserData, map[string]any{spec.FieldUserDataKeys: "UserData1"}), spec.StatusInvalidInput},
 	} {
-		t.refuse(h, h.sess, c.body, refusal{what: c.what, strict: c.strict, tolerated: badBody})
+		t.refuse(h, h.sess, c.body, refusal{rule: RuleBadBody, what: c.what, strict: c.strict, tolerated: badBody})
 	}
 	t.expectSame(h, from, "the refused malformed operations")
 }

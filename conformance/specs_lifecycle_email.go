@@ -43,7 +43,7 @@ func emailPropertiesLife(t *T) {
 	n, res := t.act(h, opBody(spec.OpAddComment, map[string]any{spec.FieldComment: comment}), spec.NotificationPropertiesUpdated)
 	t.expectResource(n, spec.MediaEmail, res, spec.StateProcessing)
 	if got, _ := res[spec.FieldComment].(string); got != comment {
-		t.gap(Violation{Rule: RuleLifeUserData, Where: n.Describe(), Pointer: dataPointer("email", spec.FieldComment), Message: fmt.Sprintf("after AddComment the email's comment is %q; want %q (as ChatAddComment shows it)", got, comment)}, "message: "+string(n.Raw))
+		t.gap(Violation{Rule: RuleUserDataOps, Where: n.Describe(), Pointer: dataPointer("email", spec.FieldComment), Message: fmt.Sprintf("after AddComment the email's comment is %q; want %q (as ChatAddComment shows it)", got, comment)}, "message: "+string(n.Raw))
 	}
 }
 
@@ -87,7 +87,7 @@ func startEndSession(t *T) {
 	})
 	t.checkEvents(l)
 	if !ok {
-		t.gap(Violation{Rule: RuleLifeSession, Where: "CometD " + spec.ChannelChannels + " (agent)",
+		t.gap(Violation{Rule: RuleContactCenterSession, Where: "CometD " + spec.ChannelChannels + " (agent)",
 			Message: fmt.Sprintf("no %s naming the channels %v within %s (named: %v)", spec.MessageChannelStateChange, channels, t.s.opts.Timeouts.Notification, seen)})
 	}
 	ex = t.do(sess, http.MethodPost, spec.MePath(), map[string]any{spec.FieldOperationName: spec.EndContactCenterSession})
@@ -98,14 +98,14 @@ func startEndSession(t *T) {
 func (t *T) expectSessionDone(ex *Exchange, op string) {
 	code, ok := intOf(ex.JSON()[spec.FieldStatusCode])
 	if ex.Status != http.StatusOK || !ok || (code != 0 && code != int64(spec.StatusPartialSuccess)) {
-		t.violate(Violation{Rule: RuleLifeSession, Where: ex.Where(), Message: fmt.Sprintf("%s answered HTTP %d %s; want HTTP 200 {statusCode:0}", op, ex.Status, statusOf(ex))}, ex.Dump())
+		t.violate(Violation{Rule: RuleContactCenterSession, Where: ex.Where(), Message: fmt.Sprintf("%s answered HTTP %d %s; want HTTP 200 {statusCode:0}", op, ex.Status, statusOf(ex))}, ex.Dump())
 	}
 }
 
 func sessionBadBody(t *T) {
 	sess := t.newSession(RoleAgent)
 	ex := t.do(sess, http.MethodPost, spec.MePath(), map[string]any{spec.FieldOperationName: spec.StartContactCenterSession, spec.FieldChannels: "chat"})
-	t.expectRefused(ex, refusal{rule: RuleLifeRefusal, what: "StartContactCenterSession with channels a string", strict: spec.StatusInvalidInput, tolerated: badBody})
+	t.expectRefused(ex, refusal{rule: RuleBadBody, what: "StartContactCenterSession with channels a string", strict: spec.StatusInvalidInput, tolerated: badBody})
 	ex = t.do(sess, http.MethodPost, spec.MePath(), map[string]any{spec.FieldOperationName: "StartEverything"})
-	t.expectRefused(ex, refusal{rule: RuleLifeRefusal, what: "an unknown operationName on /api/v2/me", strict: spec.StatusInvalidParameter, tolerated: badBody})
+	t.expectRefused(ex, refusal{rule: RuleBadBody, what: "an unknown operationName on /api/v2/me", strict: spec.StatusInvalidParameter, tolerated: badBody})
 }

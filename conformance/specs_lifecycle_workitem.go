@@ -88,12 +88,12 @@ func (t *T) expectHeldData(h *held, want map[string]any) {
 	held, ex := t.heldBy(h.sess, h.p.Media)
 	res, ok := held[h.p.ID]
 	if !ok {
-		t.violate(Violation{Rule: RuleLifeUserData, Where: ex.Where(), Message: fmt.Sprintf("the agent's %s %s is not among the interactions GET /me lists", h.p.Media, h.p.ID)}, ex.Dump())
+		t.violate(Violation{Rule: RuleUserDataOps, Where: ex.Where(), Message: fmt.Sprintf("the agent's %s %s is not among the interactions GET /me lists", h.p.Media, h.p.ID)}, ex.Dump())
 	}
 	got, _ := res[spec.FieldUserData].(map[string]any)
 	for k, v := range want {
 		if !jsonEqual(got[k], v) {
-			t.violate(Violation{Rule: RuleLifeUserData, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldUser, string(h.p.Media)+"s", h.p.ID, spec.FieldUserData, k),
+			t.violate(Violation{Rule: RuleUserDataOps, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldUser, string(h.p.Media)+"s", h.p.ID, spec.FieldUserData, k),
 				Message: fmt.Sprintf("a later read shows userData %q as %v; the last notification had %v", k, got[k], v)}, ex.Dump())
 		}
 	}
@@ -112,7 +112,7 @@ func completeLife(t *T, m spec.Media) {
 	}
 	t.expectNotHeld(h)
 	from := t.refuse(h, h.sess, opBody(spec.OpAttachUserData, map[string]any{spec.FieldUserData: attachData}),
-		refusal{what: "AttachUserData of a completed " + string(m), strict: spec.StatusInvalidParameter, tolerated: append(outsideCaps, spec.StatusNotFound)})
+		refusal{rule: RuleCapabilityGate, what: "AttachUserData of a completed " + string(m), strict: spec.StatusInvalidParameter, tolerated: append(outsideCaps, spec.StatusNotFound)})
 	until := barrier(t, h.sess, h.l, wbAgent)
 	for _, e := range h.l.about(h.p.ID) {
 		if e.Index >= from && e.Index < until {
@@ -147,7 +147,7 @@ func (t *T) expectSameAfter(h *held, from int, cause string, before *held) {
 		}
 		r, _ := e.Data[mi.ResourceKey].(map[string]any)
 		if st, _ := r[spec.FieldState].(string); st != before.state() {
-			t.gap(Violation{Rule: RuleLifeState, Where: e.Describe(), Pointer: dataPointer(mi.ResourceKey, spec.FieldState), Message: fmt.Sprintf("after %s the state is %q; it was %q", cause, st, before.state())}, "message: "+string(e.Raw))
+			t.gap(Violation{Rule: RuleSetInFocus, Where: e.Describe(), Pointer: dataPointer(mi.ResourceKey, spec.FieldState), Message: fmt.Sprintf("after %s the state is %q; it was %q", cause, st, before.state())}, "message: "+string(e.Raw))
 		}
 	}
 	t.expectResource(n, h.p.Media, res, before.state())
@@ -170,7 +170,7 @@ func (t *T) expectNotHeld(h *held) {
 		return nil
 	})
 	if err != nil {
-		t.violate(Violation{Rule: RuleLifeGone, Where: last.Where(),
+		t.violate(Violation{Rule: RuleCompleted, Where: last.Where(),
 			Message: fmt.Sprintf("%s %s is still among the agent's %s after it ended: %v", h.p.Media, h.p.ID, t.s.opts.Timeouts.Consistency, err)}, last.Dump())
 	}
 }
@@ -211,7 +211,7 @@ func transferLife(t *T, m spec.Media) {
 	ref := t.expectDone(h.sess, ex, "Transfer of "+string(m)+" "+h.p.ID)
 	n, ok := t.awaitEvent(h.l, note{m: m, id: h.p.ID, nt: spec.NotificationStatusChange, after: from, ref: ref}.matches)
 	if !ok {
-		t.violate(Violation{Rule: RuleLifeNotification, Where: "CometD " + mi.Channel + " (agent)", Message: fmt.Sprintf("no StatusChange about the transferred %s %s within %s", m, h.p.ID, t.s.opts.Timeouts.Notification)})
+		t.violate(Violation{Rule: RuleOperationNotes, Where: "CometD " + mi.Channel + " (agent)", Message: fmt.Sprintf("no StatusChange about the transferred %s %s within %s", m, h.p.ID, t.s.opts.Timeouts.Notification)})
 	}
 	t.checkEvents(h.l)
 	res, _ := n.Data[mi.ResourceKey].(map[string]any)
@@ -219,9 +219,9 @@ func transferLife(t *T, m spec.Media) {
 	case spec.StateCompleted:
 		t.expectResource(n, m, res, spec.StateCompleted)
 	case spec.StateRevoked:
-		t.gap(Violation{Rule: RuleLifeState, Where: n.Describe(), Pointer: dataPointer(mi.ResourceKey, spec.FieldState), Message: "the sender's transferred interaction is Revoked; the contract decides Completed"}, "message: "+string(n.Raw))
+		t.gap(Violation{Rule: RuleTransfer, Where: n.Describe(), Pointer: dataPointer(mi.ResourceKey, spec.FieldState), Message: "the sender's transferred interaction is Revoked; the contract decides Completed"}, "message: "+string(n.Raw))
 	default:
-		t.violate(Violation{Rule: RuleLifeState, Where: n.Describe(), Pointer: dataPointer(mi.ResourceKey, spec.FieldState), Message: fmt.Sprintf("after Transfer the sender's %s is %q; it is no longer the sender's (Completed)", m, st)}, "message: "+string(n.Raw))
+		t.violate(Violation{Rule: RuleTransfer, Where: n.Describe(), Pointer: dataPointer(mi.ResourceKey, spec.FieldState), Message: fmt.Sprintf("after Transfer the sender's %s is %q; it is no longer the sender's (Completed)", m, st)}, "message: "+string(n.Raw))
 	}
 	t.expectNotHeld(h)
 	t.setOwned(h.p.ID, "", m)
@@ -229,13 +229,13 @@ func transferLife(t *T, m spec.Media) {
 		return e.Channel == mi.Channel && resourceID(e.Data, mi.ResourceKey) == h.p.ID
 	})
 	if !ok {
-		t.gap(Violation{Rule: RuleLifeHandover, Where: "CometD " + mi.Channel + " (agent2)", Message: fmt.Sprintf("the target of the Transfer received nothing about %s within %s", h.p.ID, t.s.opts.Timeouts.Notification)})
+		t.gap(Violation{Rule: RuleTransfer, Where: "CometD " + mi.Channel + " (agent2)", Message: fmt.Sprintf("the target of the Transfer received nothing about %s within %s", h.p.ID, t.s.opts.Timeouts.Notification)})
 		return
 	}
 	t.checkEvents(l2)
 	ires, _ := inv.Data[mi.ResourceKey].(map[string]any)
 	if st, _ := ires[spec.FieldState].(string); st != spec.StateInvited {
-		t.gap(Violation{Rule: RuleLifeHandover, Where: inv.Describe() + " (agent2)", Pointer: dataPointer(mi.ResourceKey, spec.FieldState), Message: fmt.Sprintf("the target's interaction is %q; the contract decides an invitation (Invited)", st)}, "message: "+string(inv.Raw))
+		t.gap(Violation{Rule: RuleTransfer, Where: inv.Describe() + " (agent2)", Pointer: dataPointer(mi.ResourceKey, spec.FieldState), Message: fmt.Sprintf("the target's interaction is %q; the contract decides an invitation (Invited)", st)}, "message: "+string(inv.Raw))
 		return
 	}
 	t.expectResource(inv, m, ires, spec.StateInvited)
@@ -262,7 +262,7 @@ func outsideCapabilities(t *T, m spec.Media, op string) {
 	if caps := stringsIn(h.res[spec.FieldCapabilities]); slices.Contains(caps, op) {
 		t.failf(RuleSetup, "the pulled "+string(m), "", "%s is among its capabilities %v: the spec needs an operation outside them", op, caps)
 	}
-	from := t.refuse(h, h.sess, opBody(op, nil), refusal{what: op + " of a " + h.state() + " " + string(m) + " (not in its capabilities)", strict: spec.StatusInvalidParameter, tolerated: outsideCaps})
+	from := t.refuse(h, h.sess, opBody(op, nil), refusal{rule: RuleCapabilityGate, what: op + " of a " + h.state() + " " + string(m) + " (not in its capabilities)", strict: spec.StatusInvalidParameter, tolerated: outsideCaps})
 	t.expectSame(h, from, "the refused "+op)
 }
 
@@ -271,7 +271,7 @@ func notHolderLife(t *T, m spec.Media) {
 	h := pullToWork(t, m)
 	a2 := t.user(RoleAgent2)
 	from := t.refuse(h, a2, opBody(spec.OpAttachUserData, map[string]any{spec.FieldUserData: attachData}),
-		refusal{what: "another agent's AttachUserData of the agent's " + string(m), strict: spec.StatusInvalidParameter, tolerated: notHolder})
+		refusal{rule: RuleInteractionOwner, what: "another agent's AttachUserData of the agent's " + string(m), strict: spec.StatusNoPermission, tolerated: notHolder})
 	t.expectSame(h, from, "another agent's AttachUserData")
 }
 
@@ -281,7 +281,7 @@ func inWorkbinLife(t *T) {
 	l := t.listen(sess, mediaChannels()...)
 	p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
 	ex := t.operate(sess, p.Media, p.ID, opBody(spec.OpComplete, nil))
-	t.expectRefused(ex, refusal{rule: RuleLifeRefusal, what: "Complete of a workitem in a workbin", strict: spec.StatusInvalidParameter, tolerated: notHolder})
+	t.expectRefused(ex, refusal{rule: RuleInteractionOwner, what: "Complete of a workitem in a workbin", strict: spec.StatusNoPermission, tolerated: notHolder})
 	t.expectUnchanged(l, p)
 }
 
@@ -299,7 +299,7 @@ func badBodyLife(t *T, m spec.Media) {
 		{"DeleteUserData with keys a string", opBody(spec.OpDeleteUserData, map[string]any{spec.FieldUserDataKeys: "UserData1"}), spec.StatusInvalidInput},
 	}
 	for _, c := range cases {
-		t.refuse(h, h.sess, c.body, refusal{what: c.what, strict: c.strict, tolerated: badBody})
+		t.refuse(h, h.sess, c.body, refusal{rule: RuleBadBody, what: c.what, strict: c.strict, tolerated: badBody})
 	}
 	t.expectSame(h, from, "the refused malformed operations")
 }
