@@ -289,15 +289,37 @@ func (h harness) defaultMockPasses(t *testing.T) {
 			m := startMock(t, mockserver.Config{})
 			var args []string
 			if mode == "strict" {
-				args = append(args, "--strict")
+				// Every feature claimed by name, as make conform CONFORM_ARGS="--features all --strict".
+				args = append(args, "--strict", "--features", "all")
 			}
 			o := h.run(t, m.url, args...)
 			requireAllPassed(t, o, m)
 			if len(o.report.Specs) < 50 {
 				t.Errorf("only %d specs ran", len(o.report.Specs))
 			}
+			requireEveryFeaturePassed(t, o)
 			t.Logf("full run, %s: %d specs passed in %s", mode, o.report.Statistics.Passed, o.took.Round(10*time.Millisecond))
 		})
+	}
+}
+
+// requireEveryFeaturePassed: each feature of the suite (the lifecycle ones of issue 12
+// among them) was claimed and has specs that ran and passed, none skipped.
+func requireEveryFeaturePassed(t *testing.T, o outcome) {
+	t.Helper()
+	passed := map[conformance.Feature]int{}
+	for _, s := range o.report.Specs {
+		if s.State != conformance.StatePassed {
+			continue
+		}
+		for _, f := range s.Features {
+			passed[f]++
+		}
+	}
+	for _, f := range conformance.AllFeatures() {
+		if passed[f] == 0 {
+			t.Errorf("feature %s: no spec passed (claimed by default, so its specs must run and pass against the mock)", f)
+		}
 	}
 }
 
