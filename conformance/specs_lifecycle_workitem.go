@@ -243,6 +243,29 @@ func transferLife(t *T, m spec.Media) {
 	n, res = t.act(h2, opBody(spec.OpAccept, nil), spec.NotificationStatusChange)
 	t.expectResource(n, m, res, mi.PulledState)
 	t.setOwned(h.p.ID, RoleAgent2, m)
+	if m == spec.MediaChat {
+		t.expectAcceptOrder(l2, h.p.ID, n)
+	}
+}
+
+// expectAcceptOrder: after a chat Accept's StatusChange come, in this order, the
+// ParticipantsUpdated and the MessageLogUpdated with the history [C]. D14 requires the
+// first notification only: a missing or reordered follower is a warning.
+func (t *T) expectAcceptOrder(l *Listener, id string, status Notification) {
+	pu, ok := t.awaitEvent(l, func(e Notification) bool {
+		nt, _ := e.Data[spec.FieldNotificationType].(string)
+		return e.Index > status.Index && e.MessageType() == spec.MessageChatStateChange && nt == spec.NotificationParticipantsUpdated && resourceID(e.Data, "chat") == id
+	})
+	if !ok {
+		t.gap(Violation{Rule: RuleOperationNotes, Where: "CometD " + spec.ChannelChats + " (" + string(l.role) + ")", Message: fmt.Sprintf("no ParticipantsUpdated after the StatusChange of the Accept of chat %s", id)})
+		return
+	}
+	if _, ok := t.awaitEvent(l, func(e Notification) bool {
+		return e.Index > pu.Index && e.MessageType() == spec.MessageChatMessageLogUpdated && namesChat(e, id)
+	}); !ok {
+		t.gap(Violation{Rule: RuleOperationNotes, Where: "CometD " + spec.ChannelChats + " (" + string(l.role) + ")", Message: fmt.Sprintf("no MessageLogUpdated (the history) after the ParticipantsUpdated of the Accept of chat %s", id)})
+	}
+	t.checkEvents(l)
 }
 
 // transferTargetKey is the member naming the target user of a Transfer: targetUri, as the
