@@ -54,6 +54,9 @@ const res = await within("the control plane's reply", fetch(base + customerPath.
     body: JSON.stringify({ action: "message", text: CUSTOMER_TEXT }),
 }));
 out("customer-sent", { status: res.status });
+if (res.status < 200 || res.status > 299) {
+    fail(`the control plane answered HTTP ${res.status}: ${await res.text()}`);
+}
 const c = await l.waitEvent("the customer's MessageLogUpdated", line("Customer", CUSTOMER_TEXT), from);
 out("customer-notified", lineSummary(c, "Customer", CUSTOMER_TEXT));
 

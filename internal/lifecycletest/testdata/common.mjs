@@ -25,7 +25,8 @@ export function start(usage) {
         fail("usage: " + usage);
     }
     setTimeout(() => fail(`timed out after ${TOTAL_MS} ms`), TOTAL_MS).unref();
-    process.on("unhandledRejection", (e) => fail(e && e.stack ? e.stack : e));
+    process.on("unhandledRejection", (e) => fail(e && e.message ? e.message : e));
+    process.on("uncaughtException", (e) => fail(e && e.message ? e.message : e));
     return base;
 }
 
