@@ -151,8 +151,13 @@ func (t *T) expectNote(l *Listener, w note) (Notification, map[string]any) {
 	}
 	t.checkEvents(l)
 	if _, has := n.Data[spec.FieldReferenceID]; w.ref > 0 && !has {
-		t.warn(Violation{Rule: RuleReferenceEcho, Where: n.Describe() + " (" + string(l.role) + ")", Pointer: dataPointer(spec.FieldReferenceID),
-			Message: fmt.Sprintf("%s: no referenceId; D4 wants the HTTP reply's (%d) on the notification of a request", w.what, w.ref)}, "message: "+string(n.Raw))
+		// D14: the workitem pages show the echo [C]; for chat and email copies it is a warning.
+		v := Violation{Rule: RuleReferenceEcho, Where: n.Describe() + " (" + string(l.role) + ")", Pointer: dataPointer(spec.FieldReferenceID),
+			Message: fmt.Sprintf("%s: no referenceId; D4 and D14 want the HTTP reply's (%d) on the caller's notification", w.what, w.ref)}
+		if w.m == spec.MediaWorkitem {
+			t.violate(v, "message: "+string(n.Raw))
+		}
+		t.warn(v, "message: "+string(n.Raw))
 	}
 	res, _ := n.Data[mi.ResourceKey].(map[string]any)
 	t.evidence("notification", string(n.Raw))
