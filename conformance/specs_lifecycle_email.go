@@ -92,6 +92,12 @@ func startEndSession(t *T) {
 	}
 	ex = t.do(sess, http.MethodPost, spec.MePath(), map[string]any{spec.FieldOperationName: spec.EndContactCenterSession})
 	t.expectSessionDone(ex, spec.EndContactCenterSession)
+	// End "invalidates the client HTTP session" [C]: the cookie alone no longer
+	// authenticates. What a server answers then is inferred: a warning (D21).
+	ex = t.do(sess, http.MethodGet, spec.MePath(), nil, cookieOnly())
+	if ex.Status != http.StatusUnauthorized {
+		t.gap(Violation{Rule: RuleContactCenterSession, Where: ex.Where(), Message: fmt.Sprintf("after EndContactCenterSession the session's cookie still answers HTTP %d; want 401 (the session is invalidated)", ex.Status)}, ex.Dump())
+	}
 }
 
 // expectSessionDone: HTTP 200 {statusCode:0} (7, partial success, is a success too, D3).
