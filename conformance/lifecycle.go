@@ -313,10 +313,11 @@ func (t *T) expectSame(h *held, from int, cause string) {
 // an event about id that no accepted request of the spec accounts for: a refused request
 // publishes nothing. An event echoing the referenceId of one of the spec's earlier accepted
 // requests (the pull's ItemRemoved, late on a subscribed workbin) is that request's; the
-// provisioning's ItemAdded is routing's.
+// provisioning's ItemAdded is routing's. A MessageLogUpdated names its chat by uri or path:
+// mentions finds both.
 func (t *T) expectNothingBetween(l *Listener, id string, from, until int, cause string) {
-	for _, e := range l.about(id) {
-		if e.Index >= from && e.Index < until && !t.isAccounted(l.role, e) && !isPlacement(e) {
+	for _, e := range l.events() {
+		if e.Index >= from && e.Index < until && mentions(e, id) && !t.isAccounted(l.role, e) && !isPlacement(e) {
 			t.violate(Violation{Rule: RuleNothingChanged, Where: e.Describe() + " (" + string(l.role) + ")",
 				Message: fmt.Sprintf("a notification about %s came after %s, which must change nothing and publish nothing", id, cause)}, "message: "+string(e.Raw))
 		}
