@@ -72,8 +72,9 @@ type apiHandler func(c *apiCall) apiReply
 type command struct {
 	kind  commandKind
 	ref   state.WorkbinRef
-	id    string       // the interaction of a pull or an add
-	media []spec.Media // the content arrays of a content query
+	id    string       // the interaction of a pull, an add or an interaction operation
+	media []spec.Media // the content arrays of a content query; an operation's media
+	op    string       // the operationName of an interaction or session operation
 }
 
 // commandKind tells apart the commands a deviation hooks into; cmdOther is every other.
@@ -85,6 +86,8 @@ const (
 	cmdContent
 	cmdPull
 	cmdAdd
+	cmdOperate // an operation on an interaction (D13)
+	cmdSession // StartContactCenterSession, EndContactCenterSession (D21)
 )
 
 // outcome is what a state command or query returned.
@@ -188,7 +191,8 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall) apiReply {
 	// D7 before the request's faults: without api-multimedia a workbin URL answers as if the
 	// API did not exist, also to a malformed request (the route is known whenever the path
 	// and method matched an operation, valid or not).
-	if route != nil && route.OperationID != spec.OpGetMe && !c.user.HasFeature(spec.FeatureMultimedia) {
+	// POST /me (the contact-center session) needs api-voice instead, checked by the store (D21).
+	if route != nil && route.OperationID != spec.OpGetMe && route.OperationID != spec.OpPostMe && !c.user.HasFeature(spec.FeatureMultimedia) {
 		return errorReply(spec.StatusNotFound, "No resource at %s: the Workbins API needs the feature %s", r.URL.Path, spec.FeatureMultimedia)
 	}
 	switch {

@@ -155,6 +155,10 @@ func (s *Server) renderOne(d *draft) (notification, bool) {
 		return s.renderSubscription(d)
 	case state.Stats:
 		return s.renderStats(d)
+	case state.ChatMessages:
+		return s.renderMessageLog(d)
+	case state.ChannelsChanged:
+		return s.renderChannels(d)
 	}
 	return notification{}, false
 }
@@ -172,7 +176,7 @@ func (s *Server) renderInteraction(d *draft) (notification, bool) {
 	}
 	o := newObject()
 	o.str(spec.FieldMessageType, d.messageTypeOr(info.MessageType))
-	o.str(spec.FieldNotificationType, spec.NotificationStatusChange)
+	o.str(spec.FieldNotificationType, notificationOf(d.ev))
 	if d.ref > 0 {
 		o.int(spec.FieldReferenceID, d.ref)
 	}

@@ -31,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	admin.Handle("GET /_mock/state", s.adminState())
 	admin.Handle("PUT /_mock/state", s.adminRestore())
 	admin.Handle("POST /_mock/interactions", s.adminPlace())
+	admin.Handle("POST /_mock/chats/{id}/customer", s.adminCustomer())
 	admin.Handle("GET /_mock/options", s.adminGetOptions())
 	admin.Handle("PUT /_mock/options", s.adminSetOptions(true))
 	admin.Handle("PATCH /_mock/options", s.adminSetOptions(false))
@@ -65,7 +66,7 @@ func (s *Server) apiRoutes() apiTable {
 	oneWorkbin := []string{spec.OpPostWorkbin, spec.OpPostMyWorkbin, spec.OpPostUserWorkbin}
 	subscribe := []string{spec.Subscribe, spec.Unsubscribe}
 	return newAPITable([]apiRoute{
-		{[]string{spec.OpGetMe}, nil, s.handleGetMe()},
+		{[]string{spec.OpGetMe}, nil, s.handleGetMeWork()},
 		{[]string{spec.OpListWorkbins}, nil, s.handleListWorkbins(false)},
 		{[]string{spec.OpListMyWorkbins}, nil, s.handleListWorkbins(true)},
 		{[]string{spec.OpGetWorkbin, spec.OpGetMyWorkbin, spec.OpGetUserWorkbin,
@@ -81,6 +82,12 @@ func (s *Server) apiRoutes() apiTable {
 		// POST on the workbin collections (W4).
 		{[]string{spec.OpPostWorkbins, spec.OpPostMyWorkbins, spec.OpPostUserWorkbins}, subscribe, s.subscribeMany},
 		{[]string{spec.OpPostWorkbins}, []string{spec.RequestAgentStats}, s.agentStats},
+
+		// After the pull: the operations on an interaction (D13-D20), the session (D21).
+		{[]string{spec.OpPostMyWorkitem}, spec.InteractionOperations(spec.MediaWorkitem), s.interactionOp(spec.MediaWorkitem)},
+		{[]string{spec.OpPostMyChat}, spec.InteractionOperations(spec.MediaChat), s.interactionOp(spec.MediaChat)},
+		{[]string{spec.OpPostMyEmail}, spec.InteractionOperations(spec.MediaEmail), s.interactionOp(spec.MediaEmail)},
+		{[]string{spec.OpPostMe}, []string{spec.StartContactCenterSession, spec.EndContactCenterSession}, s.contactCenterSession},
 	})
 }
 

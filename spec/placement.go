@@ -87,6 +87,9 @@ func CheckPlacement(m Media, inWorkbin bool, state string, hasState bool, caps [
 	case !slices.Contains(States(m), state):
 		return fault(FieldState, "state %q is not %s state %v", state, withArticle(string(m)), States(m))
 	}
+	if m == MediaChat && state == StateChatting && sameMembers(caps, ConferenceCapabilities()) {
+		return nil // a chat with guests (ChatInviteUser, ChatConsult)
+	}
 	if want, known := Capabilities(m, state); hasCaps && known && !sameMembers(caps, want) {
 		return fault(FieldCapabilities, "%s in state %s has the capabilities %v, not %v", withArticle(string(m)), state, want, caps)
 	}

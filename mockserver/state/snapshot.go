@@ -22,6 +22,8 @@ type world struct {
 	workbins map[string]Workbin
 	items    map[string]Interaction
 	subs     map[string]map[string]bool // workbin id → subscribed user names
+	// channels are the users' contact-center channel states (S16): not in snapshots.
+	channels map[string][]ChannelState
 }
 
 // maxID is the longest id (W5).
@@ -318,7 +320,41 @@ func (b *builder) interaction(i int, x Interaction) {
 		b.fail("%s: %v", where, err)
 		return
 	}
-	b.w.items[x.ID] = Interaction{ID: x.ID, Media: x.Media, Workbin: x.Workbin, Owner: x.Owner, State: state, Capabilities: caps, Resource: res}
+	if !b.parties(where, x) {
+		return
+	}
+	b.w.items[x.ID] = Interaction{ID: x.ID, Media: x.Media, Workbin: x.Workbin, Owner: x.Owner, State: state, Capabilities: caps, Resource: res,
+		Guests: slices.Clone(x.Guests), Transcript: slices.Clone(x.Transcript), OwnerParticipant: x.OwnerParticipant}
+}
+
+// parties checks a chat's guests and transcript (S14): guests are known users other than the
+// owner, once each, Invited or Chatting, of an owned chat; only chats have either.
+func (b *builder) parties(where string, x Interaction) bool {
+	if x.Media != spec.MediaChat && (len(x.Guests) > 0 || len(x.Transcript) > 0 || x.OwnerParticipant != "") {
+		b.fail("%s: only a chat has guests, a transcript or an owner participant", where)
+		return false
+	}
+	if len(x.Guests) > 0 && x.Owner == "" {
+		b.fail("%s: a chat in a workbin has no guests", where)
+		return false
+	}
+	seen := map[string]bool{x.Owner: true}
+	for i, g := range x.Guests {
+		switch {
+		case seen[g.User]:
+			b.fail("%s: guests[%d] %q is the owner or listed twice", where, i, g.User)
+			return false
+		case g.State != spec.StateInvited && g.State != spec.StateChatting:
+			b.fail("%s: guests[%d] state %q is neither %s nor %s", where, i, g.State, spec.StateInvited, spec.StateChatting)
+			return false
+		}
+		if _, ok := b.w.users[g.User]; !ok {
+			b.fail("%s: guests[%d] %q is no user", where, i, g.User)
+			return false
+		}
+		seen[g.User] = true
+	}
+	return true
 }
 
 // checkUserData applies userData.json: an object of strings, numbers and nulls.

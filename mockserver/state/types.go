@@ -96,11 +96,18 @@ type Interaction struct {
 	// Resource is the GWS resource (workitem, chat or email) in its current state: id, state,
 	// capabilities, userData, and for chats participants, as the notifier renders it.
 	Resource json.RawMessage `json:"resource"`
+	// Guests are the other users in a chat (Invite, Consult; S14), Transcript its messages
+	// (D20), OwnerParticipant the owner's participantId when he joined through Accept.
+	Guests           []Guest       `json:"guests,omitempty"`
+	Transcript       []ChatMessage `json:"transcript,omitempty"`
+	OwnerParticipant string        `json:"ownerParticipant,omitempty"`
 }
 
 func (x Interaction) clone() Interaction {
 	x.Capabilities = slices.Clone(x.Capabilities)
 	x.Resource = slices.Clone(x.Resource)
+	x.Guests = slices.Clone(x.Guests)
+	x.Transcript = slices.Clone(x.Transcript)
 	return x
 }
 
@@ -151,6 +158,11 @@ const (
 	Unsubscribed EventKind = "Unsubscribed"
 	// Stats: WorkbinStatsMessage (N1).
 	Stats EventKind = "Stats"
+	// ChatMessages: MessageLogUpdated of Messages on /v2/me/chats (D20); Interaction names
+	// the chat.
+	ChatMessages EventKind = "ChatMessages"
+	// ChannelsChanged: ChannelStateChangeMessageV2 of Channels on /v2/me/channels (D21).
+	ChannelsChanged EventKind = "ChannelsChanged"
 )
 
 // Event is one notification to render, with everything the notifier needs: it never has to
@@ -180,6 +192,12 @@ type Event struct {
 	Interaction Interaction
 	// Stats is the content of a Stats event, sorted by workbin id.
 	Stats []WorkbinStat
+	// Notification is the notificationType of an InteractionChanged ("" is StatusChange).
+	Notification string
+	// Messages are the transcript entries of ChatMessages; Channels the states of
+	// ChannelsChanged.
+	Messages []ChatMessage
+	Channels []ChannelState
 }
 
 // WorkbinStat is one entry of workbinStats (RequestAgentStats, O1).
