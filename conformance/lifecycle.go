@@ -47,7 +47,10 @@ func pullToWork(t *T, m spec.Media) *held {
 func (h *held) state() string { s, _ := h.res[spec.FieldState].(string); return s }
 
 // userData is the userData the last notification showed (nil when it showed none).
-func (h *held) userData() map[string]any { u, _ := h.res[spec.FieldUserData].(map[string]any); return u }
+func (h *held) userData() map[string]any {
+	u, _ := h.res[spec.FieldUserData].(map[string]any)
+	return u
+}
 
 // opBody is an operation body: operationName plus members.
 func opBody(op string, members map[string]any) map[string]any {

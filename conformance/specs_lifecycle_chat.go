@@ -150,8 +150,8 @@ func customerMessageLife(t *T) {
 	h := pullToWork(t, spec.MediaChat)
 	text := "Customer asks " + randomID("")
 	from := mark(h.l)
-	body := map[string]any{pendingCustomerField: pendingCustomerMessage, spec.FieldText: text}
-	ex := t.admin().Do(t.ctx, http.MethodPost, t.s.opts.Provisioning.AdminPath+pendingCustomerPath(h.p.ID), body, adminCall(t.s.opts.Provisioning.AdminToken))
+	body := map[string]any{customerActionField: customerMessage, spec.FieldText: text}
+	ex := t.admin().Do(t.ctx, http.MethodPost, t.s.opts.Provisioning.AdminPath+customerPath(h.p.ID), body, adminCall(t.s.opts.Provisioning.AdminToken))
 	if ex.Err != nil || ex.Status/100 != 2 {
 		t.violate(Violation{Rule: RuleSetup, Where: ex.Where(), Message: fmt.Sprintf("the control plane refused the customer's message: HTTP %d %v", ex.Status, ex.Err)}, ex.Dump())
 	}
@@ -197,7 +197,7 @@ func completeLifeChat(t *T) {
 	t.expectNotHeld(h)
 	t.setOwned(h.p.ID, "", h.p.Media)
 	from := t.refuse(h, h.sess, opBody(spec.OpSendMessage, map[string]any{spec.FieldText: "too late"}),
-		refusal{rule: RuleCapabilityGate, what: "SendMessage of a completed chat", strict: spec.StatusInvalidParameter, tolerated: append(outsideCaps, spec.StatusNotFound)})
+		refusal{rule: RuleCapabilityGate, what: "SendMessage of a completed chat", strict: spec.StatusNotFound /* as completeLife */, tolerated: append(outsideCaps, spec.StatusNotFound)})
 	t.expectNothingBetween(h.l, h.p.ID, from, barrier(t, h.sess, h.l, wbAgent), "a refused SendMessage on the completed chat")
 }
 
