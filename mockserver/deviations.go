@@ -114,8 +114,12 @@ type hooks struct {
 // deviationTable is read-only. Hooks of one point run in this order (for command, the
 // first is the outermost), which matters where two switches touch the same thing:
 // missing-status-message drops statusMessage before extra-error-field adds its member, and
-// wrong-second-pull-status-code leaves a second pull to second-pull-succeeds.
-var deviationTable = []deviation{
+// wrong-second-pull-status-code leaves a second pull to second-pull-succeeds. The switches
+// of the operations after the pull follow (deviations_life.go).
+var deviationTable = slices.Concat(baseDeviations, lifecycleDeviations)
+
+// baseDeviations are the switches of the workbin operations and the transports.
+var baseDeviations = []deviation{
 	{DeviationInfo{DevWrongReferenceID, "The requester's notifications carry the HTTP reply's referenceId plus 1000.",
 		"D4: a notification caused by a request carries that request's referenceId"},
 		hooks{notify: wrongReferenceID}},

@@ -248,6 +248,7 @@ func deviationChecks() map[Deviation]func(t *testing.T, m *mockT) bool {
 func TestDeviations(t *testing.T) {
 	checks := deviationChecks()
 	maps.Copy(checks, newDeviationChecks())
+	maps.Copy(checks, lifecycleDeviationChecks())
 	for _, info := range Deviations() {
 		check, ok := checks[info.Name]
 		if !ok {

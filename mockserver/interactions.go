@@ -111,12 +111,13 @@ func targetOf(uri string) (kind, id string, err error) {
 		return "", "", &state.Error{Code: spec.StatusInvalidInput, Kind: state.ErrInvalidInput,
 			Message: "Invalid parameter " + spec.FieldTargetURI + ": " + perr.Error()}
 	}
-	dir, last := path.Split(strings.TrimSuffix(u.Path, "/"))
+	dir, last := path.Split(strings.TrimSuffix(u.EscapedPath(), "/"))
 	coll := path.Base(dir)
-	if last == "" || (coll != "users" && coll != "queues") {
+	id, uerr := url.PathUnescape(last)
+	if uerr != nil || id == "" || (coll != "users" && coll != "queues") {
 		return "", "", nil
 	}
-	return coll, last, nil
+	return coll, id, nil
 }
 
 // contactCenterSession is POST /api/v2/me (D21): Start publishes the channels Ready; End

@@ -71,7 +71,8 @@
 //	S13 An interaction Completed or Canceled for its last user (Complete, Reject, Transfer to a
 //	    queue, Cancel, Send, the last Leave) leaves the state: no routing, queue or archive.
 //	S14 A chat has one owner and guests (Invite, Consult), each with his own state and
-//	    capabilities; the owner has the conference capabilities while a guest is in or invited.
+//	    capabilities (a guest in the chat: the conference list without Transfer); the owner has
+//	    the conference capabilities while a guest is in or invited.
 //	    A guest's Reject, Leave or Complete ends his part; the owner's Leave in a conference
 //	    hands the chat to the first guest who accepted; the owner's Complete ends every part.
 //	S15 Transcript indices count from 1 per chat; timestamps come from Options.Now.

@@ -103,9 +103,11 @@ func ownerCaps(x Interaction) []string {
 	return caps
 }
 
+// guestCaps are a guest's capabilities: once in, the conference list without Transfer (only
+// the owner transfers the chat, S14).
 func guestCaps(g Guest) []string {
 	if g.State == spec.StateChatting {
-		return spec.ConferenceCapabilities()
+		return slices.DeleteFunc(spec.ConferenceCapabilities(), func(c string) bool { return c == spec.CapTransfer })
 	}
 	caps, _ := spec.Capabilities(spec.MediaChat, g.State)
 	if caps == nil {
