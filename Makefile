@@ -100,7 +100,7 @@ conformance-binary: ## build bin/conformance.test, the suite as one binary takin
 FUZZTIME     ?= 30s
 FUZZ_TARGETS := ./fixtures:FuzzConvertPyRepr ./bayeux:FuzzParseError ./bayeux:FuzzDecodeReply \
                 ./bayeux:FuzzDecodeMessages ./bayeux:FuzzServeHTTP
-FUZZ_TARGETS += ./mockserver/state:FuzzCommands ./mockserver/state:FuzzWithMembers
+FUZZ_TARGETS += ./mockserver/state:FuzzCommands ./mockserver/state:FuzzWithMembers ./mockserver/state:FuzzOperate
 FUZZ_TARGETS += ./mockserver:FuzzRequest
 FUZZ_TARGETS += ./spec:FuzzRouteTable ./spec:FuzzValidateMessage ./spec:FuzzValidateRequestBody ./spec:FuzzSplitPointer ./spec:FuzzLoadSchema
 FUZZ_TARGETS += ./har:FuzzReader ./observe:FuzzSplitFrames ./observe:FuzzObserve

@@ -28,7 +28,7 @@ func TestConformance(t *testing.T) {
 		return
 	}
 	if !flags.Configured() {
-		t.Skip("no --target or --config given: the conformance suite needs a target (see the README)")
+		t.Skip("no --target or --config given: the conformance suite needs a target (see docs/conformance.md)")
 	}
 	opts, err := flags.Options()
 	if err != nil {

@@ -100,7 +100,7 @@ func boolFlags() []struct {
 // RegisterFlags defines the suite's flags on fs (flag.CommandLine in a test binary).
 func RegisterFlags(fs *flag.FlagSet) *Flags {
 	f := &Flags{fs: fs, values: map[string]*string{}, bools: map[string]*bool{}, apply: map[string]func(*Options) error{}}
-	fs.StringVar(&f.config, "config", "", "YAML config file (see the README's vendor section); flags given explicitly override it. "+
+	fs.StringVar(&f.config, "config", "", "YAML config file (see docs/conformance.md); flags given explicitly override it. "+
 		"With a config file the mock's default users and workbins do not apply; relative paths inside it are relative to the file")
 	fs.StringVar(&f.workdir, "workdir", "", "directory that relative --config, --ca-file and --report-* paths (and the default report files) are relative to; "+
 		"default: the current directory, which under go test and the ginkgo CLI is the package directory (make conform passes the directory make runs in)")

@@ -361,18 +361,18 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestREADMEConfigExample keeps the README's vendor config example valid.
+// TestREADMEConfigExample keeps the vendor config example of docs/conformance.md valid.
 func TestREADMEConfigExample(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/conformance.md")
 	if errors.Is(err, fs.ErrNotExist) {
-		t.Skip("no README.md next to the test binary (a run of the built suite, away from the sources)")
+		t.Skip("no docs/conformance.md beside the test binary (a run of the built suite, away from the sources)")
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(readme), "```yaml\n# vendor.yaml\n")
 	if !ok {
-		t.Fatal("README has no ```yaml block starting with # vendor.yaml")
+		t.Fatal("docs/conformance.md has no ```yaml block starting with # vendor.yaml")
 	}
 	example, _, _ := strings.Cut(rest, "```")
 	caFile := filepath.Join(t.TempDir(), "lab-ca.pem")

@@ -28,6 +28,8 @@
 //  5. api-multimedia (D7): without it every workbin operation is 404 / 6, as if the API did
 //     not exist, valid request or not: this check runs as soon as the path and method match
 //     an operation, before the issues of step 4 are reported.
+//     POST /api/v2/me (StartContactCenterSession, EndContactCenterSession) needs api-voice
+//     instead (D21), checked by the store.
 //  6. faults injected through the control plane (delay, or a given statusCode / HTTP status).
 //  7. the handler of the operationId and operationName (apiRoutes in routes.go); PullChat
 //     gates (D6): with enableNotificationOnPullChat off, PullChat (and PullInteraction of a
@@ -35,6 +37,13 @@
 //     chat is JoinFailed, not joined (an inference).
 //  8. the state command, atomic: it applies entirely and returns events, or changes nothing
 //     and returns the statusCode of its refusal (see package state).
+//
+// The operations after the pull (interactions.go, D13-D21): POST /api/v2/me/{workitems,
+// chats,emails}/{id} run one state.Operation (allowed only when its name is in the caller's
+// capabilities); workitem operations and chat Invite/Consult answer a referenceId, the others
+// {statusCode:0}, and the caller's notifications carry the referenceId either way.
+// POST /_mock/chats/{id}/customer plays the chat's customer (admin_life.go); the deviation
+// switches of these rules are in deviations_life.go.
 //  9. the reply {statusCode:0, referenceId:N} (N counts from 1 per session, D4;
 //     {referenceIds:{…}} for several workbins), self-checked against the contract
 //     (spec.ValidateResponse): a reply the contract rejects is a violation and is replaced by

@@ -49,6 +49,13 @@ func FuzzRequest(f *testing.F) {
 		{5, "/api/v2/me", ``, "", 1, 0},
 		{2, "/api/v2/me", `{}`, "application/json", 1, 1},
 		{1, "/_mock/reset", `{}`, "application/json", 0, 0},
+		{1, "/api/v2/me/workitems/02F0ASAK8EAFA90W", `{"operationName":"AttachUserData","userData":{"UserData1":"DATA1","UserData2":123456789}}`, "application/json", 1, 1},
+		{1, "/api/v2/me/workitems/02F0ASAK8EAFA90W", `{"operationName":"DeleteUserData","keys":"UserData1"}`, "application/json", 1, 1},
+		{1, "/api/v2/me/chats/0001BaBFVPR20090", `{"operationName":"Invite","targetUri":"http://h/api/v2/users/` + agent2ID + `"}`, "application/json", 1, 1},
+		{1, "/api/v2/me/chats/0001BaBFVPR20090", `{"operationName":"Transfer","targetUri":"%zz"}`, "application/json", 1, 1},
+		{1, "/api/v2/me/emails/00001aEMAIL00090", `{"operationName":"Reply","userData":{"k":[1]}}`, "application/json", 1, 1},
+		{1, "/api/v2/me", `{"operationName":"StartContactCenterSession","channels":["chat",""]}`, "application/json", 1, 1},
+		{1, "/_mock/chats/0001BaBFVPR20090/customer", `{"action":"message","text":"hi"}`, "application/json", 0, 0},
 		{1, "/api/v2/workbins/" + seedWorkbin, `{"operationName":"PullWorkitem","id":"x","pad":"` + strings.Repeat("x", spec.MaxBodyBytes) + `"}`, "application/json", 1, 1},
 	}
 	for _, s := range seeds {

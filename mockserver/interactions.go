@@ -155,10 +155,11 @@ func (s *Server) contactCenterSession(c *apiCall) apiReply {
 // handleGetMeWork answers GET /api/v2/me: the user resource, with the subresources W15
 // adds when asked: the interactions the user works on and his channel states.
 func (s *Server) handleGetMeWork() apiHandler {
+	plain := s.handleGetMe()
 	return func(c *apiCall) apiReply {
 		sub := c.r.URL.Query().Get(spec.ParamSubresources)
 		if sub == "" {
-			return okReply(spec.FieldUser, c.user.Resource)
+			return plain(c)
 		}
 		want := func(name string) bool {
 			return sub == "*" || slices.Contains(strings.Split(sub, ","), name)

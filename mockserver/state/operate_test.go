@@ -34,17 +34,6 @@ func opOf(media spec.Media, id, name string) Operation {
 	return o
 }
 
-// eventsTo keeps the events one user receives.
-func eventsTo(events []Event, user string) []Event {
-	var out []Event
-	for _, e := range events {
-		if slices.Contains(e.Recipients, user) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // kinds describes events as "Kind/notification/state" for comparisons.
 func kinds(events []Event) []string {
 	var out []string
