@@ -98,7 +98,7 @@ func ignoreOperation(name string) func(*Server, *apiCall, command, func() outcom
 	return func(s *Server, c *apiCall, cmd command, next func() outcome) outcome {
 		if cmd.kind == cmdOperate && cmd.op == name {
 			rep := okNoReference(nil, 0)
-			if len(cmd.media) == 1 && repliesWithReference(cmd.media[0], name) {
+			if len(cmd.media) == 1 && spec.ReplyHasReferenceID(cmd.media[0], name) {
 				rep = s.accepted(c, nil)
 			}
 			return answered(rep)

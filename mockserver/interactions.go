@@ -32,7 +32,7 @@ func (s *Server) interactionOp(media spec.Media) apiHandler {
 		}
 		ref := c.nextRef()
 		rep := okNoReference(out.events, ref)
-		if repliesWithReference(media, o.Name) {
+		if spec.ReplyHasReferenceID(media, o.Name) {
 			o := newObject()
 			o.int(spec.FieldStatusCode, 0)
 			o.int(spec.FieldReferenceID, ref)
@@ -41,12 +41,6 @@ func (s *Server) interactionOp(media spec.Media) apiHandler {
 		rep.unchecked = out.altered
 		return rep
 	}
-}
-
-// repliesWithReference: the workitem operations and chat Invite/Consult answer a
-// referenceId; the other chat and email pages print {statusCode:0} (D13, W13).
-func repliesWithReference(media spec.Media, op string) bool {
-	return media == spec.MediaWorkitem || op == spec.OpInvite || op == spec.OpConsult
 }
 
 // okNoReference is {statusCode:0}; the caller's notifications still carry ref (D14).

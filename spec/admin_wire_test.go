@@ -18,6 +18,7 @@ func TestAdminWire(t *testing.T) {
 		{AdminPathInteractions, http.MethodPost},
 		{AdminPathOptions, http.MethodGet}, {AdminPathOptions, http.MethodPut}, {AdminPathOptions, http.MethodPatch},
 		{AdminPathDeviations, http.MethodGet}, {AdminPathDeviations, http.MethodPut},
+		{AdminPathChatCustomerTemplate, http.MethodPost},
 	} {
 		item := doc.Paths.Value(c.path)
 		if item == nil || item.GetOperation(c.method) == nil {
@@ -33,6 +34,21 @@ func TestAdminWire(t *testing.T) {
 	created := doc.Paths.Value(AdminPathInteractions).Post.Responses.Value("201").Value.Content.Get("application/json").Schema.Value
 	if created.Properties[AdminFieldInteraction] == nil || created.Properties[FieldID] == nil {
 		t.Errorf("placeInteraction reply lacks %s or %s", FieldID, AdminFieldInteraction)
+	}
+	customer := doc.Paths.Value(AdminPathChatCustomerTemplate).Post.RequestBody.Value.Content.Get("application/json").Schema.Value
+	if customer.Properties[AdminFieldText] == nil || customer.Properties[AdminFieldAction] == nil {
+		t.Errorf("actAsCustomer request lacks %s or %s", AdminFieldAction, AdminFieldText)
+	} else if got := customer.Properties[AdminFieldAction].Value.Enum; len(got) != len(AdminCustomerActions()) {
+		t.Errorf("actAsCustomer actions %v, want %v", got, AdminCustomerActions())
+	} else {
+		for i, a := range AdminCustomerActions() {
+			if got[i] != a {
+				t.Errorf("actAsCustomer action %d is %v, want %s", i, got[i], a)
+			}
+		}
+	}
+	if AdminChatCustomerPath("x") != "/chats/x/customer" {
+		t.Errorf("AdminChatCustomerPath %s", AdminChatCustomerPath("x"))
 	}
 	opts := doc.Components.Schemas["Options"].Value
 	for _, o := range []string{OptionEnableCsrfProtection, OptionEnableNotificationOnPullChat, OptionEnableJoinOnPullChat} {

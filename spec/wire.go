@@ -418,6 +418,13 @@ const (
 	EndContactCenterSession   = "EndContactCenterSession"
 )
 
+// ReplyHasReferenceID reports whether the HTTP reply of an operation on an interaction
+// carries a referenceId (D13, W13): the workitem operations and chat Invite and Consult do, as
+// their pages print it; the other chat and email operations answer {statusCode:0}.
+func ReplyHasReferenceID(m Media, operationName string) bool {
+	return m == MediaWorkitem || (m == MediaChat && (operationName == OpInvite || operationName == OpConsult))
+}
+
 // InteractionOperations lists the operations on an interaction of a media, as the contract's
 // request bodies take them (D13).
 func InteractionOperations(m Media) []string {

@@ -547,3 +547,19 @@ func TestWireBasicChallenge(t *testing.T) {
 		t.Errorf("%q does not match %s", v, re)
 	}
 }
+
+func TestReplyHasReferenceID(t *testing.T) {
+	for _, c := range []struct {
+		m    Media
+		op   string
+		want bool
+	}{
+		{MediaWorkitem, OpComplete, true}, {MediaWorkitem, OpSetInFocus, true},
+		{MediaChat, OpInvite, true}, {MediaChat, OpConsult, true}, {MediaChat, OpSendMessage, false},
+		{MediaChat, OpComplete, false}, {MediaEmail, OpComplete, false}, {MediaEmail, OpReply, false},
+	} {
+		if got := ReplyHasReferenceID(c.m, c.op); got != c.want {
+			t.Errorf("ReplyHasReferenceID(%s, %s) = %v", c.m, c.op, got)
+		}
+	}
+}

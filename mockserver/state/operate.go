@@ -825,10 +825,10 @@ type CustomerAction string
 
 // The customer's actions.
 const (
-	CustomerMessage       CustomerAction = "message"
-	CustomerTypingStarted CustomerAction = "typingStarted"
-	CustomerTypingStopped CustomerAction = "typingStopped"
-	CustomerLeave         CustomerAction = "leave"
+	CustomerMessage       CustomerAction = spec.AdminCustomerMessage
+	CustomerTypingStarted CustomerAction = spec.AdminCustomerTypingStarted
+	CustomerTypingStopped CustomerAction = spec.AdminCustomerTypingStopped
+	CustomerLeave         CustomerAction = spec.AdminCustomerLeave
 )
 
 // CustomerActions lists the customer's actions.
