@@ -70,9 +70,9 @@ func mark(l *Listener) int { return len(l.events()) }
 
 // expectDone checks the reply of an operation the interaction's capabilities allow:
 // HTTP 200 with statusCode 0 (the contract, checked in t.do, says whether a referenceId
-// belongs in it for this media). A referenceId, when there is one, is a fresh positive
+// belongs in it for this media; --strict wants the form D13 gives op). A referenceId, when there is one, is a fresh positive
 // integer (D4) and the spec's notifications may echo it. It returns it (0: none).
-func (t *T) expectDone(sess *Session, ex *Exchange, what string) int64 {
+func (t *T) expectDone(sess *Session, m spec.Media, op string, ex *Exchange, what string) int64 {
 	if ex.Status != http.StatusOK {
 		t.violate(Violation{Rule: RuleOperation, Where: ex.Where(),
 			Message: fmt.Sprintf("%s was refused with HTTP %d %s; it is in the interaction's capabilities, so it succeeds: HTTP 200 {statusCode:0}", what, ex.Status, statusOf(ex))}, ex.Dump())
@@ -82,6 +82,14 @@ func (t *T) expectDone(sess *Session, ex *Exchange, what string) int64 {
 		t.violate(Violation{Rule: RuleOperation, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldStatusCode), Message: fmt.Sprintf("%s: statusCode %v; success is 0", what, body[spec.FieldStatusCode])}, ex.Dump())
 	}
 	raw, has := body[spec.FieldReferenceID]
+	if t.s.opts.Strict && has != spec.ReplyHasReferenceID(m, op) {
+		want := "{statusCode:0}"
+		if !has {
+			want = "{statusCode:0, referenceId}"
+		}
+		t.violate(Violation{Rule: RuleOperation, Where: ex.Where(), Pointer: spec.Pointer(spec.FieldReferenceID),
+			Message: fmt.Sprintf("%s answered %s; D13 gives %s for it as its page prints it (--strict)", what, clipText(string(ex.ResponseBody), 80), want)}, ex.Dump())
+	}
 	if !has {
 		return 0
 	}
@@ -277,7 +285,7 @@ func (t *T) act(h *held, body map[string]any, nt string) (Notification, map[stri
 	what := fmt.Sprintf("%s of %s %s", op, h.p.Media, h.p.ID)
 	from := mark(h.l)
 	ex := t.operate(h.sess, h.p.Media, h.p.ID, body)
-	ref := t.expectDone(h.sess, ex, what)
+	ref := t.expectDone(h.sess, h.p.Media, op, ex, what)
 	n, res := t.expectNote(h.l, note{m: h.p.Media, id: h.p.ID, nt: nt, after: from, ref: ref, what: what})
 	h.res = res
 	return n, res

@@ -129,7 +129,7 @@ func (t *T) say(h *held, body map[string]any, line chatLine, prev int64) (Notifi
 	what := op + " of chat " + h.p.ID
 	from := mark(h.l)
 	ex := t.operate(h.sess, h.p.Media, h.p.ID, body)
-	t.expectDone(h.sess, ex, what)
+	t.expectDone(h.sess, h.p.Media, op, ex, what)
 	return t.expectLine(h.l, h.p.ID, from, line, prev, what)
 }
 
@@ -150,8 +150,8 @@ func customerMessageLife(t *T) {
 	h := pullToWork(t, spec.MediaChat)
 	text := "Customer asks " + randomID("")
 	from := mark(h.l)
-	body := map[string]any{customerActionField: customerMessage, spec.FieldText: text}
-	ex := t.admin().Do(t.ctx, http.MethodPost, t.s.opts.Provisioning.AdminPath+customerPath(h.p.ID), body, adminCall(t.s.opts.Provisioning.AdminToken))
+	body := map[string]any{spec.AdminFieldAction: spec.AdminCustomerMessage, spec.AdminFieldText: text}
+	ex := t.admin().Do(t.ctx, http.MethodPost, t.s.opts.Provisioning.AdminPath+spec.AdminChatCustomerPath(h.p.ID), body, adminCall(t.s.opts.Provisioning.AdminToken))
 	if ex.Err != nil || ex.Status/100 != 2 {
 		t.violate(Violation{Rule: RuleSetup, Where: ex.Where(), Message: fmt.Sprintf("the control plane refused the customer's message: HTTP %d %v", ex.Status, ex.Err)}, ex.Dump())
 	}

@@ -130,7 +130,7 @@ func setInFocus(t *T, m spec.Media) {
 	if ex.Status != http.StatusOK {
 		t.violate(Violation{Rule: RuleSetInFocus, Where: ex.Where(), Message: fmt.Sprintf("SetInFocus, in the capabilities, was refused with HTTP %d %s; D18 accepts it", ex.Status, statusOf(ex))}, ex.Dump())
 	}
-	t.expectDone(h.sess, ex, "SetInFocus of "+string(m)+" "+h.p.ID)
+	t.expectDone(h.sess, m, spec.OpSetInFocus, ex, "SetInFocus of "+string(m)+" "+h.p.ID)
 	before := *h
 	t.expectSameAfter(h, from, "SetInFocus", &before)
 }
@@ -209,7 +209,7 @@ func transferLife(t *T, m spec.Media) {
 	body := opBody(spec.OpTransfer, map[string]any{transferTargetKey(m): t.userURI(RoleAgent2)})
 	from := mark(h.l)
 	ex := t.operate(h.sess, m, h.p.ID, body)
-	ref := t.expectDone(h.sess, ex, "Transfer of "+string(m)+" "+h.p.ID)
+	ref := t.expectDone(h.sess, m, spec.OpTransfer, ex, "Transfer of "+string(m)+" "+h.p.ID)
 	n, ok := t.awaitEvent(h.l, note{m: m, id: h.p.ID, nt: spec.NotificationStatusChange, after: from, ref: ref}.matches)
 	if !ok {
 		t.violate(Violation{Rule: RuleTransfer, Where: "CometD " + mi.Channel + " (agent)", Message: fmt.Sprintf("no StatusChange about the transferred %s %s within %s", m, h.p.ID, t.s.opts.Timeouts.Notification)})

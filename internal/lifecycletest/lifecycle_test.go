@@ -160,7 +160,7 @@ func TestWorkitemLifecycleOfficialClient(t *testing.T) {
 // Complete.
 func TestChatLifecycleOfficialClient(t *testing.T) {
 	base := startMock(t)
-	steps, order := runScript(t, "chat-lifecycle.mjs", base, spec.AdminBasePath+"/chats/{id}/customer")
+	steps, order := runScript(t, "chat-lifecycle.mjs", base, spec.AdminBasePath+spec.AdminPathChatCustomerTemplate)
 	want := []string{"me", "subscribed", "pulled", "pulled-notified", "customer-sent", "customer-notified", "sent", "sent-notified", "completed", "completed-notified", "disconnected"}
 	if !slices.Equal(order, want) {
 		t.Fatalf("steps %q, want %q", order, want)
