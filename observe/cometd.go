@@ -366,7 +366,7 @@ func (k *Checker) isolation(n *note) {
 		return
 	}
 	it := k.model.items[n.item]
-	if it == nil || !it.owned || it.owner.user == "" || n.recipient.user == "" || n.at.After(it.pullEnd.Add(k.o.NotificationWindow)) {
+	if it == nil || !it.owned || it.shared || it.owner.user == "" || n.recipient.user == "" || n.at.After(it.pullEnd.Add(k.o.NotificationWindow)) {
 		return
 	}
 	if it.viaSupervisor {

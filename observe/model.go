@@ -35,6 +35,8 @@ type item struct {
 	pullSeq       int64
 	pulledFrom    string
 	viaSupervisor bool
+	// shared: a Transfer, Invite or Consult gave it to another user too (D17).
+	shared bool
 	// refusedAt: a request about it was refused then (D11: it must change nothing).
 	refusedAt  time.Time
 	refusedSeq int64

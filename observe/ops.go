@@ -61,7 +61,7 @@ func (k *Checker) pull(c *call, w string) {
 		k.model.leave(it)
 	}
 	it = k.model.item(id, at)
-	it.owned, it.owner, it.pullStart, it.pullEnd, it.pullRef, it.pullSeq = true, c.p, c.ex.Start, at, ref, c.ex.Seq
+	it.owned, it.owner, it.pullStart, it.pullEnd, it.pullRef, it.pullSeq, it.shared = true, c.p, c.ex.Start, at, ref, c.ex.Seq, false
 	it.pulledFrom, it.viaSupervisor, it.addedAt, it.contentReported = w, c.rt.PathParams[spec.ParamUserID] != "", time.Time{}, false
 	if media != "" {
 		it.media = media

@@ -199,6 +199,14 @@ func (k *Checker) restEffects(ex *Exchange, p party, rt *spec.Route, body, resp 
 				k.subscription(c, w, ref)
 			}
 		}
+	case spec.OpPostMyWorkitem, spec.OpPostMyChat, spec.OpPostMyEmail:
+		// After the pull (D17): Transfer, Invite and Consult hand the interaction to another
+		// user, whose notifications of it are then his own, not leaks of the pull's.
+		if c.ok && (op == spec.OpTransfer || op == spec.OpInvite || op == spec.OpConsult) {
+			if it := k.model.items[rt.PathParams[spec.ParamInteractionID]]; it != nil {
+				it.shared = true
+			}
+		}
 	case spec.OpPostWorkbins, spec.OpPostMyWorkbins, spec.OpPostUserWorkbins:
 		switch {
 		case op == spec.RequestAgentStats && c.ok:
