@@ -50,6 +50,18 @@ const (
 	FeatureMultimediaGate Feature = "multimedia-gate"
 	// FeatureAgentStats: RequestAgentStats and its WorkbinStatsMessage (N1). Serial.
 	FeatureAgentStats Feature = "agent-stats"
+	// FeatureWorkitemLifecycle: the operations on a pulled workitem (user data, SetInFocus,
+	// Transfer, Complete), their notifications and refusals (issue 12).
+	FeatureWorkitemLifecycle Feature = "workitem-lifecycle"
+	// FeatureChatLifecycle: the operations on a pulled chat (messages, typing, user data,
+	// disposition, Invite/Consult/Transfer, Leave, Complete), MessageLogUpdated, refusals.
+	FeatureChatLifecycle Feature = "chat-lifecycle"
+	// FeatureEmailLifecycle: the operations on a pulled email (user data, disposition,
+	// comment, Transfer, Complete), their notifications and refusals.
+	FeatureEmailLifecycle Feature = "email-lifecycle"
+	// FeatureContactCenterSession: StartContactCenterSession / EndContactCenterSession on
+	// POST /api/v2/me and the channel states on /v2/me/channels.
+	FeatureContactCenterSession Feature = "contact-center-session"
 )
 
 // featureInfo describes a feature for flags, reports and the README. Read-only.
@@ -70,6 +82,10 @@ var featureInfo = map[Feature]struct {
 	FeatureConfigurableOptions:  {false, "options switched at run time through the mock's admin API: the PullChat gates (D6), CSRF off"},
 	FeatureMultimediaGate:       {false, "a user without api-multimedia gets 404 / statusCode 6 on workbin URLs (D7)"},
 	FeatureAgentStats:           {false, "RequestAgentStats: the WorkbinStatsMessage with the request's referenceId counts what each workbin holds"},
+	FeatureWorkitemLifecycle:    {false, "a pulled workitem: Attach/Update/DeleteUserData, SetInFocus, Transfer, Complete; notifications, states, refusals"},
+	FeatureChatLifecycle:        {false, "a pulled chat: SendMessage, typing, the customer's messages (MessageLogUpdated), user data, disposition, Invite/Consult/Transfer, Leave, Complete; refusals"},
+	FeatureEmailLifecycle:       {false, "a pulled email: user data, SetDisposition, AddComment, Transfer, Complete; notifications, states, refusals"},
+	FeatureContactCenterSession: {false, "StartContactCenterSession / EndContactCenterSession on POST /api/v2/me and the channel states on /v2/me/channels"},
 }
 
 // AllFeatures lists every feature, core first, then by name.

@@ -57,6 +57,7 @@ func allSpecs() []specDef {
 		multimediaSpecs(),   // specs_gates.go: multimedia-gate
 		optionSpecs(),       // specs_gates.go: configurable-options
 		bayeuxSpecs(),       // specs_bayeux.go: bayeux
+		lifecycleSpecs(),    // specs_lifecycle_*.go: workitem-, chat-, email-lifecycle, contact-center-session
 	)
 }
 

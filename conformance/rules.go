@@ -67,6 +67,34 @@ const (
 	RuleSubscription Rule = "S.subscription"
 	// RuleAgentStats: RequestAgentStats answers a WorkbinStatsMessage counting each workbin.
 	RuleAgentStats Rule = "S.agent-stats"
+	// RuleOperation: an operation in the interaction's capabilities is accepted (D13, issue 12).
+	RuleOperation Rule = "D13.operation"
+	// RuleCapabilityGate: an operation outside the capabilities is refused (D13).
+	RuleCapabilityGate Rule = "D13.capability-gate"
+	// RuleInteractionOwner: an operation on someone else's interaction is refused (D13).
+	RuleInteractionOwner Rule = "D13.ownership"
+	// RuleBadBody: an operation with a bad body is refused (D13).
+	RuleBadBody Rule = "D13.bad-body"
+	// RuleOperationNotes: the notifications an operation causes, their notificationType and
+	// state (D14).
+	RuleOperationNotes Rule = "D14.notifications"
+	// RuleCompleted: Complete (Transfer) ends the agent's work: Completed, no capabilities,
+	// gone from GET /me (D15).
+	RuleCompleted Rule = "D15.completed"
+	// RuleLeftChat: Leave leads to LeftChat with its capabilities (D15).
+	RuleLeftChat Rule = "D15.left-chat"
+	// RuleUserDataOps: user-data changes show in notifications and later reads (D16).
+	RuleUserDataOps Rule = "D16.user-data"
+	// RuleTransfer: Transfer moves the interaction to the target (D17).
+	RuleTransfer Rule = "D17.transfer"
+	// RuleInvite: Invite and Consult share the chat (D17).
+	RuleInvite Rule = "D17.invite"
+	// RuleSetInFocus: SetInFocus changes nothing (D18).
+	RuleSetInFocus Rule = "D18.set-in-focus"
+	// RuleMessageLog: MessageLogUpdated carries the chat's new messages (D20).
+	RuleMessageLog Rule = "D20.message-log"
+	// RuleContactCenterSession: StartContactCenterSession / EndContactCenterSession (D21).
+	RuleContactCenterSession Rule = "D21.session"
 	// RuleSetup: the suite could not log in or prepare what a spec needs (a target fault
 	// when the feature is claimed: credentials, workbins, the provisioning path).
 	RuleSetup Rule = "setup"

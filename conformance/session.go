@@ -243,10 +243,14 @@ type reqSpec struct {
 	basicAs     *Credentials
 	bearer      string
 	unchecked   bool
+	cookieOnly  bool
 }
 
 // noAuth sends neither credentials nor cookies.
 func noAuth() reqOption { return func(r *reqSpec) { r.noAuth = true } }
+
+// cookieOnly authenticates by the session's cookie alone (no Basic credentials).
+func cookieOnly() reqOption { return func(r *reqSpec) { r.cookieOnly = true } }
 
 // noCSRF leaves the CSRF token out.
 func noCSRF() reqOption { return func(r *reqSpec) { r.noCSRF = true } }
@@ -341,6 +345,7 @@ func (s *Session) Do(ctx context.Context, method, path string, body any, opts ..
 	case rs.basicAs != nil:
 		client = &http.Client{Transport: s.t.transport, CheckRedirect: s.http.CheckRedirect}
 		req.SetBasicAuth(rs.basicAs.User, rs.basicAs.Password)
+	case rs.cookieOnly:
 	default:
 		// Basic on every call as well as the cookie: the session survives a target that
 		// drops it, and the CSRF token stays tied to the cookie's session.

@@ -25,6 +25,20 @@ func UserWorkbinsPath(userID string) string {
 	return BasePath + "/users/" + url.PathEscape(userID) + "/workbins"
 }
 
+// MyInteractionPath is POST /api/v2/me/{workitems|chats|emails}/{id}, the operations on an
+// interaction the user works on (W13).
+func MyInteractionPath(m Media, id string) string {
+	mi, _ := MediaOf(m)
+	return MePath() + "/" + mi.ContentArray + "/" + url.PathEscape(id)
+}
+
+// UserURI is the uri of a user, base (scheme and host) and /api/v2/users/{userId}: the
+// targetUri of a Transfer, Invite or Consult to that user (D17: a user URI ends with
+// /users/{userId}).
+func UserURI(base, userID string) string {
+	return strings.TrimSuffix(base, "/") + BasePath + "/users/" + url.PathEscape(userID)
+}
+
 // WorkbinPath is /api/v2/workbins/{workbinId}.
 func WorkbinPath(workbinID string) string { return WorkbinsPath() + "/" + url.PathEscape(workbinID) }
 

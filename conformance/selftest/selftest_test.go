@@ -101,6 +101,20 @@ func catches() map[string]catch {
 		"puller-not-participant":            {specs: []string{"pull-chat.pull-chat"}, rules: []string{"D5.participants"}, pointer: "/data/chat/participants"},
 		"refused-request-half-applied":      {specs: []string{"bad-input.wrong-media"}, rules: []string{"D11.nothing-changed"}},
 		"supervisor-pull-notifies-agent":    {specs: []string{"supervisor.pull-from-agent"}, rules: []string{"D10.supervisor"}},
+		// The interaction's life after the pull (issue 12).
+		"allowed-operation-refused":    {specs: []string{"workitem-lifecycle.user-data"}, rules: []string{"D13.operation"}},
+		"capability-gate-ignored":      {specs: []string{"workitem-lifecycle.outside-capabilities", "chat-lifecycle.outside-capabilities", "email-lifecycle.outside-capabilities"}, rules: []string{"D13.capability-gate"}},
+		"others-interaction-accepted":  {specs: []string{"workitem-lifecycle.not-holder", "chat-lifecycle.not-holder", "workitem-lifecycle.in-workbin"}, rules: []string{"D13.ownership"}},
+		"bad-operation-body-accepted":  {specs: []string{"workitem-lifecycle.bad-body"}, rules: []string{"D13.bad-body"}},
+		"missing-properties-updated":   {specs: []string{"workitem-lifecycle.user-data", "chat-lifecycle.user-data"}, rules: []string{"D14.notifications"}},
+		"completed-keeps-capabilities": {specs: []string{"workitem-lifecycle.complete"}, rules: []string{"D15.completed"}, pointer: "/data/workitem/capabilities"},
+		"leave-completes-chat":         {specs: []string{"chat-lifecycle.leave-complete"}, rules: []string{"D15.left-chat"}, pointer: "/data/chat/state"},
+		"user-data-not-shown":          {specs: []string{"workitem-lifecycle.user-data", "email-lifecycle.user-data"}, rules: []string{"D16.user-data"}, pointer: "/userData"},
+		"transfer-ignored":             {specs: []string{"workitem-lifecycle.transfer", "chat-lifecycle.transfer"}, rules: []string{"D17.transfer"}},
+		"invitee-not-notified":         {specs: []string{"chat-lifecycle.invite", "chat-lifecycle.consult"}, rules: []string{"D17.invite"}, strict: true},
+		"set-in-focus-refused":         {specs: []string{"workitem-lifecycle.set-in-focus"}, rules: []string{"D18.set-in-focus"}},
+		"message-log-dropped":          {specs: []string{"chat-lifecycle.send-message", "chat-lifecycle.customer-message"}, rules: []string{"D20.message-log"}},
+		"channels-not-notified":        {specs: []string{"contact-center-session.start-end"}, rules: []string{"D21.session"}, strict: true},
 	}
 }
 
@@ -291,15 +305,37 @@ func (h harness) defaultMockPasses(t *testing.T) {
 			m := startMock(t, mockserver.Config{})
 			var args []string
 			if mode == "strict" {
-				args = append(args, "--strict")
+				// Every feature claimed by name, as make conform CONFORM_ARGS="--features all --strict".
+				args = append(args, "--strict", "--features", "all")
 			}
 			o := h.run(t, m.url, args...)
 			requireAllPassed(t, o, m)
 			if len(o.report.Specs) < 50 {
 				t.Errorf("only %d specs ran", len(o.report.Specs))
 			}
+			requireEveryFeaturePassed(t, o)
 			t.Logf("full run, %s: %d specs passed in %s", mode, o.report.Statistics.Passed, o.took.Round(10*time.Millisecond))
 		})
+	}
+}
+
+// requireEveryFeaturePassed: each feature of the suite (the lifecycle ones of issue 12
+// among them) was claimed and has specs that ran and passed, none skipped.
+func requireEveryFeaturePassed(t *testing.T, o outcome) {
+	t.Helper()
+	passed := map[conformance.Feature]int{}
+	for _, s := range o.report.Specs {
+		if s.State != conformance.StatePassed {
+			continue
+		}
+		for _, f := range s.Features {
+			passed[f]++
+		}
+	}
+	for _, f := range conformance.AllFeatures() {
+		if passed[f] == 0 {
+			t.Errorf("feature %s: no spec passed (claimed by default, so its specs must run and pass against the mock)", f)
+		}
 	}
 }
 
