@@ -353,3 +353,10 @@ var (
 	// notHolder: an operation on an interaction the caller does not hold.
 	notHolder = []spec.StatusCode{spec.StatusInvalidParameter, spec.StatusForbidden, spec.StatusNoPermission, spec.StatusNotFound}
 )
+
+// awaitEvent waits for an event of l that match accepts, through awaitNote: it fails at
+// once when l can no longer deliver, or, after the quiet window, when the target was
+// found to deliver no notification at all; only a true absence waits the timeout.
+func (t *T) awaitEvent(l *Listener, match func(Notification) bool) (Notification, bool) {
+	return t.awaitNote(l, wait{rule: RuleNotification, what: "the notification this step waits for", match: match})
+}

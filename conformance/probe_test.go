@@ -16,8 +16,8 @@ import (
 	"github.com/workbinkit/workbinkit/spec"
 )
 
-// note builds a delivered notification on channel with data.
-func note(t *testing.T, channel string, data map[string]any) Notification {
+// noteOn builds a delivered notification on channel with data.
+func noteOn(t *testing.T, channel string, data map[string]any) Notification {
 	t.Helper()
 	raw, err := json.Marshal(map[string]any{"channel": channel, "data": data})
 	if err != nil {
@@ -56,14 +56,14 @@ func TestPullNoteWrong(t *testing.T) {
 		rule      Rule
 		pointer   string
 	}{
-		{"the right one", note(t, mi.Channel, data(mi.MessageType, ref, p.ID)), false, "", ""},
-		{"another interaction, wrong referenceId", note(t, mi.Channel, data(mi.MessageType, 99, "WI-2")), false, "", ""},
-		{"without referenceId", note(t, mi.Channel, data(mi.MessageType, nil, p.ID)), false, "", ""},
-		{"wrong referenceId", note(t, mi.Channel, data(mi.MessageType, 1007, p.ID)), false, RuleReferenceEcho, "/data/referenceId"},
-		{"another request's referenceId", note(t, mi.Channel, data(mi.MessageType, 8, p.ID)), true, "", ""},
-		{"wrong channel", note(t, otherChannel, data(mi.MessageType, ref, p.ID)), false, RuleNotification, "/channel"},
-		{"a channel outside the contract", note(t, "/v2/me/devices", data(mi.MessageType, ref, p.ID)), false, "", ""},
-		{"wrong messageType", note(t, mi.Channel, data("NoSuchMessage", ref, p.ID)), false, RuleNotification, "/data/messageType"},
+		{"the right one", noteOn(t, mi.Channel, data(mi.MessageType, ref, p.ID)), false, "", ""},
+		{"another interaction, wrong referenceId", noteOn(t, mi.Channel, data(mi.MessageType, 99, "WI-2")), false, "", ""},
+		{"without referenceId", noteOn(t, mi.Channel, data(mi.MessageType, nil, p.ID)), false, "", ""},
+		{"wrong referenceId", noteOn(t, mi.Channel, data(mi.MessageType, 1007, p.ID)), false, RuleReferenceEcho, "/data/referenceId"},
+		{"another request's referenceId", noteOn(t, mi.Channel, data(mi.MessageType, 8, p.ID)), true, "", ""},
+		{"wrong channel", noteOn(t, otherChannel, data(mi.MessageType, ref, p.ID)), false, RuleNotification, "/channel"},
+		{"a channel outside the contract", noteOn(t, "/v2/me/devices", data(mi.MessageType, ref, p.ID)), false, "", ""},
+		{"wrong messageType", noteOn(t, mi.Channel, data("NoSuchMessage", ref, p.ID)), false, RuleNotification, "/data/messageType"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := pullNoteWrong(c.n, p, ref, c.accounted)
@@ -91,7 +91,7 @@ func TestWorkbinEventWrong(t *testing.T) {
 		if ref != nil {
 			d[spec.FieldReferenceID] = ref
 		}
-		return note(t, spec.ChannelWorkbins, d)
+		return noteOn(t, spec.ChannelWorkbins, d)
 	}
 	if v := workbinEventWrong(ev(4), e, false); v == nil || v.Rule != RuleReferenceEcho || v.Pointer != "/data/referenceId" {
 		t.Errorf("wrong referenceId: %+v", v)
@@ -110,7 +110,7 @@ func TestWorkbinEventWrong(t *testing.T) {
 // to the same workbin at the same time).
 func TestSubscriptionNoteWrong(t *testing.T) {
 	n := func(channel string, ref any) Notification {
-		return note(t, channel, map[string]any{spec.FieldMessageType: spec.MessageWorkbinSubscriptionStateChange, spec.FieldID: "WB-1", spec.FieldReferenceID: ref})
+		return noteOn(t, channel, map[string]any{spec.FieldMessageType: spec.MessageWorkbinSubscriptionStateChange, spec.FieldID: "WB-1", spec.FieldReferenceID: ref})
 	}
 	if v := subscriptionNoteWrong(n(spec.ChannelWorkitems, 1), "WB-1"); v == nil || v.Pointer != "/channel" {
 		t.Errorf("wrong channel: %+v", v)
@@ -124,7 +124,7 @@ func TestSubscriptionNoteWrong(t *testing.T) {
 // WorkbinStatsMessage is final; another referenceId is not.
 func TestStatsNoteWrong(t *testing.T) {
 	n := func(mt string, ref any) Notification {
-		return note(t, spec.ChannelWorkbins, map[string]any{spec.FieldMessageType: mt, spec.FieldReferenceID: ref})
+		return noteOn(t, spec.ChannelWorkbins, map[string]any{spec.FieldMessageType: mt, spec.FieldReferenceID: ref})
 	}
 	if v := statsNoteWrong(n(spec.MessageWorkbinStateChange, 5), 5); v == nil || v.Rule != RuleAgentStats || v.Pointer != "/data/messageType" {
 		t.Errorf("wrong messageType with the request's referenceId: %+v", v)
