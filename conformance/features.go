@@ -43,8 +43,9 @@ const (
 	// interactions, wrong media, another agent's workbin, missing credentials; nothing
 	// changes after any of them.
 	FeatureBadInput Feature = "bad-input"
-	// FeatureConfigurableOptions: the target's options can be changed by the suite through
-	// the mock's admin API (PullChat gates of D6, CSRF protection off). Its specs are Serial.
+	// FeatureConfigurableOptions: the target has the mock's admin API: the suite changes
+	// options through it (PullChat gates of D6, CSRF protection off; those specs are Serial)
+	// and acts as a chat's customer (with chat-lifecycle).
 	FeatureConfigurableOptions Feature = "configurable-options"
 	// FeatureMultimediaGate: a user without api-multimedia gets 404 on every workbin URL (D7).
 	FeatureMultimediaGate Feature = "multimedia-gate"
@@ -79,7 +80,7 @@ var featureInfo = map[Feature]struct {
 	FeatureCSRF:                 {false, "the CSRF token of GET /me; 403 'Missing or invalid Csrf token' without it"},
 	FeatureBayeux:               {false, "Bayeux behaviour of the CometD endpoint: handshake, connect hold/release, 402 + re-handshake, disconnect"},
 	FeatureBadInput:             {false, "errors for missing/bad fields, unknown ids, wrong media, another agent's workbin, no credentials; nothing changes"},
-	FeatureConfigurableOptions:  {false, "options switched at run time through the mock's admin API: the PullChat gates (D6), CSRF off"},
+	FeatureConfigurableOptions:  {false, "the mock's admin API: options switched at run time (the PullChat gates of D6, CSRF off), and the chat's customer (chat-lifecycle)"},
 	FeatureMultimediaGate:       {false, "a user without api-multimedia gets 404 / statusCode 6 on workbin URLs (D7)"},
 	FeatureAgentStats:           {false, "RequestAgentStats: the WorkbinStatsMessage with the request's referenceId counts what each workbin holds"},
 	FeatureWorkitemLifecycle:    {false, "a pulled workitem: Attach/Update/DeleteUserData, SetInFocus, Transfer, Complete; notifications, states, refusals"},
