@@ -383,17 +383,27 @@ func TestConformAgreesWithTestBinaryAndMake(t *testing.T) {
 	if out, err := exec.Command("go", "test", "-c", "-o", suiteBin, "github.com/workbinkit/workbinkit/conformance").CombinedOutput(); err != nil {
 		t.Fatalf("go test -c ./conformance: %v\n%s", err, out)
 	}
+	// The vendor's way (issue 15): their config file with the command-mode hook.
+	vendorConfig := filepath.Join(root, "examples", "provisioning", "vendor.yaml")
 	for _, tc := range []struct {
 		name       string
 		deviations []mockserver.Deviation
 		code       int
+		args       []string
 	}{
-		{"clean", nil, 0},
-		{"second-pull-succeeds", []mockserver.Deviation{"second-pull-succeeds"}, 1},
+		{"clean", nil, 0, nil},
+		{"second-pull-succeeds", []mockserver.Deviation{"second-pull-succeeds"}, 1, nil},
+		{"vendor-command-hook", nil, 0, []string{"--config", vendorConfig}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.args != nil {
+				needShell(t)
+				if _, err := exec.LookPath("curl"); err != nil {
+					t.Skip("the example hook uses curl")
+				}
+			}
 			target := startConformMock(t, tc.deviations...)
-			suiteArgs := []string{"--target", target, "--timeouts", conformTimeouts}
+			suiteArgs := append([]string{"--target", target, "--timeouts", conformTimeouts}, tc.args...)
 			viaConform := conform(t, nil, suiteArgs...)
 
 			dir := t.TempDir()
@@ -403,7 +413,7 @@ func TestConformAgreesWithTestBinaryAndMake(t *testing.T) {
 
 			reports := t.TempDir()
 			viaMake := execRun(t, root, nil, "make", "--no-print-directory", "conform", "TARGET="+target,
-				"REPORTS="+reports, "CONFORM_ARGS=--timeouts "+conformTimeouts)
+				"REPORTS="+reports, "CONFORM_ARGS="+strings.Join(append([]string{"--timeouts", conformTimeouts}, tc.args...), " "))
 			viaMake.dir = reports
 			readReports(t, &viaMake, "conformance-report.json", "conformance-junit.xml", "conformance-ginkgo.json")
 			if (viaMake.code == 0) != (tc.code == 0) {
@@ -414,6 +424,9 @@ func TestConformAgreesWithTestBinaryAndMake(t *testing.T) {
 				t.Errorf("exit statuses: conform %d, test binary %d; want %d\n%s", viaConform.code, viaBinary.code, tc.code, tailLines(viaConform.output, 30))
 			}
 			want := verdict(viaConform)
+			if tc.args != nil && viaConform.report.Provisioning != string(conformance.ProvisionCommand) {
+				t.Errorf("provisioning %q, want command (the vendor's hook)", viaConform.report.Provisioning)
+			}
 			t.Logf("%s", strings.SplitN(want, "\n", 2)[0])
 			if !strings.Contains(want, fmt.Sprintf("junit: %d cases", viaConform.report.Statistics.Total)) {
 				t.Errorf("conform's JUnit report lists other specs than its report:\n%s", want)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -89,6 +90,68 @@ func TestHostArchive(t *testing.T) {
 	m := clitest.StartMock(t, bin, nil)
 	checkMockAnswers(t, m)
 	checkConform(t, bin, m)
+	checkVendorHook(t, root, bin, m)
+}
+
+// checkVendorHook: what issue 15 asks of a vendor without Go. In an empty directory holding
+// only the example config and its command-mode hook (examples/provisioning), with no Go
+// toolchain on PATH, `workbinkit conform --config vendor.yaml` against the mock passes
+// every spec, the hook placing each interaction, and writes its reports.
+// (cmd/workbinkit's TestConformAgreesWithTestBinaryAndMake shows make conform agrees.)
+func checkVendorHook(t *testing.T, root, bin string, m clitest.Mock) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		return // the example hook is a shell script
+	}
+	for _, tool := range []string{"sh", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Logf("the example hook needs %s: not checked", tool)
+			return
+		}
+	}
+	dir := t.TempDir()
+	for _, f := range []struct {
+		name string
+		mode os.FileMode
+	}{{"vendor.yaml", 0o644}, {"place-via-mock.sh", 0o755}} {
+		data, err := os.ReadFile(filepath.Join(root, "examples", "provisioning", f.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.name), data, f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var path []string // PATH without the directories that hold a go command
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(d, "go")); err != nil {
+			path = append(path, d)
+		}
+	}
+	env := []string{"PATH=" + strings.Join(path, string(filepath.ListSeparator)), "GOROOT=", "GOPATH=/nonexistent"}
+	out, errOut, code := clitest.Run(t, bin, dir, env, conformTimeout,
+		"conform", "--config", "vendor.yaml", "--target", m.Base, "--report-junit", "junit.xml")
+	if code != 0 {
+		t.Fatalf("conform --config vendor.yaml: exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, clitest.Tail(out, 60), clitest.Tail(errOut, 60))
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "conformance-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Result       string `json:"result"`
+		Provisioning string `json:"provisioning"`
+		Statistics   struct{ Total, Passed int }
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Result != "success" || rep.Provisioning != "command" || rep.Statistics.Total < 50 || rep.Statistics.Passed != rep.Statistics.Total {
+		t.Errorf("conform --config vendor.yaml: result %q, provisioning %q, %d of %d passed; want success, command, all", rep.Result, rep.Provisioning, rep.Statistics.Passed, rep.Statistics.Total)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "junit.xml")); err != nil || st.Size() == 0 {
+		t.Errorf("conform wrote no junit.xml: %v", err)
+	}
 }
 
 // unpack extracts a .tar.gz or .zip into dir and returns the regular files' names, sorted.
