@@ -141,7 +141,7 @@ func (w note) matches(n Notification) bool {
 // came instead about the interaction is named in the failure.
 func (t *T) expectNote(l *Listener, w note) (Notification, map[string]any) {
 	mi, _ := spec.MediaOf(w.m)
-	n, ok := t.awaitEvent(l, w.matches)
+	n, ok := t.awaitEvent(l, lifeKind("a "+w.nt), w.matches)
 	if !ok {
 		var seen []string
 		for _, e := range l.events() {
@@ -158,7 +158,7 @@ func (t *T) expectNote(l *Listener, w note) (Notification, map[string]any) {
 			want += fmt.Sprintf(" with referenceId %d", w.ref)
 		}
 		t.violate(Violation{Rule: RuleOperationNotes, Where: "CometD (" + string(l.role) + ")",
-			Message: fmt.Sprintf("%s: no %s within %s (about it since the request: %s)", w.what, want, t.s.opts.Timeouts.Notification, strings.Join(seen, "; "))})
+			Message: fmt.Sprintf("%s: no %s within %s (about it since the request: %s)", w.what, want, t.waited, strings.Join(seen, "; "))})
 	}
 	t.checkEvents(l)
 	if _, has := n.Data[spec.FieldReferenceID]; w.ref > 0 && !has {
@@ -354,9 +354,39 @@ var (
 	notHolder = []spec.StatusCode{spec.StatusInvalidParameter, spec.StatusForbidden, spec.StatusNoPermission, spec.StatusNotFound}
 )
 
+// lifeKind names a kind of message of the operations after the pull, in words ("a
+// PropertiesUpdated", "the chat transcript"…): when one wait of a process got none of a
+// kind within timeouts.notification, later waits for that kind are given the quiet window
+// only, so that a target that never sends it is reported in seconds, not in a timeout per
+// spec. Kinds are coarse on purpose (a PropertiesUpdated of any media, the invitee of an
+// Invite or a Consult): a server that leaves one out rarely sends it elsewhere, and a
+// spec cut short that way says which earlier spec waited in vain.
+func lifeKind(what string) noteKind { return noteKind(lifePrefix + what) }
+
+const lifePrefix = "life:"
+
 // awaitEvent waits for an event of l that match accepts, through awaitNote: it fails at
 // once when l can no longer deliver, or, after the quiet window, when the target was
-// found to deliver no notification at all; only a true absence waits the timeout.
-func (t *T) awaitEvent(l *Listener, match func(Notification) bool) (Notification, bool) {
-	return t.awaitNote(l, wait{rule: RuleNotification, what: "the notification this step waits for", match: match})
+// found to deliver no notification at all. Otherwise it waits timeouts.notification, or
+// the quiet window when an earlier wait for kind got nothing (lifeKind). When it comes
+// back empty, t.waited says how long it waited, and why not longer.
+func (t *T) awaitEvent(l *Listener, kind noteKind, match func(Notification) bool) (Notification, bool) {
+	timeout := t.s.opts.Timeouts.Notification.D()
+	w := wait{rule: RuleNotification, what: "the notification this step waits for", match: match}
+	learned := t.s.found.absence(kind)
+	if learned != "" {
+		timeout = t.s.opts.Timeouts.Quiet.D()
+	}
+	n, ok := t.awaitNoteWithin(l, w, timeout)
+	switch {
+	case ok:
+	case learned != "":
+		t.waited = fmt.Sprintf("%s (%s; the suite did not wait %s again)", timeout, learned, t.s.opts.Timeouts.Notification)
+	default:
+		t.waited = timeout.String()
+		if t.ctx.Err() == nil {
+			t.s.found.learnAbsence(kind, t.id, timeout)
+		}
+	}
+	return n, ok
 }

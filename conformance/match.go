@@ -54,7 +54,11 @@ type wait struct {
 // the target does not deliver what w waits for. Only a true absence waits the timeout:
 // then ok is false and the caller says what is missing.
 func (t *T) awaitNote(l *Listener, w wait) (n Notification, ok bool) {
-	timeout := t.s.opts.Timeouts.Notification.D()
+	return t.awaitNoteWithin(l, w, t.s.opts.Timeouts.Notification.D())
+}
+
+// awaitNoteWithin is awaitNote with another timeout.
+func (t *T) awaitNoteWithin(l *Listener, w wait, timeout time.Duration) (n Notification, ok bool) {
 	ctx, cancel := context.WithTimeout(t.ctx, timeout)
 	defer cancel()
 	// Events wake the loop at once; the ticker lets the connect watchdog run meanwhile.
@@ -104,7 +108,7 @@ func (t *T) awaitNote(l *Listener, w wait) (n Notification, ok bool) {
 		case <-changed:
 		case <-tick.C:
 		case <-ctx.Done():
-			if t.ctx.Err() == nil {
+			if t.ctx.Err() == nil && timeout >= t.s.opts.Timeouts.Notification.D() {
 				t.learnSilence(l, w.what, timeout)
 			}
 			return Notification{}, false

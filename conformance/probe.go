@@ -107,6 +107,29 @@ type findings struct {
 	mu      sync.Mutex
 	seen    bool
 	silence string
+	// absent: for a kind of the operations after the pull (lifeKind), what the first wait
+	// of this process that got none of it saw (lifecycle.go: awaitEvent).
+	absent map[noteKind]string
+}
+
+// learnAbsence records, once per kind, that a wait for kind got nothing within waited.
+func (f *findings) learnAbsence(kind noteKind, specID string, waited time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.absent[kind]; ok {
+		return
+	}
+	if f.absent == nil {
+		f.absent = map[noteKind]string{}
+	}
+	f.absent[kind] = fmt.Sprintf("spec %s waited %s for %s and got none", specID, waited, strings.TrimPrefix(string(kind), lifePrefix))
+}
+
+// absence is what learnAbsence recorded about kind ("" for nothing).
+func (f *findings) absence(kind noteKind) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.absent[kind]
 }
 
 // delivered notes that a wait of this process got what it waited for.

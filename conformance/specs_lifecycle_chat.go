@@ -79,7 +79,7 @@ func lineIn(n Notification, line chatLine) (map[string]any, bool) {
 // for none; gaps are allowed, the documentation says indexes may be non-contiguous). It
 // returns the notification and the message's index.
 func (t *T) expectLine(l *Listener, id string, after int, line chatLine, prev int64, what string) (Notification, int64) {
-	n, ok := t.awaitEvent(l, func(n Notification) bool {
+	n, ok := t.awaitEvent(l, lifeKind("a "+spec.MessageChatMessageLogUpdated), func(n Notification) bool {
 		if n.Index < after || n.Channel != spec.ChannelChats || n.MessageType() != spec.MessageChatMessageLogUpdated || !namesChat(n, id) {
 			return false
 		}
@@ -95,7 +95,7 @@ func (t *T) expectLine(l *Listener, id string, after int, line chatLine, prev in
 		}
 		t.violate(Violation{Rule: RuleMessageLog, Where: "CometD " + spec.ChannelChats + " (" + string(l.role) + ")",
 			Message: fmt.Sprintf("%s: no %s naming chat %s with a %s message from the %s%s within %s (%d MessageLogUpdated since: %s)", what, spec.MessageChatMessageLogUpdated, id, line.kind, line.from,
-				textNote(line), t.s.opts.Timeouts.Notification, len(seen), clipText(strings.Join(seen, " "), 600))})
+				textNote(line), t.waited, len(seen), clipText(strings.Join(seen, " "), 600))})
 	}
 	t.checkEvents(l)
 	where, raw := n.Describe()+" ("+string(l.role)+")", "message: "+string(n.Raw)
@@ -213,8 +213,8 @@ func conferenceLife(t *T, op string) {
 	if msg := capsProblem(spec.ConferenceCapabilities(), stringsIn(res[spec.FieldCapabilities]), t.s.opts.Strict); msg != "" {
 		t.violate(Violation{Rule: RuleInvite, Where: where, Pointer: base + spec.Pointer(spec.FieldCapabilities), Message: "a chat in conference or consultation: " + msg}, raw)
 	}
-	if _, ok := t.awaitEvent(l2, func(e Notification) bool { return e.Channel == spec.ChannelChats && mentions(e, h.p.ID) }); !ok {
-		t.gap(Violation{Rule: RuleInvite, Where: "CometD " + spec.ChannelChats + " (agent2)", Message: fmt.Sprintf("the %sd agent received nothing about chat %s within %s", strings.ToLower(op), h.p.ID, t.s.opts.Timeouts.Notification)})
+	if _, ok := t.awaitEvent(l2, lifeKind("a notice to the agent an Invite or Consult named"), func(e Notification) bool { return e.Channel == spec.ChannelChats && mentions(e, h.p.ID) }); !ok {
+		t.gap(Violation{Rule: RuleInvite, Where: "CometD " + spec.ChannelChats + " (agent2)", Message: fmt.Sprintf("the agent the %s named received nothing about chat %s within %s", op, h.p.ID, t.waited)})
 	}
 	t.checkEvents(l2)
 }

@@ -69,7 +69,7 @@ func startEndSession(t *T) {
 	t.expectSessionDone(ex, spec.StartContactCenterSession)
 	// The channel states [C-3p]: one ChannelStateChangeMessageV2 naming each channel.
 	seen := map[string]bool{}
-	_, ok := t.awaitEvent(l, func(n Notification) bool {
+	_, ok := t.awaitEvent(l, lifeKind("a "+spec.MessageChannelStateChange), func(n Notification) bool {
 		if n.Index < from || n.Channel != spec.ChannelChannels || n.MessageType() != spec.MessageChannelStateChange {
 			return false
 		}
@@ -88,7 +88,7 @@ func startEndSession(t *T) {
 	t.checkEvents(l)
 	if !ok {
 		t.gap(Violation{Rule: RuleContactCenterSession, Where: "CometD " + spec.ChannelChannels + " (agent)",
-			Message: fmt.Sprintf("no %s naming the channels %v within %s (named: %v)", spec.MessageChannelStateChange, channels, t.s.opts.Timeouts.Notification, seen)})
+			Message: fmt.Sprintf("no %s naming the channels %v within %s (named: %v)", spec.MessageChannelStateChange, channels, t.waited, seen)})
 	}
 	ex = t.do(sess, http.MethodPost, spec.MePath(), map[string]any{spec.FieldOperationName: spec.EndContactCenterSession})
 	t.expectSessionDone(ex, spec.EndContactCenterSession)

@@ -210,9 +210,9 @@ func transferLife(t *T, m spec.Media) {
 	from := mark(h.l)
 	ex := t.operate(h.sess, m, h.p.ID, body)
 	ref := t.expectDone(h.sess, m, spec.OpTransfer, ex, "Transfer of "+string(m)+" "+h.p.ID)
-	n, ok := t.awaitEvent(h.l, note{m: m, id: h.p.ID, nt: spec.NotificationStatusChange, after: from, ref: ref}.matches)
+	n, ok := t.awaitEvent(h.l, lifeKind("the StatusChange of a Transfer"), note{m: m, id: h.p.ID, nt: spec.NotificationStatusChange, after: from, ref: ref}.matches)
 	if !ok {
-		t.violate(Violation{Rule: RuleTransfer, Where: "CometD " + mi.Channel + " (agent)", Message: fmt.Sprintf("no StatusChange about the transferred %s %s within %s", m, h.p.ID, t.s.opts.Timeouts.Notification)})
+		t.violate(Violation{Rule: RuleTransfer, Where: "CometD " + mi.Channel + " (agent)", Message: fmt.Sprintf("no StatusChange about the transferred %s %s within %s", m, h.p.ID, t.waited)})
 	}
 	t.checkEvents(h.l)
 	res, _ := n.Data[mi.ResourceKey].(map[string]any)
@@ -226,11 +226,11 @@ func transferLife(t *T, m spec.Media) {
 	}
 	t.expectNotHeld(h)
 	t.setOwned(h.p.ID, "", m)
-	inv, ok := t.awaitEvent(l2, func(e Notification) bool {
+	inv, ok := t.awaitEvent(l2, lifeKind("a notice to the target of a Transfer"), func(e Notification) bool {
 		return e.Channel == mi.Channel && resourceID(e.Data, mi.ResourceKey) == h.p.ID
 	})
 	if !ok {
-		t.gap(Violation{Rule: RuleTransfer, Where: "CometD " + mi.Channel + " (agent2)", Message: fmt.Sprintf("the target of the Transfer received nothing about %s within %s", h.p.ID, t.s.opts.Timeouts.Notification)})
+		t.gap(Violation{Rule: RuleTransfer, Where: "CometD " + mi.Channel + " (agent2)", Message: fmt.Sprintf("the target of the Transfer received nothing about %s within %s", h.p.ID, t.waited)})
 		return
 	}
 	t.checkEvents(l2)
@@ -253,7 +253,7 @@ func transferLife(t *T, m spec.Media) {
 // ParticipantsUpdated and the MessageLogUpdated with the history [C]. D14 requires the
 // first notification only: a missing or reordered follower is a warning.
 func (t *T) expectAcceptOrder(l *Listener, id string, status Notification) {
-	pu, ok := t.awaitEvent(l, func(e Notification) bool {
+	pu, ok := t.awaitEvent(l, lifeKind("the ParticipantsUpdated after an Accept"), func(e Notification) bool {
 		nt, _ := e.Data[spec.FieldNotificationType].(string)
 		return e.Index > status.Index && e.MessageType() == spec.MessageChatStateChange && nt == spec.NotificationParticipantsUpdated && resourceID(e.Data, "chat") == id
 	})
@@ -261,7 +261,7 @@ func (t *T) expectAcceptOrder(l *Listener, id string, status Notification) {
 		t.gap(Violation{Rule: RuleOperationNotes, Where: "CometD " + spec.ChannelChats + " (" + string(l.role) + ")", Message: fmt.Sprintf("no ParticipantsUpdated after the StatusChange of the Accept of chat %s", id)})
 		return
 	}
-	if _, ok := t.awaitEvent(l, func(e Notification) bool {
+	if _, ok := t.awaitEvent(l, lifeKind("the history after an Accept"), func(e Notification) bool {
 		return e.Index > pu.Index && e.MessageType() == spec.MessageChatMessageLogUpdated && namesChat(e, id)
 	}); !ok {
 		t.gap(Violation{Rule: RuleOperationNotes, Where: "CometD " + spec.ChannelChats + " (" + string(l.role) + ")", Message: fmt.Sprintf("no MessageLogUpdated (the history) after the ParticipantsUpdated of the Accept of chat %s", id)})

@@ -45,6 +45,9 @@ type T struct {
 	subscribed map[string]bool
 	// used counts what the spec provisioned, against its declared needs.
 	used map[needKey]int
+	// waited says how long the last awaitEvent that came back empty waited, and why no
+	// longer, for the spec's message about the absence.
+	waited string
 }
 
 type ownedBy struct {
