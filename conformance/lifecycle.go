@@ -356,9 +356,9 @@ var (
 
 // lifeKind names a kind of message of the operations after the pull, in words ("a
 // PropertiesUpdated", "the chat transcript"…): when one wait of a process got none of a
-// kind within timeouts.notification, later waits for that kind are given the quiet window
-// only, so that a target that never sends it is reported in seconds, not in a timeout per
-// spec. Kinds are coarse on purpose (a PropertiesUpdated of any media, the invitee of an
+// kind within timeouts.notification, later waits for that kind are given a short window
+// only (findings.absenceWindow: the quiet window, or four times the slowest delivery seen),
+// so that a target that never sends it is reported in seconds, not in a timeout per spec. Kinds are coarse on purpose (a PropertiesUpdated of any media, the invitee of an
 // Invite or a Consult): a server that leaves one out rarely sends it elsewhere, and a
 // spec cut short that way says which earlier spec waited in vain.
 func lifeKind(what string) noteKind { return noteKind(lifePrefix + what) }
@@ -368,14 +368,14 @@ const lifePrefix = "life:"
 // awaitEvent waits for an event of l that match accepts, through awaitNote: it fails at
 // once when l can no longer deliver, or, after the quiet window, when the target was
 // found to deliver no notification at all. Otherwise it waits timeouts.notification, or
-// the quiet window when an earlier wait for kind got nothing (lifeKind). When it comes
+// a short window when an earlier wait for kind got nothing (lifeKind). When it comes
 // back empty, t.waited says how long it waited, and why not longer.
 func (t *T) awaitEvent(l *Listener, kind noteKind, match func(Notification) bool) (Notification, bool) {
 	timeout := t.s.opts.Timeouts.Notification.D()
 	w := wait{rule: RuleNotification, what: "the notification this step waits for", match: match}
 	learned := t.s.found.absence(kind)
 	if learned != "" {
-		timeout = t.s.opts.Timeouts.Quiet.D()
+		timeout = t.s.found.absenceWindow(t.s.opts.Timeouts.Quiet.D(), timeout)
 	}
 	n, ok := t.awaitNoteWithin(l, w, timeout)
 	switch {

@@ -71,7 +71,7 @@ func (t *T) awaitNoteWithin(l *Listener, w wait, timeout time.Duration) (n Notif
 		evs := l.events()
 		for _, n := range evs {
 			if w.match(n) {
-				t.s.found.delivered()
+				t.s.found.deliveredAfter(time.Since(start))
 				return n, true
 			}
 		}

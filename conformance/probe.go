@@ -71,9 +71,15 @@ type ProbeReport struct {
 	// reply, was not answered within timeouts.immediate: what was seen.
 	Connect string `json:"connect,omitempty"`
 	// REST is set when a REST request of the probe got no response within
-	// timeouts.request (the probe stops there): which request; RESTMethod is its method.
+	// timeouts.request (the probe stops there, unless it was an optional operation and a
+	// pull is left to try): which request; RESTMethod is its method.
 	REST       string `json:"rest,omitempty"`
 	RESTMethod string `json:"restMethod,omitempty"`
+	// RESTOperation is the operationName of the request that hung when it was not a
+	// pull (Subscribe, RequestAgentStats): only requests of that operation are held back
+	// then, since an optional operation that hangs says nothing of the pull. "" for the
+	// login or a pull: every request of RESTMethod is held back.
+	RESTOperation string `json:"restOperation,omitempty"`
 }
 
 // summary is the probe's result in one line, for the setup's report entry.
@@ -110,6 +116,26 @@ type findings struct {
 	// absent: for a kind of the operations after the pull (lifeKind), what the first wait
 	// of this process that got none of it saw (lifecycle.go: awaitEvent).
 	absent map[noteKind]string
+	// slowest is the longest a wait of this process waited for a message that came: how
+	// slow this target's deliveries are (absenceWindow).
+	slowest time.Duration
+}
+
+// deliveredAfter notes that a wait got its message after d.
+func (f *findings) deliveredAfter(d time.Duration) {
+	f.mu.Lock()
+	f.seen = true
+	f.slowest = max(f.slowest, d)
+	f.mu.Unlock()
+}
+
+// absenceWindow is how long a wait for a kind an earlier wait got none of is given: the
+// quiet window, or four times the slowest delivery this process saw, whichever is longer
+// (a slow lab's messages still make it), at most timeout.
+func (f *findings) absenceWindow(quiet, timeout time.Duration) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return min(timeout, max(quiet, 4*f.slowest))
 }
 
 // learnAbsence records, once per kind, that a wait for kind got nothing within waited.
@@ -122,7 +148,7 @@ func (f *findings) learnAbsence(kind noteKind, specID string, waited time.Durati
 	if f.absent == nil {
 		f.absent = map[noteKind]string{}
 	}
-	f.absent[kind] = fmt.Sprintf("spec %s waited %s for %s and got none", specID, waited, strings.TrimPrefix(string(kind), lifePrefix))
+	f.absent[kind] = fmt.Sprintf("spec %s waited %s for %s and got none it could accept", specID, waited, strings.TrimPrefix(string(kind), lifePrefix))
 }
 
 // absence is what learnAbsence recorded about kind ("" for nothing).
@@ -130,13 +156,6 @@ func (f *findings) absence(kind noteKind) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.absent[kind]
-}
-
-// delivered notes that a wait of this process got what it waited for.
-func (f *findings) delivered() {
-	f.mu.Lock()
-	f.seen = true
-	f.mu.Unlock()
 }
 
 // noSilentProbe is the start of every finding of silence (the wording the specs fail with).
@@ -173,12 +192,19 @@ func (s *Suite) probeViolation(kind noteKind) (v Violation, ok bool) {
 	return v, ok && kind != ""
 }
 
-// restFinding is what argues against sending a REST request of method: the first probe
-// got no response to one ("" when it did not).
-func (s *Suite) restFinding(method string) string {
+// restFinding is what argues against sending a REST request of method and operationName
+// operation ("" when not known): the first probe got no response to one ("" when it did
+// not, or when what hung was another optional operation).
+func (s *Suite) restFinding(method, operation string) string {
 	p := s.info.Probe
 	if p.REST == "" || p.RESTMethod != method {
 		return ""
+	}
+	if p.RESTOperation != "" {
+		if operation != p.RESTOperation {
+			return ""
+		}
+		return fmt.Sprintf("the first probe found that the target does not answer %s (%s)", operation, p.REST)
 	}
 	return fmt.Sprintf("the first probe found that the target does not answer %s requests (%s)", method, p.REST)
 }
@@ -199,7 +225,7 @@ func hung(ctx context.Context, ex *Exchange) bool {
 }
 
 // noteHung records in rep that ex, sent for what, got no response in time.
-func (s *Suite) noteHung(rep *ProbeReport, ex *Exchange, what string) {
+func (s *Suite) noteHung(rep *ProbeReport, ex *Exchange, what string, optional bool) {
 	u, err := url.Parse(ex.URL)
 	path := ex.URL
 	if err == nil {
@@ -207,6 +233,10 @@ func (s *Suite) noteHung(rep *ProbeReport, ex *Exchange, what string) {
 	}
 	rep.REST = fmt.Sprintf("%s %s (%s) got no response within %s, timeouts.request", ex.Method, path, what, s.opts.Timeouts.Request)
 	rep.RESTMethod = ex.Method
+	rep.RESTOperation = ""
+	if optional {
+		rep.RESTOperation = what
+	}
 }
 
 // learnSilence, after a wait of the spec timed out: when there was no probe and nothing
@@ -270,7 +300,7 @@ func (s *Suite) probeTarget(ctx context.Context, info *TargetInfo) (rep ProbeRep
 	if ex, user := sess.Login(ctx); ex.Err != nil || ex.Status != http.StatusOK || user == nil {
 		rep.NotRun = "the agent's login failed"
 		if hung(ctx, ex) {
-			s.noteHung(&rep, ex, "the agent's login")
+			s.noteHung(&rep, ex, "the agent's login", false)
 		}
 		return rep
 	}
@@ -403,13 +433,15 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 		ref, ok := intOf(ex.JSON()[spec.FieldReferenceID])
 		return ref, ex.Err == nil && ex.Status == http.StatusOK && ok && ref > 0
 	}
+	// A hung optional operation holds back only itself (noteHung); the probe goes on to
+	// its pulls, whose hanging would hold back every POST.
+	optionalHung := false
 	if s.opts.Supports(FeatureWorkbinSubscriptions) {
 		ex := sess.Do(ctx, http.MethodPost, spec.WorkbinPath(w.ID), map[string]any{spec.FieldOperationName: spec.Subscribe})
 		if hung(ctx, ex) {
-			s.noteHung(rep, ex, spec.Subscribe)
-			return items, pulled, subscribed
-		}
-		if ref, ok := accepted(ex); ok {
+			s.noteHung(rep, ex, spec.Subscribe, true)
+			optionalHung = true
+		} else if ref, ok := accepted(ex); ok {
 			subscribed = true
 			rep.Ran = append(rep.Ran, fmt.Sprintf("Subscribe to %s answered referenceId %d", w.Label, ref))
 			items = append(items, &probeItem{kind: kindSubscription, rule: RuleSubscription,
@@ -430,13 +462,12 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 				}})
 		}
 	}
-	if s.opts.Supports(FeatureAgentStats) {
+	if s.opts.Supports(FeatureAgentStats) && !optionalHung {
 		ex := sess.Do(ctx, http.MethodPost, spec.WorkbinsPath(), map[string]any{spec.FieldOperationName: spec.RequestAgentStats})
 		if hung(ctx, ex) {
-			s.noteHung(rep, ex, spec.RequestAgentStats)
-			return items, pulled, subscribed
-		}
-		if ref, ok := accepted(ex); ok {
+			s.noteHung(rep, ex, spec.RequestAgentStats, true)
+			optionalHung = true
+		} else if ref, ok := accepted(ex); ok {
 			rep.Ran = append(rep.Ran, fmt.Sprintf("RequestAgentStats answered referenceId %d", ref))
 			items = append(items, &probeItem{kind: kindStats, rule: RuleAgentStats,
 				what:  fmt.Sprintf("%s with referenceId %d", spec.MessageWorkbinStats, ref),
@@ -474,7 +505,7 @@ func (s *Suite) probeActions(ctx context.Context, sess *Session, w WorkbinRef, r
 		}
 		ex = sess.Do(ctx, http.MethodPost, spec.WorkbinPath(w.ID), pullBody(mi.PullOperation, id))
 		if hung(ctx, ex) {
-			s.noteHung(rep, ex, mi.PullOperation)
+			s.noteHung(rep, ex, mi.PullOperation, false)
 			return items, pulled, subscribed
 		}
 		ref, ok := accepted(ex)

@@ -156,12 +156,21 @@ func TestProbeFindings(t *testing.T) {
 			t.Errorf("kind %q: the probe found nothing about it, got %q", k, f)
 		}
 	}
-	if f := s.restFinding(http.MethodPost); !strings.Contains(f, "first probe") || !strings.Contains(f, "Subscribe") {
+	if f := s.restFinding(http.MethodPost, ""); !strings.Contains(f, "first probe") || !strings.Contains(f, "Subscribe") {
 		t.Errorf("restFinding(POST): %q", f)
 	}
-	if f := s.restFinding(http.MethodGet); f != "" {
+	if f := s.restFinding(http.MethodGet, ""); f != "" {
 		t.Errorf("restFinding(GET): %q", f)
 	}
+	// A hung optional operation holds back that operation only, not the pulls.
+	s.info.Probe.RESTOperation = spec.Subscribe
+	if f := s.restFinding(http.MethodPost, spec.Subscribe); !strings.Contains(f, "does not answer Subscribe") {
+		t.Errorf("restFinding(POST, Subscribe) after a hung Subscribe: %q", f)
+	}
+	if f := s.restFinding(http.MethodPost, spec.PullWorkitem); f != "" {
+		t.Errorf("restFinding(POST, PullWorkitem) after a hung Subscribe: %q, want none", f)
+	}
+	s.info.Probe.RESTOperation = ""
 	if f := s.connectFinding(); !strings.Contains(f, "first probe") {
 		t.Errorf("connectFinding: %q", f)
 	}

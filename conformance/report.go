@@ -101,6 +101,21 @@ func (s *Statistics) add(state string) {
 	}
 }
 
+// notSelected is the reason of a spec the run's filters left out.
+const notSelected = "not selected (filtered out by --label-filter/--focus)"
+
+// skippedClaimed counts the specs of r that the filters selected, of claimed features,
+// and that were skipped all the same (they could not be provisioned).
+func skippedClaimed(r *Report) int {
+	n := 0
+	for _, s := range r.Specs {
+		if s.State == StateSkipped && s.Reason != notSelected {
+			n++
+		}
+	}
+	return n
+}
+
 func (s Statistics) result() string {
 	switch {
 	case s.Failed > 0:
@@ -343,7 +358,7 @@ func classify(s types.SpecReport, in reportInput) SpecResult {
 		sr.State = StateSkipped
 		sr.Reason = in.mask.String(stripANSI(s.Failure.Message))
 		if sr.Reason == "" {
-			sr.Reason = "not selected (filtered out by --label-filter/--focus)"
+			sr.Reason = notSelected
 		}
 	}
 	return sr

@@ -134,7 +134,7 @@ func concurrentPulls(t *T) {
 	}
 	p := t.provision(t.wb(wbAgent), spec.MediaWorkitem)
 	path, q := t.workbinURL(formWorkbins, p.Workbin)
-	t.notHung(http.MethodPost, path) // the goroutines below cannot fail the spec
+	t.notHung(http.MethodPost, path, spec.PullWorkitem) // the goroutines below cannot fail the spec
 	exs := make([]*Exchange, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})

@@ -245,7 +245,7 @@ func (t *T) newSession(role Role) *Session {
 		t.failf(RuleSetup, "login as "+string(role), "", "%s", p)
 	}
 	sess := t.s.tg.newSession(role, *t.s.opts.Users.Credentials(role), t.ua, t.log)
-	t.notHung(http.MethodGet, spec.MePath())
+	t.notHung(http.MethodGet, spec.MePath(), "")
 	ex, user := sess.Login(t.ctx)
 	t.transport(ex, RuleSetup)
 	if ex.Status != http.StatusOK || user == nil {
@@ -273,7 +273,11 @@ func (t *T) user(role Role) *Session {
 // do sends a request, fails the spec on a transport error, and checks the response
 // against the contract.
 func (t *T) do(sess *Session, method, path string, body any, opts ...reqOption) *Exchange {
-	t.notHung(method, path)
+	op := ""
+	if b, ok := body.(map[string]any); ok {
+		op, _ = b[spec.FieldOperationName].(string)
+	}
+	t.notHung(method, path, op)
 	ex := sess.Do(t.ctx, method, path, body, opts...)
 	t.transport(ex, RuleSetup)
 	t.conform(ex)
@@ -282,8 +286,8 @@ func (t *T) do(sess *Session, method, path string, body any, opts ...reqOption) 
 
 // notHung fails the spec, before the request is sent, when the first probe found that
 // the target does not answer requests of method: each would wait out timeouts.request.
-func (t *T) notHung(method, path string) {
-	if f := t.s.restFinding(method); f != "" {
+func (t *T) notHung(method, path, operation string) {
+	if f := t.s.restFinding(method, operation); f != "" {
 		t.failf(RuleSetup, method+" "+path, "", "not sent: %s; the suite does not wait %s for every request", f, t.s.opts.Timeouts.Request)
 	}
 }

@@ -576,6 +576,11 @@ func (s *Suite) report(r ginkgo.Report) {
 	if len(written) > 0 {
 		fmt.Fprintf(ginkgo.GinkgoWriter, "conformance report: %s: %s\n", rep.Result, slices.Concat(written))
 	}
+	// A claimed feature whose specs could not be provisioned was not checked: the gate must
+	// not pass it (a hook that answers {"skip"}, a list or an owned set too short).
+	if n := skippedClaimed(rep); n > 0 && rep.Interrupted == nil {
+		ginkgo.Fail(fmt.Sprintf("%d specs of the claimed features were skipped (they could not be provisioned: see the report's specs): a feature that was not checked does not pass; give the provisioning what they need, or do not claim the feature", n))
+	}
 	if n := streamErrors(rep.UnattributedMessages); n > 0 && s.opts.Strict {
 		ginkgo.Fail(fmt.Sprintf("--strict: %d contract errors on CometD messages no spec caused (the report's \"Messages no spec caused\")", n))
 	}
