@@ -111,9 +111,9 @@ func completeLife(t *T, m spec.Media) {
 		t.expectUserData(n, m, res, attachData, nil, "Complete")
 	}
 	t.expectNotHeld(h)
-	// D15: a completed interaction leaves the agent's work; the mock forgets it, so a later
-	// operation is 404 / 6 (an unknown id, D13) under --strict. D13.capability-gate's text
-	// names 400 / 2 for "Complete on a Completed interaction": tolerated, both.
+	// D15: a completed interaction leaves the agent's work and is gone (S13), so a later
+	// operation is 404 / 6 (an unknown id, D13.capability-gate) under --strict; the codes of
+	// an operation outside the capabilities are tolerated too, the evidence being silent.
 	from := t.refuse(h, h.sess, opBody(spec.OpAttachUserData, map[string]any{spec.FieldUserData: attachData}),
 		refusal{rule: RuleCapabilityGate, what: "AttachUserData of a completed " + string(m), strict: spec.StatusNotFound, tolerated: append(outsideCaps, spec.StatusNotFound)})
 	t.expectNothingBetween(h.l, h.p.ID, from, barrier(t, h.sess, h.l, wbAgent), "a refused operation on the completed "+string(m))
