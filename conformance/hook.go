@@ -153,6 +153,9 @@ type hookProvisioner struct {
 	command []string
 	webhook Webhook
 	client  *http.Client
+	// waitDelay bounds the wait for the program's output once it has exited or been
+	// killed (hookWaitDelay when 0).
+	waitDelay time.Duration
 }
 
 func (p *hookProvisioner) Mode() ProvisioningMode { return p.mode }
@@ -184,31 +187,43 @@ func (p *hookProvisioner) place(ctx context.Context, req HookRequest) (string, e
 	return p.run(ctx, req, body)
 }
 
-// run runs the command hook once.
+// run runs the command hook once, in a process group of its own (on unix) so that a
+// timeout stops whatever it started too.
 func (p *hookProvisioner) run(ctx context.Context, req HookRequest, body []byte) (string, error) {
 	name := strings.Join(p.command, " ")
 	cmd := exec.CommandContext(ctx, p.command[0], p.command[1:]...)
+	ownProcessGroup(cmd)
 	cmd.Env = append(os.Environ(), req.env()...)
 	cmd.Stdin = bytes.NewReader(body)
 	var stdout, stderr boundedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = hookWaitDelay
+	cmd.WaitDelay = p.waitDelay
+	if cmd.WaitDelay <= 0 {
+		cmd.WaitDelay = hookWaitDelay
+	}
 	start := time.Now()
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The program exited, but something it started held its output open past
+		// WaitDelay: stop that too. What the program printed stands.
+		_ = killProcessGroup(cmd)
+	}
 	fail := func(problem string, err error) error {
 		return &HookError{Hook: name, Problem: problem, Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
+	}
+	// The exit status first: a program that exited 0 has answered, even when the timeout
+	// expired as it did (then err is ctx's) or while a child of it held its output.
+	if st := cmd.ProcessState; st != nil && st.Success() {
+		return answer(stdout.Bytes(), func(problem string) error { return fail(problem, nil) })
 	}
 	if ctx.Err() != nil {
 		return "", fail(timeoutProblem(ctx, time.Since(start)), nil)
 	}
 	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
+	if errors.As(err, &ee) {
 		return "", fail(fmt.Sprintf("exited with status %d", ee.ExitCode()), nil)
-	case err != nil:
-		return "", fail("could not be run", err)
 	}
-	return answer(stdout.Bytes(), func(problem string) error { return fail(problem, nil) })
+	return "", fail("could not be run", err)
 }
 
 // post calls the webhook once.

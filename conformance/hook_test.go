@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,14 +91,78 @@ func TestCommandHookFailures(t *testing.T) {
 	}
 }
 
+// expiring is a context whose deadline the test decides: it expires (Err is
+// DeadlineExceeded, as at timeouts.provision) when expire is called, so a test waits for
+// what it needs (the hook's output) instead of guessing how long that takes.
+type expiring struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newExpiring() *expiring {
+	return &expiring{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *expiring) Done() <-chan struct{} { return c.done }
+func (c *expiring) expire()               { c.once.Do(func() { close(c.done) }) }
+func (c *expiring) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// fileWritten waits, bounded, until the hook has written a line to path, and returns it.
+func fileWritten(path string) (string, bool) {
+	for range 2000 { // 20 s at most
+		if b, err := os.ReadFile(path); err == nil && strings.HasSuffix(string(b), "\n") {
+			return strings.TrimSpace(string(b)), true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return "", false
+}
+
+// waitFile is fileWritten, failing the test when the hook never wrote path.
+func waitFile(t *testing.T, path string) string {
+	t.Helper()
+	s, ok := fileWritten(path)
+	if !ok {
+		t.Fatalf("the hook did not write %s", path)
+	}
+	return s
+}
+
+// waitGone waits, bounded, until process pid has ended.
+func waitGone(t *testing.T, what string, pid int) {
+	t.Helper()
+	for range 500 { // 5 s at most
+		if processGone(pid) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%s (pid %d) is still running after the hook call returned", what, pid)
+}
+
 // A hook past timeouts.provision is stopped, also when a child it started keeps its output
 // open, and the error says so; what it printed before is kept, and a flood of output is cut.
 func TestCommandHookTimeoutAndBounds(t *testing.T) {
 	needSh(t)
-	for _, script := range []string{`echo started; exec sleep 60`, `echo started; sleep 60; echo never`} {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		_, err := commandHook(script).place(ctx, hookReq)
-		cancel()
+	for _, script := range []string{`echo started; echo >"$1"; exec sleep 60`, `echo started; echo >"$1"; sleep 60; echo never`} {
+		ready := filepath.Join(t.TempDir(), "ready")
+		ctx := newExpiring()
+		done := make(chan error, 1)
+		go func() {
+			_, err := (&hookProvisioner{mode: ProvisionCommand, command: []string{"sh", "-c", script, "hook", ready}}).place(ctx, hookReq)
+			done <- err
+		}()
+		waitFile(t, ready)
+		ctx.expire()
+		err := <-done
 		if err == nil || !strings.Contains(err.Error(), "no answer within") || !strings.Contains(err.Error(), "timeouts.provision") || !strings.Contains(err.Error(), "stdout: started") {
 			t.Errorf("%s: %v", script, err)
 		}
@@ -110,6 +175,77 @@ func TestCommandHookTimeoutAndBounds(t *testing.T) {
 	}
 	if len(err.Error()) > 3*hookShownLimit+500 {
 		t.Errorf("the message quotes %d bytes", len(err.Error()))
+	}
+}
+
+// At timeouts.provision the hook's children go with it: a command hook runs in a process
+// group of its own, and the whole group is killed.
+func TestCommandHookTimeoutKillsChildren(t *testing.T) {
+	needSh(t)
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	ctx := newExpiring()
+	done := make(chan error, 1)
+	go func() {
+		_, err := (&hookProvisioner{mode: ProvisionCommand, command: []string{"sh", "-c", `sleep 60 & echo $! >"$1"; wait`, "hook", pidFile}}).place(ctx, hookReq)
+		done <- err
+	}()
+	pid, err := strconv.Atoi(waitFile(t, pidFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx.expire()
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "no answer within") {
+		t.Errorf("the timeout: %v", err)
+	}
+	waitGone(t, "the hook's child", pid)
+}
+
+// A hook that answered and exited 0 has answered, even if a child it left behind holds its
+// output open (Wait ends with exec.ErrWaitDelay), and even if timeouts.provision expires
+// while the suite waits for that output; the child is stopped.
+func TestCommandHookAnsweredWithChildLeft(t *testing.T) {
+	needSh(t)
+	for _, tc := range []struct {
+		name   string
+		expire bool
+	}{{"a child holds the output", false}, {"the timeout expires meanwhile", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			pidFile, exited := filepath.Join(dir, "child.pid"), filepath.Join(dir, "hook.pid")
+			// The child keeps stdout open; the hook answers and exits 0 at once, its last
+			// act writing its own pid.
+			p := &hookProvisioner{mode: ProvisionCommand, waitDelay: 500 * time.Millisecond,
+				command: []string{"sh", "-c", `sleep 60 & echo $! >"$1"; echo '{"id":"placed-2"}'; echo $$ >"$2"`, "hook", pidFile, exited}}
+			ctx := newExpiring()
+			if tc.expire {
+				// Expire once the hook has exited, while the suite waits for its output.
+				p.waitDelay = 3 * time.Second
+				go func() {
+					defer ctx.expire()
+					s, _ := fileWritten(exited)
+					pid, err := strconv.Atoi(s)
+					if err != nil {
+						return
+					}
+					for range 2000 {
+						if processGone(pid) {
+							return
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+				}()
+			}
+			id, err := p.place(ctx, hookReq)
+			ctx.expire()
+			if err != nil || id != "placed-2" {
+				t.Errorf("place: %q, %v; want placed-2", id, err)
+			}
+			pid, err := strconv.Atoi(waitFile(t, pidFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitGone(t, "the child the hook left", pid)
+		})
 	}
 }
 
