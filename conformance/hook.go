@@ -41,8 +41,11 @@ const (
 // Webhook is where webhook mode POSTs its requests.
 type Webhook struct {
 	URL string `json:"url" yaml:"url"`
-	// Headers are sent with every request (an API key header, say). Their values are
-	// masked in reports.
+	// Headers are sent with every request (an API key header, say). The values of
+	// Authorization, Proxy-Authorization, Cookie and of names containing token, key,
+	// secret, password, auth, signature or session are masked in reports; others (X-Lab:
+	// conformance) are not. The URL's password and query values are masked where it
+	// appears.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers"`
 	// BearerTokenEnv names an environment variable whose value is sent as
 	// "Authorization: Bearer …" (secrets stay out of the file).
@@ -171,10 +174,23 @@ func (p *hookProvisioner) Place(ctx context.Context, t *T, w WorkbinRef, m spec.
 	id, err := p.place(ctx, req)
 	var he *HookError
 	if errors.As(err, &he) {
-		he.Stdout, he.Stderr, he.Reply = t.s.mask.String(he.Stdout), t.s.mask.String(he.Stderr), t.s.mask.String(he.Reply)
+		m := t.s.mask
+		he.Hook, he.Stdout, he.Stderr, he.Reply = m.String(he.Hook), m.String(he.Stdout), m.String(he.Stderr), m.String(he.Reply)
+		if he.Err != nil {
+			he.Err = &maskedError{msg: m.String(he.Err.Error()), err: he.Err}
+		}
 	}
 	return id, err
 }
+
+// maskedError is err with its message masked; errors.Is and As still see err.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }
 
 func (p *hookProvisioner) place(ctx context.Context, req HookRequest) (string, error) {
 	body, err := json.Marshal(req)
@@ -228,7 +244,7 @@ func (p *hookProvisioner) run(ctx context.Context, req HookRequest, body []byte)
 
 // post calls the webhook once.
 func (p *hookProvisioner) post(ctx context.Context, body []byte) (string, error) {
-	name := "POST " + p.webhook.URL
+	name := "POST " + redactURL(p.webhook.URL)
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, p.webhook.URL, bytes.NewReader(body))
 	if err != nil {
 		return "", &HookError{Hook: name, Problem: "the request could not be made", Err: err, webhook: true}
@@ -245,6 +261,10 @@ func (p *hookProvisioner) post(ctx context.Context, body []byte) (string, error)
 	start := time.Now()
 	resp, err := p.client.Do(hr)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redactURL(ue.URL) // it quotes the URL, ?code=… and all
+		}
 		if ctx.Err() != nil {
 			return "", &HookError{Hook: name, Problem: timeoutProblem(ctx, time.Since(start)), webhook: true}
 		}
@@ -352,14 +372,28 @@ func (o *Options) resolveHook(getenv func(string) string) error {
 	return nil
 }
 
-// hookSecrets are the webhook's secrets, for the masker.
-func (o *Options) hookSecrets() []string {
+// hookSecrets are the webhook's secrets, for the masker: its bearer token, the values of
+// its secret-bearing headers (secretHeaderName) and its URL's password; and its URL with
+// the password and query values (?code=…) masked, to put wherever the URL appears.
+func (o *Options) hookSecrets() (secrets []string, rewrites map[string]string) {
 	w := o.Provisioning.Webhook
-	out := []string{w.bearerToken}
-	for _, v := range w.Headers {
-		out = append(out, v)
+	secrets = []string{w.bearerToken}
+	for k, v := range w.Headers {
+		if secretHeaderName(k) {
+			secrets = append(secrets, v)
+		}
 	}
-	return out
+	if w.URL == "" {
+		return secrets, nil
+	}
+	if u, err := url.Parse(w.URL); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			secrets = append(secrets, pw)
+		}
+	}
+	// Masker.String masks the userinfo first (maskUserinfo): rewrite that form too.
+	r := redactURL(w.URL)
+	return secrets, map[string]string{w.URL: r, maskUserinfo.ReplaceAllString(w.URL, "${1}"+Masked+"@"): r}
 }
 
 // newHookProvisioner builds the provisioner of command and webhook modes.

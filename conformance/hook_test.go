@@ -281,8 +281,14 @@ func TestWebhookHook(t *testing.T) {
 	stop := func() { once.Do(func() { close(release) }) }
 	defer stop() // before ts.Close
 
+	// A password in the URL and a query value (?code=, as function hosts take their key)
+	// are secrets, as are the bearer token and the value of an API key header; X-Lab is not.
+	base := strings.Replace(ts.URL, "http://", "http://hookuser:pw-secret@", 1)
+	redacted := strings.Replace(ts.URL, "http://", "http://hookuser:"+Masked+"@", 1)
+	const query = "?code=qs-secret-789"
 	o := BaseOptions()
-	o.Provisioning = Provisioning{Mode: ProvisionWebhook, Webhook: Webhook{URL: ts.URL + "/ok", Headers: map[string]string{"X-Lab": "conf"}, BearerTokenEnv: "HOOK_TOKEN"}}
+	o.Provisioning = Provisioning{Mode: ProvisionWebhook, Webhook: Webhook{URL: base + "/ok" + query,
+		Headers: map[string]string{"X-Lab": "conformance", "X-Api-Key": "key-456"}, BearerTokenEnv: "HOOK_TOKEN"}}
 	if err := o.resolveHook(func(string) string { return "tok-123" }); err != nil {
 		t.Fatal(err)
 	}
@@ -291,20 +297,38 @@ func TestWebhookHook(t *testing.T) {
 	if err != nil || id != "placed-1" || got != hookReq {
 		t.Fatalf("place: %q %v; the hook got %+v", id, err, got)
 	}
-	if gotHeader.Get("Authorization") != "Bearer tok-123" || gotHeader.Get("X-Lab") != "conf" || gotHeader.Get("Content-Type") != "application/json" {
+	if gotHeader.Get("Authorization") != "Bearer tok-123" || gotHeader.Get("X-Lab") != "conformance" || gotHeader.Get("X-Api-Key") != "key-456" || gotHeader.Get("Content-Type") != "application/json" {
 		t.Errorf("headers %v", gotHeader)
 	}
-	if m := maskerFor(&o); m.String("tok-123 and conf") != Masked+" and "+Masked {
-		t.Errorf("the webhook's secrets are not masked: %s", m.String("tok-123 and conf"))
+	m := maskerFor(&o)
+	for in, want := range map[string]string{
+		"tok-123, key-456 and conformance; User-Agent: workbinkit-conformance/1": Masked + ", " + Masked + " and conformance; User-Agent: workbinkit-conformance/1",
+		"POST " + o.Provisioning.Webhook.URL + " failed":                         "POST " + redacted + "/ok?code=" + Masked + " failed",
+	} {
+		if got := m.String(in); got != want {
+			t.Errorf("masked %q\n  as %q\nwant %q", in, got, want)
+		}
+	}
+	secretsShown := func(where, s string) {
+		for _, secret := range []string{"pw-secret", "qs-secret-789"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s shows %s: %s", where, secret, s)
+			}
+		}
 	}
 	for path, want := range map[string][]string{
-		"/refuse": {"POST " + ts.URL + "/refuse", "answered HTTP 503", "routing down"},
+		"/refuse": {"POST " + redacted + "/refuse?code=" + Masked, "answered HTTP 503", "routing down"},
 		"/empty":  {"printed nothing", "reply: (empty)"},
 		"/hang":   {"no answer within", "timeouts.provision"},
 		"/none":   {"answered HTTP 404", "reply: 404 page not found"},
 	} {
-		p.webhook.URL = ts.URL + path
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		p.webhook.URL = base + path + query
+		// Only the hanging call needs a short timeout; the others answer.
+		timeout := 10 * time.Second
+		if path == "/hang" {
+			timeout = 300 * time.Millisecond
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		_, err := p.place(ctx, hookReq)
 		cancel()
 		for _, w := range want {
@@ -312,12 +336,17 @@ func TestWebhookHook(t *testing.T) {
 				t.Errorf("%s: %v does not say %q", path, err, w)
 			}
 		}
+		if err != nil {
+			secretsShown(path, err.Error())
+		}
 	}
 	stop()
 	ts.Close()
-	p.webhook.URL = ts.URL + "/ok"
+	p.webhook.URL = base + "/ok" + query
 	if _, err := p.place(context.Background(), hookReq); err == nil || !strings.Contains(err.Error(), "could not be reached") {
 		t.Errorf("a closed server: %v", err)
+	} else {
+		secretsShown("a transport error", err.Error())
 	}
 	if err := o.resolveHook(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "HOOK_TOKEN is empty or unset") {
 		t.Errorf("an unset token variable: %v", err)
@@ -364,6 +393,28 @@ func TestHookConfig(t *testing.T) {
 		}
 		if o.Provisioning.Command[0] != want {
 			t.Errorf("%s: program %q, want %q", cmd, o.Provisioning.Command[0], want)
+		}
+	}
+}
+
+// Which webhook headers carry secrets: their values are masked, others stay readable.
+func TestSecretHeaderName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Authorization": true, "proxy-authorization": true, "Cookie": true, "X-Api-Key": true, "X-Auth-Token": true,
+		"X-Client-Secret": true, "X-Password": true, "X-Hub-Signature-256": true, "X-Session-Id": true, "Ocp-Apim-Subscription-Key": true,
+		"X-Lab": false, "User-Agent": false, "X-Tenant": false, "Accept": false,
+	} {
+		if secretHeaderName(name) != want {
+			t.Errorf("secretHeaderName(%q) = %v", name, !want)
+		}
+	}
+	for raw, want := range map[string]string{
+		"https://h/p":                      "https://h/p",
+		"https://u:pw@h/p?code=abc&x=&y=1": "https://u:" + Masked + "@h/p?code=" + Masked + "&x=&y=" + Masked,
+		"https://u@h/p?flag":               "https://u@h/p?flag",
+	} {
+		if got := redactURL(raw); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", raw, got, want)
 		}
 	}
 }

@@ -234,6 +234,33 @@ func TestConformHookFailureReported(t *testing.T) {
 	}
 }
 
+// A hook's {"skip"} reason is the hook's own text: it reaches Ginkgo's console output and
+// its JUnit and JSON reports, as well as the suite's, masked.
+func TestConformHookSkipMasked(t *testing.T) {
+	needShell(t)
+	target := startConformMock(t)
+	o, err := conformance.DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := o.Users.Agent.Password
+	cfg := writeConfig(t, mockAccounts(o)+"provisioning:\n  mode: command\n  command: [sh, -c, 'echo \"{\\\"skip\\\": \\\"no route for "+password+"\\\"}\"']\n")
+	r := conform(t, nil, "--config", cfg, "--target", target, "--label-filter", "id:pull-workitem.workbins-url")
+	s := specByID(r.report, "pull-workitem.workbins-url")
+	if s.State != conformance.StateSkipped || !strings.Contains(s.Reason, "no route for "+conformance.Masked) {
+		t.Fatalf("exit %d, spec %s: %s\n%s", r.code, s.State, s.Reason, tailLines(r.output, 40))
+	}
+	for _, f := range []string{"junit.xml", "ginkgo.json", "report.json", "report.md"} {
+		b, err := os.ReadFile(filepath.Join(r.dir, f))
+		if err != nil || bytes.Contains(b, []byte(password)) {
+			t.Errorf("%s shows the password (or is missing: %v)", f, err)
+		}
+	}
+	if strings.Contains(r.output, password) {
+		t.Errorf("the console output shows the password:\n%s", tailLines(r.output, 40))
+	}
+}
+
 // Webhook mode: a loopback routing service that places through the mock's control plane
 // gets every request as a POST with the token, and the run passes.
 func TestConformWebhookHook(t *testing.T) {
