@@ -156,6 +156,8 @@ type hookProvisioner struct {
 	command []string
 	webhook Webhook
 	client  *http.Client
+	// clientErr is why client could not be built.
+	clientErr error
 	// waitDelay bounds the wait for the program's output once it has exited or been
 	// killed (hookWaitDelay when 0).
 	waitDelay time.Duration
@@ -245,6 +247,9 @@ func (p *hookProvisioner) run(ctx context.Context, req HookRequest, body []byte)
 // post calls the webhook once.
 func (p *hookProvisioner) post(ctx context.Context, body []byte) (string, error) {
 	name := "POST " + redactURL(p.webhook.URL)
+	if p.clientErr != nil {
+		return "", &HookError{Hook: name, Problem: "its HTTP client could not be set up", Err: p.clientErr, webhook: true}
+	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, p.webhook.URL, bytes.NewReader(body))
 	if err != nil {
 		return "", &HookError{Hook: name, Problem: "the request could not be made", Err: err, webhook: true}
@@ -355,7 +360,11 @@ func (o *Options) validateHook(bad func(format string, args ...any)) {
 	case ProvisionWebhook:
 		u, err := url.Parse(o.Provisioning.Webhook.URL)
 		if o.Provisioning.Webhook.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("provisioning.webhook.url %q: webhook mode needs an http(s) URL to POST to", o.Provisioning.Webhook.URL)
+			bad("provisioning.webhook.url %q: webhook mode needs an http(s) URL to POST to", redactURL(o.Provisioning.Webhook.URL))
+		} else if _, err := webhookClient(o); err != nil {
+			// The client is built here, before any request: a CA file that holds no
+			// certificate is a mistake in the config, not a failure of every spec.
+			bad("provisioning.webhook: %v", err)
 		}
 	}
 }
@@ -396,16 +405,28 @@ func (o *Options) hookSecrets() (secrets []string, rewrites map[string]string) {
 	return secrets, map[string]string{w.URL: r, maskUserinfo.ReplaceAllString(w.URL, "${1}"+Masked+"@"): r}
 }
 
-// newHookProvisioner builds the provisioner of command and webhook modes.
+// newHookProvisioner builds the provisioner of command and webhook modes. A webhook whose
+// client cannot be built (its TLS configuration) fails every call saying why; Validate
+// has reported it already, before any request.
 func newHookProvisioner(o *Options) *hookProvisioner {
 	p := &hookProvisioner{mode: o.Provisioning.Mode, command: o.Provisioning.Command, webhook: o.Provisioning.Webhook}
 	if p.mode == ProvisionWebhook {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if cfg, err := tlsConfig(&o.TLS); err == nil {
-			tr.TLSClientConfig = cfg
-		}
-		// ctx (timeouts.provision) bounds each call; no redirects to another host's hook.
-		p.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		p.client, p.clientErr = webhookClient(o)
 	}
 	return p
+}
+
+// webhookClient is the HTTP client of webhook mode: the TLS configuration of the options
+// (tls.caFile, tls.insecureSkipVerify) for an https URL; no redirects to another host's
+// hook; ctx (timeouts.provision) bounds each call.
+func webhookClient(o *Options) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if u, err := url.Parse(o.Provisioning.Webhook.URL); err == nil && u.Scheme == "https" {
+		cfg, err := tlsConfig(&o.TLS)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = cfg
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, nil
 }

@@ -418,3 +418,38 @@ func TestSecretHeaderName(t *testing.T) {
 		}
 	}
 }
+
+// A webhook's TLS configuration is built when the suite is created: a CA file that holds
+// no certificate is an invalid option (NewSuite fails, the CLI exits 2), not a client
+// quietly built without it; a provisioner built anyway fails its calls saying why.
+func TestWebhookTLSConfig(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "lab-ca.pem")
+	if err := os.WriteFile(ca, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "vendor.yaml")
+	if err := os.WriteFile(cfg, []byte("target: http://127.0.0.1:1\nusers: {agent: {user: a, password: pa}, agent2: {user: b, password: pb}}\n"+
+		"features: [pull-workitem]\ntls: {caFile: lab-ca.pem}\nprovisioning: {mode: webhook, webhook: {url: 'https://127.0.0.1:1/place'}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := BaseOptions()
+	if err := o.LoadConfigFile(cfg); err != nil {
+		t.Fatal(err)
+	}
+	const want = "no PEM certificate found"
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "provisioning.webhook") || !strings.Contains(err.Error(), want) {
+		t.Errorf("Validate: %v, want it to say %q", err, want)
+	}
+	if _, err := NewSuite(o); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("NewSuite: %v, want it to say %q", err, want)
+	}
+	if _, err := newHookProvisioner(&o).place(context.Background(), hookReq); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("place: %v, want it to say %q", err, want)
+	}
+	// The TLS configuration does not concern a plain-http webhook.
+	o.Provisioning.Webhook.URL = "http://127.0.0.1:1/place"
+	if err := o.Validate(); err != nil {
+		t.Errorf("an http webhook: %v", err)
+	}
+}
