@@ -178,6 +178,39 @@ func TestConformUsage(t *testing.T) {
 	}
 }
 
+// A suite that cannot start (RunConformanceWith's Fatalf) is a usage error (exit 2) only
+// when the options are at fault; any other set-up error, such as the embedded contract
+// failing to load, is exit 1.
+func TestConformSetupErrorExitStatus(t *testing.T) {
+	invalid := conformance.BaseOptions() // no target, no users
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"invalid options (Validate, as NewSuite returns it)", invalid.Validate(), exitUsage},
+		{"the contract does not load", fmt.Errorf("conformance: loading the contract: %w", errors.New("schema x: bad $ref")), exitFailed},
+	} {
+		ct := &conformT{}
+		passed, err := ct.run(func() bool {
+			ct.Fatalf("%v", tc.err) // as RunConformanceWith reports NewSuite's error
+			return true
+		})
+		got := conformOutcome(ct, passed, err)
+		if exitCode(got) != tc.want || got == nil || !strings.Contains(got.Error(), tc.err.Error()) {
+			t.Errorf("%s: exit %d (%v), want %d and the error", tc.name, exitCode(got), got, tc.want)
+		}
+	}
+	ct := &conformT{}
+	if passed, err := ct.run(func() bool { return true }); exitCode(conformOutcome(ct, passed, err)) != exitOK {
+		t.Error("a run that passed is not exit 0")
+	}
+	ct = &conformT{}
+	if passed, err := ct.run(func() bool { ct.Fail(); return true }); exitCode(conformOutcome(ct, passed, err)) != exitFailed {
+		t.Error("a run that failed is not exit 1")
+	}
+}
+
 func needShell(t *testing.T) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
