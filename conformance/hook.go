@@ -32,7 +32,9 @@ import (
 // cannot place that media in that workbin (the spec is then skipped, as when a list
 // runs out). Anything else fails the spec, naming the hook, its exit status or HTTP
 // status, and its output (bounded, masked). timeouts.provision bounds a call; a program
-// still running then is killed.
+// still running then is killed, with every process it started (on unix it runs in a
+// process group of its own). A program that exited 0 has answered, even if a child it left
+// holds its output open: that child is killed after hookWaitDelay.
 const (
 	ProvisionCommand ProvisioningMode = "command"
 	ProvisionWebhook ProvisioningMode = "webhook"
