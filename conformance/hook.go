@@ -363,10 +363,6 @@ func (o *Options) validateHook(bad func(format string, args ...any)) {
 		u, err := url.Parse(o.Provisioning.Webhook.URL)
 		if o.Provisioning.Webhook.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("provisioning.webhook.url %q: webhook mode needs an http(s) URL to POST to", redactURL(o.Provisioning.Webhook.URL))
-		} else if _, err := webhookClient(o); err != nil {
-			// The client is built here, before any request: a CA file that holds no
-			// certificate is a mistake in the config, not a failure of every spec.
-			bad("provisioning.webhook: %v", err)
 		}
 	}
 }
@@ -408,8 +404,8 @@ func (o *Options) hookSecrets() (secrets []string, rewrites map[string]string) {
 }
 
 // newHookProvisioner builds the provisioner of command and webhook modes. A webhook whose
-// client cannot be built (its TLS configuration) fails every call saying why; Validate
-// has reported it already, before any request.
+// client cannot be built (its TLS configuration) fails every call saying why; Validate,
+// which builds the same TLS configuration, has reported it already, before any request.
 func newHookProvisioner(o *Options) *hookProvisioner {
 	p := &hookProvisioner{mode: o.Provisioning.Mode, command: o.Provisioning.Command, webhook: o.Provisioning.Webhook}
 	if p.mode == ProvisionWebhook {

@@ -2,9 +2,16 @@ package conformance
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -420,8 +427,8 @@ func TestSecretHeaderName(t *testing.T) {
 }
 
 // A webhook's TLS configuration is built when the suite is created: a CA file that holds
-// no certificate is an invalid option (NewSuite fails, the CLI exits 2), not a client
-// quietly built without it; a provisioner built anyway fails its calls saying why.
+// no certificate is an invalid option (Validate and NewSuite fail, the CLI exits 2), not a
+// client quietly built without it; a provisioner built anyway fails its calls saying why.
 func TestWebhookTLSConfig(t *testing.T) {
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "lab-ca.pem")
@@ -438,7 +445,7 @@ func TestWebhookTLSConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	const want = "no PEM certificate found"
-	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "provisioning.webhook") || !strings.Contains(err.Error(), want) {
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "tls.caFile") || !strings.Contains(err.Error(), want) {
 		t.Errorf("Validate: %v, want it to say %q", err, want)
 	}
 	if _, err := NewSuite(o); err == nil || !strings.Contains(err.Error(), want) {
@@ -447,9 +454,27 @@ func TestWebhookTLSConfig(t *testing.T) {
 	if _, err := newHookProvisioner(&o).place(context.Background(), hookReq); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("place: %v, want it to say %q", err, want)
 	}
-	// The TLS configuration does not concern a plain-http webhook.
-	o.Provisioning.Webhook.URL = "http://127.0.0.1:1/place"
+	writeTestCA(t, ca)
 	if err := o.Validate(); err != nil {
-		t.Errorf("an http webhook: %v", err)
+		t.Errorf("a CA file with a certificate: %v", err)
+	}
+}
+
+// writeTestCA writes a self-signed CA certificate to path, PEM-encoded, as tls.caFile wants.
+func writeTestCA(t *testing.T, path string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "workbinkit test lab CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

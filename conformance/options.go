@@ -611,8 +611,10 @@ func (o *Options) Validate() error {
 		bad("deadline: must be positive (--deadline 10m)")
 	}
 	if o.TLS.CAFile != "" {
-		if _, err := os.Stat(o.TLS.CAFile); err != nil {
-			bad("tls.caFile: %v", err)
+		// Built here, not first when the target or a webhook is called: a file that
+		// holds no certificate is a mistake in the config (exit 2), not a set-up failure.
+		if _, err := tlsConfig(&o.TLS); err != nil {
+			bad("%s", strings.TrimPrefix(err.Error(), "conformance: "))
 		}
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })

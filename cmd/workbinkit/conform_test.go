@@ -146,7 +146,12 @@ func conform(t *testing.T, env []string, args ...string) suiteRun {
 // `workbinkit conform` without a target, with an empty one, or with arguments is a usage
 // error (exit 2), before anything runs; --help lists the suite's and Ginkgo's flags.
 func TestConformUsage(t *testing.T) {
+	noCert := filepath.Join(t.TempDir(), "lab-ca.pem") // a CA file without a certificate
+	if err := os.WriteFile(noCert, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
+		{"conform", "--target", "https://127.0.0.1:1", "--ca-file", noCert},
 		{"conform"},
 		{"conform", "--target="},
 		{"conform", "--config="},
