@@ -118,7 +118,8 @@ const (
 
 // HookError is a hook call that failed: the hook, what went wrong, and its output.
 type HookError struct {
-	// Hook names it: the command line, or POST and the URL.
+	// Hook names it: the command line, or POST and the URL (its password and query
+	// values masked). Once Place returns, Hook and Err are masked like the output.
 	Hook string
 	// Problem says what went wrong ("exited with status 3", "answered HTTP 500", "no
 	// answer within 10s (timeouts.provision)", "printed nothing usable").
