@@ -135,21 +135,25 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	return f
 }
 
-// Target returns the --target flag's value (after parsing); "" when it was not given.
-func (f *Flags) Target() string { return *f.values["target"] }
-
 // ListNeeds reports whether --list-needs was given: print ListNeeds and run nothing.
 func (f *Flags) ListNeeds() bool { return f.listNeeds }
 
-// Configured reports whether the suite was told where to run: --target or --config.
+// Configured reports whether the suite was told where to run: --target or --config given
+// with a value. One given empty (an unset CI variable) tells it nothing: Check reports
+// that as a usage error.
 func (f *Flags) Configured() bool {
-	set := false
+	return f.givenNonEmpty("target") || f.givenNonEmpty("config")
+}
+
+// givenNonEmpty reports whether the flag name was given with a value.
+func (f *Flags) givenNonEmpty(name string) bool {
+	given := false
 	f.fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "target" || fl.Name == "config" {
-			set = true
+		if fl.Name == name {
+			given = true
 		}
 	})
-	return set
+	return given && !f.explicitlyEmpty(name)
 }
 
 // UsageError is a mistake on the command line or in the config file: the suite cannot

@@ -63,7 +63,8 @@ func TestMakeConformCtrlC(t *testing.T) {
 
 // TestMakeConformSIGTERM sends SIGTERM to make alone, without a terminal, as a CI runner
 // cancelling a job may: make passes it to its recipe only, and the run must still stop
-// at once and write its reports before make returns.
+// at once and write its reports before make returns. The signal is makeConform's Cancel,
+// so that the tests' own bound stops a run the same way.
 func TestMakeConformSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds the ginkgo CLI and runs make conform")
@@ -83,17 +84,21 @@ func TestMakeConformSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitConn(t)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	cancel() // makeConform's Cancel: SIGTERM to make
 	checkMadeReports(t, dir, cmd.Wait(), "SIGTERM", out)
 }
 
 // makeConform is make conform against target with the reports and built tools in dir,
-// on two processes, with timeouts only the interruption can end.
+// on two processes, with timeouts only the interruption can end. When ctx ends, make gets
+// SIGTERM, which its recipe (jobrun) forwards to the ginkgo CLI and the suite: they run in
+// a process group of their own, so exec's default SIGKILL to make alone would leave them
+// running. WaitDelay bounds the wait for them after that (then make is killed).
 func makeConform(ctx context.Context, target, dir string) *exec.Cmd {
-	return exec.CommandContext(ctx, "make", "-s", "-C", "..", "conform", "TARGET="+target, "REPORTS="+dir,
+	cmd := exec.CommandContext(ctx, "make", "-s", "-C", "..", "conform", "TARGET="+target, "REPORTS="+dir,
 		"GINKGO_CLI="+filepath.Join(dir, "ginkgo"), "CONFORM_PROCS=2", "CONFORM_ARGS=--timeouts request=1h,spec=1h")
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
+	return cmd
 }
 
 // checkMadeReports checks, once make has returned (err), that every report is there and

@@ -32,7 +32,9 @@ import (
 // cannot place that media in that workbin (the spec is then skipped, as when a list
 // runs out). Anything else fails the spec, naming the hook, its exit status or HTTP
 // status, and its output (bounded, masked). timeouts.provision bounds a call; a program
-// still running then is killed.
+// still running then is killed, with every process it started (on unix it runs in a
+// process group of its own). A program that exited 0 has answered, even if a child it left
+// holds its output open: that child is killed after hookWaitDelay.
 const (
 	ProvisionCommand ProvisioningMode = "command"
 	ProvisionWebhook ProvisioningMode = "webhook"
@@ -41,8 +43,11 @@ const (
 // Webhook is where webhook mode POSTs its requests.
 type Webhook struct {
 	URL string `json:"url" yaml:"url"`
-	// Headers are sent with every request (an API key header, say). Their values are
-	// masked in reports.
+	// Headers are sent with every request (an API key header, say). The values of
+	// Authorization, Proxy-Authorization, Cookie and of names containing token, key,
+	// secret, password, auth, signature or session are masked in reports; others (X-Lab:
+	// conformance) are not. The URL's password and query values are masked where it
+	// appears.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers"`
 	// BearerTokenEnv names an environment variable whose value is sent as
 	// "Authorization: Bearer …" (secrets stay out of the file).
@@ -113,7 +118,8 @@ const (
 
 // HookError is a hook call that failed: the hook, what went wrong, and its output.
 type HookError struct {
-	// Hook names it: the command line, or POST and the URL.
+	// Hook names it: the command line, or POST and the URL (its password and query
+	// values masked). Once Place returns, Hook and Err are masked like the output.
 	Hook string
 	// Problem says what went wrong ("exited with status 3", "answered HTTP 500", "no
 	// answer within 10s (timeouts.provision)", "printed nothing usable").
@@ -153,6 +159,11 @@ type hookProvisioner struct {
 	command []string
 	webhook Webhook
 	client  *http.Client
+	// clientErr is why client could not be built.
+	clientErr error
+	// waitDelay bounds the wait for the program's output once it has exited or been
+	// killed (hookWaitDelay when 0).
+	waitDelay time.Duration
 }
 
 func (p *hookProvisioner) Mode() ProvisioningMode { return p.mode }
@@ -168,10 +179,23 @@ func (p *hookProvisioner) Place(ctx context.Context, t *T, w WorkbinRef, m spec.
 	id, err := p.place(ctx, req)
 	var he *HookError
 	if errors.As(err, &he) {
-		he.Stdout, he.Stderr, he.Reply = t.s.mask.String(he.Stdout), t.s.mask.String(he.Stderr), t.s.mask.String(he.Reply)
+		m := t.s.mask
+		he.Hook, he.Stdout, he.Stderr, he.Reply = m.String(he.Hook), m.String(he.Stdout), m.String(he.Stderr), m.String(he.Reply)
+		if he.Err != nil {
+			he.Err = &maskedError{msg: m.String(he.Err.Error()), err: he.Err}
+		}
 	}
 	return id, err
 }
+
+// maskedError is err with its message masked; errors.Is and As still see err.
+type maskedError struct {
+	msg string
+	err error
+}
+
+func (e *maskedError) Error() string { return e.msg }
+func (e *maskedError) Unwrap() error { return e.err }
 
 func (p *hookProvisioner) place(ctx context.Context, req HookRequest) (string, error) {
 	body, err := json.Marshal(req)
@@ -184,36 +208,51 @@ func (p *hookProvisioner) place(ctx context.Context, req HookRequest) (string, e
 	return p.run(ctx, req, body)
 }
 
-// run runs the command hook once.
+// run runs the command hook once, in a process group of its own (on unix) so that a
+// timeout stops whatever it started too.
 func (p *hookProvisioner) run(ctx context.Context, req HookRequest, body []byte) (string, error) {
 	name := strings.Join(p.command, " ")
 	cmd := exec.CommandContext(ctx, p.command[0], p.command[1:]...)
+	ownProcessGroup(cmd)
 	cmd.Env = append(os.Environ(), req.env()...)
 	cmd.Stdin = bytes.NewReader(body)
 	var stdout, stderr boundedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = hookWaitDelay
+	cmd.WaitDelay = p.waitDelay
+	if cmd.WaitDelay <= 0 {
+		cmd.WaitDelay = hookWaitDelay
+	}
 	start := time.Now()
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The program exited, but something it started held its output open past
+		// WaitDelay: stop that too. What the program printed stands.
+		_ = killProcessGroup(cmd)
+	}
 	fail := func(problem string, err error) error {
 		return &HookError{Hook: name, Problem: problem, Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
+	}
+	// The exit status first: a program that exited 0 has answered, even when the timeout
+	// expired as it did (then err is ctx's) or while a child of it held its output.
+	if st := cmd.ProcessState; st != nil && st.Success() {
+		return answer(stdout.Bytes(), func(problem string) error { return fail(problem, nil) })
 	}
 	if ctx.Err() != nil {
 		return "", fail(timeoutProblem(ctx, time.Since(start)), nil)
 	}
 	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
+	if errors.As(err, &ee) {
 		return "", fail(fmt.Sprintf("exited with status %d", ee.ExitCode()), nil)
-	case err != nil:
-		return "", fail("could not be run", err)
 	}
-	return answer(stdout.Bytes(), func(problem string) error { return fail(problem, nil) })
+	return "", fail("could not be run", err)
 }
 
 // post calls the webhook once.
 func (p *hookProvisioner) post(ctx context.Context, body []byte) (string, error) {
-	name := "POST " + p.webhook.URL
+	name := "POST " + redactURL(p.webhook.URL)
+	if p.clientErr != nil {
+		return "", &HookError{Hook: name, Problem: "its HTTP client could not be set up", Err: p.clientErr, webhook: true}
+	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, p.webhook.URL, bytes.NewReader(body))
 	if err != nil {
 		return "", &HookError{Hook: name, Problem: "the request could not be made", Err: err, webhook: true}
@@ -230,6 +269,10 @@ func (p *hookProvisioner) post(ctx context.Context, body []byte) (string, error)
 	start := time.Now()
 	resp, err := p.client.Do(hr)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redactURL(ue.URL) // it quotes the URL, ?code=… and all
+		}
 		if ctx.Err() != nil {
 			return "", &HookError{Hook: name, Problem: timeoutProblem(ctx, time.Since(start)), webhook: true}
 		}
@@ -320,7 +363,7 @@ func (o *Options) validateHook(bad func(format string, args ...any)) {
 	case ProvisionWebhook:
 		u, err := url.Parse(o.Provisioning.Webhook.URL)
 		if o.Provisioning.Webhook.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("provisioning.webhook.url %q: webhook mode needs an http(s) URL to POST to", o.Provisioning.Webhook.URL)
+			bad("provisioning.webhook.url %q: webhook mode needs an http(s) URL to POST to", redactURL(o.Provisioning.Webhook.URL))
 		}
 	}
 }
@@ -337,26 +380,52 @@ func (o *Options) resolveHook(getenv func(string) string) error {
 	return nil
 }
 
-// hookSecrets are the webhook's secrets, for the masker.
-func (o *Options) hookSecrets() []string {
+// hookSecrets are the webhook's secrets, for the masker: its bearer token, the values of
+// its secret-bearing headers (secretHeaderName) and its URL's password; and its URL with
+// the password and query values (?code=…) masked, to put wherever the URL appears.
+func (o *Options) hookSecrets() (secrets []string, rewrites map[string]string) {
 	w := o.Provisioning.Webhook
-	out := []string{w.bearerToken}
-	for _, v := range w.Headers {
-		out = append(out, v)
+	secrets = []string{w.bearerToken}
+	for k, v := range w.Headers {
+		if secretHeaderName(k) {
+			secrets = append(secrets, v)
+		}
 	}
-	return out
+	if w.URL == "" {
+		return secrets, nil
+	}
+	if u, err := url.Parse(w.URL); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			secrets = append(secrets, pw)
+		}
+	}
+	// Masker.String masks the userinfo first (maskUserinfo): rewrite that form too.
+	r := redactURL(w.URL)
+	return secrets, map[string]string{w.URL: r, maskUserinfo.ReplaceAllString(w.URL, "${1}"+Masked+"@"): r}
 }
 
-// newHookProvisioner builds the provisioner of command and webhook modes.
+// newHookProvisioner builds the provisioner of command and webhook modes. A webhook whose
+// client cannot be built (its TLS configuration) fails every call saying why; Validate,
+// which builds the same TLS configuration, has reported it already, before any request.
 func newHookProvisioner(o *Options) *hookProvisioner {
 	p := &hookProvisioner{mode: o.Provisioning.Mode, command: o.Provisioning.Command, webhook: o.Provisioning.Webhook}
 	if p.mode == ProvisionWebhook {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		if cfg, err := tlsConfig(&o.TLS); err == nil {
-			tr.TLSClientConfig = cfg
-		}
-		// ctx (timeouts.provision) bounds each call; no redirects to another host's hook.
-		p.client = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		p.client, p.clientErr = webhookClient(o)
 	}
 	return p
+}
+
+// webhookClient is the HTTP client of webhook mode: the TLS configuration of the options
+// (tls.caFile, tls.insecureSkipVerify) for an https URL; no redirects to another host's
+// hook; ctx (timeouts.provision) bounds each call.
+func webhookClient(o *Options) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if u, err := url.Parse(o.Provisioning.Webhook.URL); err == nil && u.Scheme == "https" {
+		cfg, err := tlsConfig(&o.TLS)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = cfg
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, nil
 }

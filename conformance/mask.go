@@ -2,7 +2,9 @@ package conformance
 
 import (
 	"encoding/base64"
+	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -20,8 +22,7 @@ const minSecretLen = 4
 // Masker hides passwords, Authorization headers, session cookies and CSRF tokens in any
 // text the suite writes. It is read-only after NewMasker and safe for concurrent use.
 type Masker struct {
-	secrets  []string // longest first
-	replacer *strings.Replacer
+	replacer *strings.Replacer // nil when there is nothing to replace
 }
 
 // Patterns of structurally known secrets. Read-only.
@@ -46,6 +47,12 @@ var (
 // NewMasker masks, on top of the patterns above, the given secrets wherever they appear,
 // and the Basic credentials of each user:password pair.
 func NewMasker(users []Credentials, secrets ...string) *Masker {
+	return newMasker(users, secrets, nil)
+}
+
+// newMasker is NewMasker that also rewrites each key of rewrites to its value: a URL to
+// its redacted form, say, where masking a part of it everywhere would hide ordinary words.
+func newMasker(users []Credentials, secrets []string, rewrites map[string]string) *Masker {
 	var all []string
 	for _, c := range users {
 		if c.Password == "" {
@@ -55,15 +62,32 @@ func NewMasker(users []Credentials, secrets ...string) *Masker {
 	}
 	all = append(all, secrets...)
 	all = slices.DeleteFunc(all, func(s string) bool { return len(s) < minSecretLen })
-	sort.Slice(all, func(i, j int) bool { return len(all[i]) > len(all[j]) })
-	all = slices.Compact(all)
-	m := &Masker{secrets: all}
-	pairs := make([]string, 0, 2*len(all))
+	to := map[string]string{}
 	for _, s := range all {
-		pairs = append(pairs, s, Masked)
+		to[s] = Masked
 	}
-	m.replacer = strings.NewReplacer(pairs...)
-	return m
+	for from, repl := range rewrites {
+		if from != "" && from != repl {
+			to[from] = repl
+		}
+	}
+	if len(to) == 0 {
+		return &Masker{}
+	}
+	// Longest first: the replacer tries its pairs in order at each position, so a secret
+	// inside a longer one (a password inside a URL) does not break the longer one's match.
+	keys := slices.Collect(maps.Keys(to))
+	sort.Slice(keys, func(i, j int) bool {
+		if len(keys[i]) != len(keys[j]) {
+			return len(keys[i]) > len(keys[j])
+		}
+		return keys[i] < keys[j]
+	})
+	pairs := make([]string, 0, 2*len(keys))
+	for _, k := range keys {
+		pairs = append(pairs, k, to[k])
+	}
+	return &Masker{replacer: strings.NewReplacer(pairs...)}
 }
 
 // maskerFor builds the masker of a run.
@@ -72,7 +96,49 @@ func maskerFor(o *Options) *Masker {
 	for _, r := range Roles() {
 		users = append(users, *o.Users.Credentials(r))
 	}
-	return NewMasker(users, append(o.hookSecrets(), o.Provisioning.AdminToken)...)
+	secrets, rewrites := o.hookSecrets()
+	return newMasker(users, append(secrets, o.Provisioning.AdminToken), rewrites)
+}
+
+// secretHeaderName reports whether a header of that name carries a secret: its value is
+// then masked wherever it appears. Other headers (X-Lab: conformance) stay readable.
+func secretHeaderName(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	switch n {
+	case "authorization", "proxy-authorization", "cookie":
+		return true
+	}
+	for _, w := range []string{"token", "key", "secret", "password", "auth", "signature", "session"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactURL is raw with the password of its userinfo and every query value masked
+// (https://user:***@host/path?code=***); raw itself when it does not parse.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	_, changed := u.User.Password()
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			if k, v, ok := strings.Cut(p, "="); ok && v != "" {
+				parts[i] = k + "=" + Masked
+				changed = true
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	if !changed {
+		return raw
+	}
+	// Redacted writes the password as xxxxx; url.UserPassword would escape "***".
+	return strings.Replace(u.Redacted(), ":xxxxx@", ":"+Masked+"@", 1)
 }
 
 // String masks s.
@@ -89,7 +155,7 @@ func (m *Masker) String(s string) string {
 	s = maskSessionCookie.ReplaceAllString(s, "${1}="+Masked)
 	s = maskJSONSecret.ReplaceAllString(s, `${1}"`+Masked+`"`)
 	s = maskUserinfo.ReplaceAllString(s, "${1}"+Masked+"@")
-	if m.replacer != nil && len(m.secrets) > 0 {
+	if m.replacer != nil {
 		s = m.replacer.Replace(s)
 	}
 	return s

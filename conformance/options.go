@@ -444,7 +444,7 @@ func (o *Options) resolveConfigPaths(dir string, data []byte) error {
 			Command []string `yaml:"command"`
 		} `yaml:"provisioning"`
 	}
-	// The strict decode of loadConfig accepted the file; this one only reads three keys.
+	// The strict decode of loadConfig accepted the file; this one reads only the path keys above.
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&set); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("conformance: config: %w", err)
 	}
@@ -519,7 +519,8 @@ func (o *Options) Resolve(getenv func(string) string) error {
 // Supports reports whether the target declares f.
 func (o *Options) Supports(f Feature) bool { return slices.Contains(o.Features, f) }
 
-// Validate checks the options before any request is sent. The errors name the field.
+// Validate checks the options before any request is sent. The errors name the field; the
+// error is a *UsageError (a mistake in the flags or the config file).
 func (o *Options) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -610,13 +611,15 @@ func (o *Options) Validate() error {
 		bad("deadline: must be positive (--deadline 10m)")
 	}
 	if o.TLS.CAFile != "" {
-		if _, err := os.Stat(o.TLS.CAFile); err != nil {
-			bad("tls.caFile: %v", err)
+		// Built here, not first when the target or a webhook is called: a file that
+		// holds no certificate is a mistake in the config (exit 2), not a set-up failure.
+		if _, err := tlsConfig(&o.TLS); err != nil {
+			bad("%s", strings.TrimPrefix(err.Error(), "conformance: "))
 		}
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	if len(errs) > 0 {
-		return fmt.Errorf("conformance: invalid options: %w", errors.Join(errs...))
+		return &UsageError{fmt.Errorf("conformance: invalid options: %w", errors.Join(errs...))}
 	}
 	return nil
 }

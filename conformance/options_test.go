@@ -221,9 +221,7 @@ func TestRelativePaths(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(confDir, "certs"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(confDir, "certs", "lab-ca.pem"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeTestCA(t, filepath.Join(confDir, "certs", "lab-ca.pem"))
 	yml := "users:\n  agent: {user: a, password: a}\n  agent2: {user: b, password: b}\nfeatures: [bayeux]\n" +
 		"tls: {caFile: certs/lab-ca.pem}\nreports: {json: out/r.json}\n"
 	if err := os.WriteFile(filepath.Join(confDir, "vendor.yaml"), []byte(yml), 0o600); err != nil {
@@ -376,9 +374,7 @@ func TestREADMEConfigExample(t *testing.T) {
 	}
 	example, _, _ := strings.Cut(rest, "```")
 	caFile := filepath.Join(t.TempDir(), "lab-ca.pem")
-	if err := os.WriteFile(caFile, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeTestCA(t, caFile)
 	example = strings.Replace(example, "caFile: lab-ca.pem", "caFile: "+caFile, 1)
 	o := BaseOptions() // what a run with --config starts from
 	if err := o.loadConfig("README example", []byte(example)); err != nil {

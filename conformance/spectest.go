@@ -437,7 +437,8 @@ func (t *T) provision(w WorkbinRef, m spec.Media) Placed {
 	id, err := t.s.prov.Place(ctx, t, w, m)
 	switch {
 	case errors.Is(err, ErrCannotProvision):
-		ginkgo.Skip(fmt.Sprintf("cannot provision a %s in %s (%s provisioning): %v", m, w.Label, t.s.prov.Mode(), err))
+		// The reason is the hook's own text: masked, as Ginkgo's reports and console show it.
+		ginkgo.Skip(t.s.mask.String(fmt.Sprintf("cannot provision a %s in %s (%s provisioning): %v", m, w.Label, t.s.prov.Mode(), err)))
 	case err != nil:
 		t.failf(RuleSetup, "provisioning ("+string(t.s.prov.Mode())+")", "", "placing a %s in %s failed: %v", m, w.Label, err)
 	}

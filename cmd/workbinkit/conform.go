@@ -108,9 +108,20 @@ func runConform(_ context.Context, args []string, env *environ) error {
 	passed, err := t.run(func() bool {
 		return conformance.RunConformanceWith(t, opts, suiteCfg, reporterCfg, conformance.WithSignals(signals))
 	})
+	return conformOutcome(t, passed, err)
+}
+
+// conformOutcome is runConform's error for a run that returned passed, or could not start
+// (err, from a Fatalf): a usage error (exit 2) only when the options are at fault (a
+// *conformance.UsageError: what the flags' check let through), any other set-up error
+// (the embedded contract failing to load, say) exit 1 like a failed run.
+func conformOutcome(t *conformT, passed bool, err error) error {
+	var ue *conformance.UsageError
 	switch {
+	case errors.As(err, &ue):
+		return fmt.Errorf("%w: %w", errUsage, err)
 	case err != nil:
-		return fmt.Errorf("%w: %w", errUsage, err) // options the flags' check let through
+		return fmt.Errorf("conform: the suite could not start: %w", err)
 	case !passed || t.failed:
 		return errConformFailed
 	}
@@ -129,23 +140,37 @@ type conformT struct {
 func (t *conformT) Fail()   { t.failed = true }
 func (t *conformT) Helper() {}
 
-// conformFatal carries Fatalf's message from inside RunConformanceWith to run.
-type conformFatal struct{ msg string }
+// conformFatal carries Fatalf's message, and the error among its arguments (a
+// *conformance.UsageError, say), from inside RunConformanceWith to run.
+type conformFatal struct {
+	msg   string
+	cause error
+}
+
+func (f *conformFatal) Error() string { return f.msg }
+func (f *conformFatal) Unwrap() error { return f.cause }
 
 func (t *conformT) Fatalf(format string, args ...any) {
 	t.failed = true
-	panic(conformFatal{fmt.Sprintf(format, args...)})
+	f := &conformFatal{msg: fmt.Sprintf(format, args...)}
+	for _, a := range args {
+		if err, ok := a.(error); ok {
+			f.cause = err
+			break
+		}
+	}
+	panic(f)
 }
 
 // run calls suite, turning a Fatalf into an error.
 func (t *conformT) run(suite func() bool) (passed bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, ok := r.(conformFatal)
+			f, ok := r.(*conformFatal)
 			if !ok {
 				panic(r)
 			}
-			passed, err = false, errors.New(f.msg)
+			passed, err = false, f
 		}
 	}()
 	return suite(), nil

@@ -146,7 +146,12 @@ func conform(t *testing.T, env []string, args ...string) suiteRun {
 // `workbinkit conform` without a target, with an empty one, or with arguments is a usage
 // error (exit 2), before anything runs; --help lists the suite's and Ginkgo's flags.
 func TestConformUsage(t *testing.T) {
+	noCert := filepath.Join(t.TempDir(), "lab-ca.pem") // a CA file without a certificate
+	if err := os.WriteFile(noCert, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
+		{"conform", "--target", "https://127.0.0.1:1", "--ca-file", noCert},
 		{"conform"},
 		{"conform", "--target="},
 		{"conform", "--config="},
@@ -175,6 +180,39 @@ func TestConformUsage(t *testing.T) {
 	out, _, err = runCmd(t, "", "conform", "--list-needs", "--features", "pull-workitem")
 	if err != nil || !strings.Contains(out, "workitem") {
 		t.Errorf("--list-needs: %v\n%s", err, out)
+	}
+}
+
+// A suite that cannot start (RunConformanceWith's Fatalf) is a usage error (exit 2) only
+// when the options are at fault; any other set-up error, such as the embedded contract
+// failing to load, is exit 1.
+func TestConformSetupErrorExitStatus(t *testing.T) {
+	invalid := conformance.BaseOptions() // no target, no users
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"invalid options (Validate, as NewSuite returns it)", invalid.Validate(), exitUsage},
+		{"the contract does not load", fmt.Errorf("conformance: loading the contract: %w", errors.New("schema x: bad $ref")), exitFailed},
+	} {
+		ct := &conformT{}
+		passed, err := ct.run(func() bool {
+			ct.Fatalf("%v", tc.err) // as RunConformanceWith reports NewSuite's error
+			return true
+		})
+		got := conformOutcome(ct, passed, err)
+		if exitCode(got) != tc.want || got == nil || !strings.Contains(got.Error(), tc.err.Error()) {
+			t.Errorf("%s: exit %d (%v), want %d and the error", tc.name, exitCode(got), got, tc.want)
+		}
+	}
+	ct := &conformT{}
+	if passed, err := ct.run(func() bool { return true }); exitCode(conformOutcome(ct, passed, err)) != exitOK {
+		t.Error("a run that passed is not exit 0")
+	}
+	ct = &conformT{}
+	if passed, err := ct.run(func() bool { ct.Fail(); return true }); exitCode(conformOutcome(ct, passed, err)) != exitFailed {
+		t.Error("a run that failed is not exit 1")
 	}
 }
 
@@ -231,6 +269,33 @@ func TestConformHookFailureReported(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(r.dir, "report.md"))
 	if err != nil || bytes.Contains(md, []byte("for "+password)) {
 		t.Errorf("the Markdown report shows the password (or is missing: %v)", err)
+	}
+}
+
+// A hook's {"skip"} reason is the hook's own text: it reaches Ginkgo's console output and
+// its JUnit and JSON reports, as well as the suite's, masked.
+func TestConformHookSkipMasked(t *testing.T) {
+	needShell(t)
+	target := startConformMock(t)
+	o, err := conformance.DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := o.Users.Agent.Password
+	cfg := writeConfig(t, mockAccounts(o)+"provisioning:\n  mode: command\n  command: [sh, -c, 'echo \"{\\\"skip\\\": \\\"no route for "+password+"\\\"}\"']\n")
+	r := conform(t, nil, "--config", cfg, "--target", target, "--label-filter", "id:pull-workitem.workbins-url")
+	s := specByID(r.report, "pull-workitem.workbins-url")
+	if s.State != conformance.StateSkipped || !strings.Contains(s.Reason, "no route for "+conformance.Masked) {
+		t.Fatalf("exit %d, spec %s: %s\n%s", r.code, s.State, s.Reason, tailLines(r.output, 40))
+	}
+	for _, f := range []string{"junit.xml", "ginkgo.json", "report.json", "report.md"} {
+		b, err := os.ReadFile(filepath.Join(r.dir, f))
+		if err != nil || bytes.Contains(b, []byte(password)) {
+			t.Errorf("%s shows the password (or is missing: %v)", f, err)
+		}
+	}
+	if strings.Contains(r.output, password) {
+		t.Errorf("the console output shows the password:\n%s", tailLines(r.output, 40))
 	}
 }
 
