@@ -49,7 +49,9 @@ func (s *Server) dashboardOrigin(r *http.Request, origin string) bool {
 	if r.Host == "" || !strings.EqualFold(origin, scheme+r.Host) {
 		return false
 	}
-	if IsLoopback(r.Host) {
+	// The same loopback notion as the Host rule (hostAllowed): a page that loads under
+	// app.localhost may also steer.
+	if host, _ := splitHost(r.Host); isLoopbackHost(host) {
 		return true
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

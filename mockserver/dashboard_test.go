@@ -299,6 +299,7 @@ func TestDashboardProtections(t *testing.T) {
 	m := newMock(t, appOnly)
 	self := m.ts.URL // http://127.0.0.1:port
 	host := strings.TrimPrefix(self, "http://")
+	port := host[strings.LastIndex(host, ":"):]
 	cases := []struct {
 		name, method, path, host string
 		header                   []string
@@ -310,6 +311,10 @@ func TestDashboardProtections(t *testing.T) {
 		{"the app's origin", http.MethodPost, "/_mock/reset", "", []string{"Origin", "http://app.example"}, 200},
 		{"the dashboard steers", http.MethodPost, "/_mock/reset", "", []string{"Origin", self}, 200},
 		{"the dashboard by localhost", http.MethodPost, "/_mock/reset", "localhost" + host[strings.LastIndex(host, ":"):], []string{"Origin", "http://localhost" + host[strings.LastIndex(host, ":"):]}, 200},
+		{"the dashboard by a localhost subdomain", http.MethodPost, "/_mock/reset", "app.localhost" + port, []string{"Origin", "http://app.localhost" + port}, 200},
+		{"the dashboard by localhost with a trailing dot", http.MethodPost, "/_mock/reset", "localhost." + port, []string{"Origin", "http://localhost." + port}, 200},
+		{"the dashboard by an upper-case name", http.MethodPost, "/_mock/reset", "LocalHost" + port, []string{"Origin", "http://LocalHost" + port}, 200},
+		{"a name that merely ends in localhost", http.MethodPost, "/_mock/reset", "evillocalhost" + port, []string{"Origin", "http://evillocalhost" + port}, 403},
 		{"the same origin under a rebound name", http.MethodPost, "/_mock/reset", "evil.example", []string{"Origin", "http://evil.example"}, 403},
 		{"the same origin, another scheme", http.MethodPost, "/_mock/reset", "", []string{"Origin", "https://" + host}, 403},
 	}
