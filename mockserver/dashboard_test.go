@@ -404,3 +404,19 @@ func TestDashboardPacing(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardFileNames: the page answers under / and /index.html alike (no redirect from
+// one to the other); a file name with a trailing slash, or no file, is 404.
+func TestDashboardFileNames(t *testing.T) {
+	m := newMock(t)
+	_, _, page := adminRequest(t, m, http.MethodGet, DashboardPath, "")
+	status, h, index := adminRequest(t, m, http.MethodGet, DashboardPath+"index.html", "")
+	if status != http.StatusOK || index != page || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		t.Errorf("GET %sindex.html: %d %q, want 200 text/html and the page", DashboardPath, status, h.Get("Content-Type"))
+	}
+	for _, p := range []string{"api.js/", "index.html/", "nofile", "static/api.js"} {
+		if status, _, body := adminRequest(t, m, http.MethodGet, DashboardPath+p, ""); status != http.StatusNotFound {
+			t.Errorf("GET %s%s: %d %s, want 404", DashboardPath, p, status, body)
+		}
+	}
+}

@@ -401,7 +401,7 @@ func TestNoRedirects(t *testing.T) {
 	for _, prefix := range []string{"/api/v2", "/_mock"} {
 		for _, tail := range []string{"", "/", "//", "/.", "/./", "/..", "/x/..", "/x/../", "/%2e", "/%2e%2e/", "/x//y", "/x/", "?a=1", "/?a=1",
 			"/notifications", "/notifications/", "/notifications//x", "/notifications/x/", "/me", "/me/", "/me//workbins", "/workbins", "/workbins/",
-			"/workbins/" + seedWorkbin + "/", "/users/u/workbins/", "/ui", "/ui/", "/state", "/state/", "/journal/", "/openapi.yaml/", "/cometd/sessions/", "/faults/"} {
+			"/workbins/" + seedWorkbin + "/", "/users/u/workbins/", "/ui", "/ui/", "/ui/index.html", "/ui/index.html/", "/ui/api.js/", "/ui/nofile", "/state", "/state/", "/journal/", "/openapi.yaml/", "/cometd/sessions/", "/faults/"} {
 			paths = append(paths, prefix+tail)
 		}
 	}
