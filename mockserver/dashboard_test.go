@@ -144,27 +144,54 @@ func TestDashboardEvents(t *testing.T) {
 	if pulled.status != 200 {
 		t.Fatalf("pull: %s", pulled)
 	}
+	// The state event, the pull's journal entry and its CometD event come in any order (the
+	// mock publishes the state change before it journals the request, and the stream may
+	// send either first): one bounded loop takes them all.
 	start := time.Now()
-	_, leftAt := nextEvent(t, events, "state", func(s dashState) bool { return !workbinHolds(s, seedWorkbin, seedWorkitem) })
-	var sawPull, sawEvent bool
-	var eventAt time.Time
-	for !sawPull || !sawEvent {
-		batch, at := nextEvent[dashJournal](t, events, "journal", nil)
-		for _, e := range batch.Entries {
-			switch {
-			case e.Kind == "http" && strings.Contains(e.Operation, "PullWorkitem"):
-				if e.Status != 200 || e.Refusal != nil || e.User != "MaratTest" {
-					t.Errorf("the pull's entry: %+v", e)
+	timeout := time.After(waitLimit)
+	var left, sawPull, sawEvent bool
+	var leftAt, eventAt time.Time
+	for !left || !sawPull || !sawEvent {
+		var ev sseEvent
+		select {
+		case e, open := <-events:
+			if !open {
+				t.Fatal("the event stream ended while waiting for the pull")
+			}
+			ev = e
+		case <-timeout:
+			t.Fatalf("within %s: out of the workbin in a state event %v, the pull's journal entry %v, its CometD event %v", waitLimit, left, sawPull, sawEvent)
+		}
+		switch ev.name {
+		case "state":
+			var st dashState
+			if err := json.Unmarshal(ev.data, &st); err != nil {
+				t.Fatalf("state event: %v: %s", err, ev.data)
+			}
+			if !left && !workbinHolds(st, seedWorkbin, seedWorkitem) {
+				left, leftAt = true, ev.at
+			}
+		case "journal":
+			var batch dashJournal
+			if err := json.Unmarshal(ev.data, &batch); err != nil {
+				t.Fatalf("journal event: %v: %s", err, ev.data)
+			}
+			for _, e := range batch.Entries {
+				switch {
+				case e.Kind == "http" && strings.Contains(e.Operation, "PullWorkitem"):
+					if e.Status != 200 || e.Refusal != nil || e.User != "MaratTest" {
+						t.Errorf("the pull's entry: %+v", e)
+					}
+					sawPull = true
+				case e.Kind == "cometd" && strings.Contains(string(e.Message), seedWorkitem):
+					if e.Direction != "fromServer" || e.Principal != "MaratTest" || e.SessionID != "" ||
+						!strings.Contains(string(e.Message), `"referenceId":`+itoa(int(pulled.ref()))) {
+						t.Errorf("the pull's CometD event: %+v %s", e, e.Message)
+					}
+					sawEvent, eventAt = true, ev.at
+				case e.Kind == "cometd" && strings.Contains(string(e.Message), `"/meta/`):
+					t.Errorf("a meta message in the stream: %s", e.Message)
 				}
-				sawPull = true
-			case e.Kind == "cometd" && strings.Contains(string(e.Message), seedWorkitem):
-				if e.Direction != "fromServer" || e.Principal != "MaratTest" || e.SessionID != "" ||
-					!strings.Contains(string(e.Message), `"referenceId":`+itoa(int(pulled.ref()))) {
-					t.Errorf("the pull's CometD event: %+v %s", e, e.Message)
-				}
-				sawEvent, eventAt = true, at
-			case e.Kind == "cometd" && strings.Contains(string(e.Message), `"/meta/`):
-				t.Errorf("a meta message in the stream: %s", e.Message)
 			}
 		}
 	}
