@@ -213,6 +213,9 @@ func TestJournalIsValidUTF8(t *testing.T) {
 	send(http.MethodGet, "/api/v2/me", "", "X-Note", "caf\xe9")
 	cometd := `[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"ext":{"note":"` + "\xff\xfe" + `"}}]`
 	send(http.MethodPost, spec.CometDPath, cometd)
+	// A message with a secret word is masked: the flag is still set (computed before the mask).
+	secret := `[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"ext":{"password":"p","note":"` + "\xff\xfe" + `"}}]`
+	send(http.MethodPost, spec.CometDPath, secret)
 	send(http.MethodGet, "/api/v2/me", "") // clean
 
 	res, err := http.Get(m.url("/_mock/journal"))
@@ -252,9 +255,9 @@ func TestJournalIsValidUTF8(t *testing.T) {
 			}
 		}
 	}
-	// Five REST requests and the CometD handshake's message as received.
-	if flagged < 6 || clean < 2 {
-		t.Errorf("%d entries flagged, %d clean; want at least 6 and 2:\n%s", flagged, clean, raw)
+	// Five REST requests and the two CometD handshakes' messages as received.
+	if flagged < 7 || clean < 2 {
+		t.Errorf("%d entries flagged, %d clean; want at least 7 and 2:\n%s", flagged, clean, raw)
 	}
 }
 
