@@ -282,7 +282,7 @@ func TestRemoveStaleStateTemps(t *testing.T) {
 	}
 	real.Close()
 	stale := []string{real.Name(), write(".st[a]te.json.tmp123")}
-	kept := []string{write("st[a]te.json"), write(".other.json.tmp1"), write(".st[a]te.json.tmpx"), write("st[a]te.json.tmp1"), write(".sta.json.tmp1")}
+	kept := []string{write("st[a]te.json"), write(".other.json.tmp1"), write(".st[a]te.json.tmpx"), write("st[a]te.json.tmp1"), write(".sta.json.tmp1"), write(".st[a]te.json.tmp")}
 	if err := os.Mkdir(filepath.Join(dir, ".st[a]te.json.tmp9"), 0o700); err != nil {
 		t.Fatal(err)
 	}
