@@ -193,6 +193,9 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall) apiReply {
 	if reply, ok := s.readBody(w, c); !ok {
 		return reply
 	}
+	if c.bodyRead {
+		c.dev.rewriteBody(s, c)
+	}
 
 	route, err := s.contract.ValidateRequestBytes(r.Context(), r, c.body)
 	c.route = route
