@@ -106,6 +106,10 @@ func TestRefusalRules(t *testing.T) {
 	if ref, _ := explainRefusal("postMyChat Transfer", 400, []byte(`{"statusCode":2,"statusMessage":"only the owner of chat \"c1\" may transfer it"}`)); ref.Rule != "S14" {
 		t.Errorf("a guest's Transfer: rule %q, want S14", ref.Rule)
 	}
+	// No fixture user lacks api-voice, so this one is read back from its message too.
+	if ref, _ := explainRefusal("postMe StartContactCenterSession", 404, []byte(`{"statusCode":6,"statusMessage":"the contact-center session needs the feature api-voice, which user \"u\" does not have"}`)); ref.Rule != "D21.session" {
+		t.Errorf("a session without api-voice: rule %q, want D21.session", ref.Rule)
+	}
 	// A success is no refusal.
 	if _, ok := explainRefusal("postWorkbin PullWorkitem", 200, []byte(`{"statusCode":0,"referenceId":3}`)); ok {
 		t.Error("a success explained as a refusal")
