@@ -21,6 +21,9 @@ func (s *Server) adminCustomer() http.HandlerFunc {
 			adminError(w, http.StatusBadRequest, err.Error())
 			return
 		}
+		// The chat's turn, until its events are published: transcript order (chatOrder).
+		unlock := s.chats.lock(r.PathValue("id"))
+		defer unlock()
 		events, err := s.store.Customer(r.PathValue("id"), req.Action, req.Text)
 		if err != nil {
 			status := http.StatusBadRequest

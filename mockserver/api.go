@@ -33,6 +33,8 @@ type apiCall struct {
 	op     string
 	// refs, when set, hands out the referenceIds instead of the session.
 	refs func() int64
+	// unlock, when set, ends the chat's turn (chatOrder) once the events are published.
+	unlock func()
 }
 
 func (c *apiCall) actor() state.Actor { return state.Actor{User: c.user.Name} }
@@ -164,6 +166,11 @@ const (
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := &apiCall{r: r, received: r, opts: s.opts.Load(), dev: s.dev.load()}
+	defer func() {
+		if c.unlock != nil {
+			c.unlock() // after finish published the events (and also if a handler panicked)
+		}
+	}()
 	reply := s.pipeline(w, c)
 	s.finish(w, c, reply, start)
 }
@@ -185,6 +192,9 @@ func (s *Server) pipeline(w http.ResponseWriter, c *apiCall) apiReply {
 
 	if reply, ok := s.readBody(w, c); !ok {
 		return reply
+	}
+	if c.bodyRead {
+		c.dev.rewriteBody(s, c)
 	}
 
 	route, err := s.contract.ValidateRequestBytes(r.Context(), r, c.body)

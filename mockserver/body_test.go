@@ -202,3 +202,31 @@ func BenchmarkStalledRESTBodies(b *testing.B) {
 	b.ReportMetric(heap, "heap-MiB")
 	b.ReportMetric(rss, "rss-MiB")
 }
+
+// With bad-operation-body-accepted on, whose hook rewrites the body, a request without
+// credentials or without the CSRF token is still answered at once, its body unread: the
+// hook sees the body only after readBody (authentication, CSRF, the size limit, the
+// deadline).
+func TestBodyRewriteReadsNoBodyEarly(t *testing.T) {
+	m := newMock(t, func(c *Config) {
+		c.BodyReadTimeout = -1 // no deadline to save the day
+		c.Deviations = []Deviation{DevBadOperationBody}
+	})
+	marat := "Authorization: " + basicHeader("MaratTest", "MaratTest")
+	wi := "/api/v2/me/workitems/" + seedWorkitem
+	for _, tc := range []struct {
+		name   string
+		hdr    []string
+		status int
+	}{
+		{"without credentials", nil, http.StatusUnauthorized},
+		{"without the CSRF token", []string{marat}, http.StatusForbidden},
+	} {
+		c := m.rawRequest(t, http.MethodPost, wi, 100<<10, `{"operationName":"AttachUserData"`, tc.hdr...)
+		status, body, closed := rawReply(t, c, true)
+		c.Close()
+		if status != tc.status || !closed {
+			t.Errorf("%s: HTTP %d %.200q, closed %v; want %d at once and the connection closed", tc.name, status, body, closed, tc.status)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"crypto/subtle"
 	"io"
+	"io/fs"
 	"net/http"
 	"path"
 	"regexp"
@@ -49,7 +50,9 @@ func (s *Server) dashboardOrigin(r *http.Request, origin string) bool {
 	if r.Host == "" || !strings.EqualFold(origin, scheme+r.Host) {
 		return false
 	}
-	if IsLoopback(r.Host) {
+	// The same loopback notion as the Host rule (hostAllowed): a page that loads under
+	// app.localhost may also steer.
+	if host, _ := splitHost(r.Host); isLoopbackHost(host) {
 		return true
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -57,9 +60,11 @@ func (s *Server) dashboardOrigin(r *http.Request, origin string) bool {
 }
 
 // dashboardFiles serves the page's files, and docs/rules.md beside them (the rule links of
-// the journal open it, offline).
+// the journal open it, offline). It does not use http.FileServer, which answers
+// .../index.html with a redirect to ./ (the mock never redirects): the page is both / and
+// /index.html, any other name that is not a file is 404.
 func (s *Server) dashboardFiles() http.Handler {
-	files := http.StripPrefix(strings.TrimSuffix(DashboardPath, "/"), http.FileServerFS(ui.Files()))
+	files := ui.Files()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", dashboardCSP)
@@ -67,13 +72,43 @@ func (s *Server) dashboardFiles() http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-cache")
-		if r.URL.Path == DashboardPath+docs.RulesFile {
+		name := strings.TrimPrefix(r.URL.Path, DashboardPath)
+		if name == docs.RulesFile {
 			h.Set("Content-Type", "text/markdown; charset=utf-8")
 			_, _ = io.WriteString(w, docs.Rules())
 			return
 		}
-		files.ServeHTTP(w, r)
+		if name == "" {
+			name = "index.html"
+		}
+		if !serveDashboardFile(w, r, files, name) {
+			// text/plain, as spec/mock-admin.yaml says of this 404
+			http.Error(w, "no dashboard file "+r.URL.Path+"; the dashboard is at "+DashboardPath, http.StatusNotFound)
+		}
 	})
+}
+
+// serveDashboardFile answers with one regular file of files, and reports false when name is
+// not one (a directory, a name with a trailing slash, a missing file).
+func serveDashboardFile(w http.ResponseWriter, r *http.Request, files fs.FS, name string) bool {
+	if !fs.ValidPath(name) {
+		return false
+	}
+	f, err := files.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return false
+	}
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		return false // embedded files seek; anything else is not a dashboard file
+	}
+	http.ServeContent(w, r, name, info.ModTime(), rs)
+	return true
 }
 
 // dashboardHub wakes the dashboards' event streams. Its zero value is ready; with no stream

@@ -144,27 +144,54 @@ func TestDashboardEvents(t *testing.T) {
 	if pulled.status != 200 {
 		t.Fatalf("pull: %s", pulled)
 	}
+	// The state event, the pull's journal entry and its CometD event come in any order (the
+	// mock publishes the state change before it journals the request, and the stream may
+	// send either first): one bounded loop takes them all.
 	start := time.Now()
-	_, leftAt := nextEvent(t, events, "state", func(s dashState) bool { return !workbinHolds(s, seedWorkbin, seedWorkitem) })
-	var sawPull, sawEvent bool
-	var eventAt time.Time
-	for !sawPull || !sawEvent {
-		batch, at := nextEvent[dashJournal](t, events, "journal", nil)
-		for _, e := range batch.Entries {
-			switch {
-			case e.Kind == "http" && strings.Contains(e.Operation, "PullWorkitem"):
-				if e.Status != 200 || e.Refusal != nil || e.User != "MaratTest" {
-					t.Errorf("the pull's entry: %+v", e)
+	timeout := time.After(waitLimit)
+	var left, sawPull, sawEvent bool
+	var leftAt, eventAt time.Time
+	for !left || !sawPull || !sawEvent {
+		var ev sseEvent
+		select {
+		case e, open := <-events:
+			if !open {
+				t.Fatal("the event stream ended while waiting for the pull")
+			}
+			ev = e
+		case <-timeout:
+			t.Fatalf("within %s: out of the workbin in a state event %v, the pull's journal entry %v, its CometD event %v", waitLimit, left, sawPull, sawEvent)
+		}
+		switch ev.name {
+		case "state":
+			var st dashState
+			if err := json.Unmarshal(ev.data, &st); err != nil {
+				t.Fatalf("state event: %v: %s", err, ev.data)
+			}
+			if !left && !workbinHolds(st, seedWorkbin, seedWorkitem) {
+				left, leftAt = true, ev.at
+			}
+		case "journal":
+			var batch dashJournal
+			if err := json.Unmarshal(ev.data, &batch); err != nil {
+				t.Fatalf("journal event: %v: %s", err, ev.data)
+			}
+			for _, e := range batch.Entries {
+				switch {
+				case e.Kind == "http" && strings.Contains(e.Operation, "PullWorkitem"):
+					if e.Status != 200 || e.Refusal != nil || e.User != "MaratTest" {
+						t.Errorf("the pull's entry: %+v", e)
+					}
+					sawPull = true
+				case e.Kind == "cometd" && strings.Contains(string(e.Message), seedWorkitem):
+					if e.Direction != "fromServer" || e.Principal != "MaratTest" || e.SessionID != "" ||
+						!strings.Contains(string(e.Message), `"referenceId":`+itoa(int(pulled.ref()))) {
+						t.Errorf("the pull's CometD event: %+v %s", e, e.Message)
+					}
+					sawEvent, eventAt = true, ev.at
+				case e.Kind == "cometd" && strings.Contains(string(e.Message), `"/meta/`):
+					t.Errorf("a meta message in the stream: %s", e.Message)
 				}
-				sawPull = true
-			case e.Kind == "cometd" && strings.Contains(string(e.Message), seedWorkitem):
-				if e.Direction != "fromServer" || e.Principal != "MaratTest" || e.SessionID != "" ||
-					!strings.Contains(string(e.Message), `"referenceId":`+itoa(int(pulled.ref()))) {
-					t.Errorf("the pull's CometD event: %+v %s", e, e.Message)
-				}
-				sawEvent, eventAt = true, at
-			case e.Kind == "cometd" && strings.Contains(string(e.Message), `"/meta/`):
-				t.Errorf("a meta message in the stream: %s", e.Message)
 			}
 		}
 	}
@@ -299,6 +326,7 @@ func TestDashboardProtections(t *testing.T) {
 	m := newMock(t, appOnly)
 	self := m.ts.URL // http://127.0.0.1:port
 	host := strings.TrimPrefix(self, "http://")
+	port := host[strings.LastIndex(host, ":"):]
 	cases := []struct {
 		name, method, path, host string
 		header                   []string
@@ -310,6 +338,10 @@ func TestDashboardProtections(t *testing.T) {
 		{"the app's origin", http.MethodPost, "/_mock/reset", "", []string{"Origin", "http://app.example"}, 200},
 		{"the dashboard steers", http.MethodPost, "/_mock/reset", "", []string{"Origin", self}, 200},
 		{"the dashboard by localhost", http.MethodPost, "/_mock/reset", "localhost" + host[strings.LastIndex(host, ":"):], []string{"Origin", "http://localhost" + host[strings.LastIndex(host, ":"):]}, 200},
+		{"the dashboard by a localhost subdomain", http.MethodPost, "/_mock/reset", "app.localhost" + port, []string{"Origin", "http://app.localhost" + port}, 200},
+		{"the dashboard by localhost with a trailing dot", http.MethodPost, "/_mock/reset", "localhost." + port, []string{"Origin", "http://localhost." + port}, 200},
+		{"the dashboard by an upper-case name", http.MethodPost, "/_mock/reset", "LocalHost" + port, []string{"Origin", "http://LocalHost" + port}, 200},
+		{"a name that merely ends in localhost", http.MethodPost, "/_mock/reset", "evillocalhost" + port, []string{"Origin", "http://evillocalhost" + port}, 403},
 		{"the same origin under a rebound name", http.MethodPost, "/_mock/reset", "evil.example", []string{"Origin", "http://evil.example"}, 403},
 		{"the same origin, another scheme", http.MethodPost, "/_mock/reset", "", []string{"Origin", "https://" + host}, 403},
 	}
@@ -396,6 +428,22 @@ func TestDashboardPacing(t *testing.T) {
 		cur := dashCursor{cost: c.cost}
 		if got := cur.gap(); got != c.want {
 			t.Errorf("a flush of %s: gap %s, want %s", c.cost, got, c.want)
+		}
+	}
+}
+
+// TestDashboardFileNames: the page answers under / and /index.html alike (no redirect from
+// one to the other); a file name with a trailing slash, or no file, is 404.
+func TestDashboardFileNames(t *testing.T) {
+	m := newMock(t)
+	_, _, page := adminRequest(t, m, http.MethodGet, DashboardPath, "")
+	status, h, index := adminRequest(t, m, http.MethodGet, DashboardPath+"index.html", "")
+	if status != http.StatusOK || index != page || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		t.Errorf("GET %sindex.html: %d %q, want 200 text/html and the page", DashboardPath, status, h.Get("Content-Type"))
+	}
+	for _, p := range []string{"api.js/", "index.html/", "nofile", "static/api.js"} {
+		if status, _, body := adminRequest(t, m, http.MethodGet, DashboardPath+p, ""); status != http.StatusNotFound {
+			t.Errorf("GET %s%s: %d %s, want 404", DashboardPath, p, status, body)
 		}
 	}
 }

@@ -95,6 +95,9 @@ type hooks struct {
 	// request rewrites a REST call after authentication, before CSRF and the contract
 	// see it: its request, user, options or referenceId source.
 	request func(s *Server, c *apiCall)
+	// body rewrites a modifying REST call's body (c.body) once it was read, within its
+	// limits, after authentication and CSRF, before the contract validates it.
+	body func(s *Server, c *apiCall)
 	// command wraps a state command or query of a REST handler: it runs it (next) and
 	// changes its outcome, or answers without running it.
 	command func(s *Server, c *apiCall, cmd command, next func() outcome) outcome
@@ -285,6 +288,7 @@ func deviationNames() string {
 type hookSet struct {
 	on        []Deviation // sorted
 	request   []func(*Server, *apiCall)
+	body      []func(*Server, *apiCall)
 	command   []func(*Server, *apiCall, command, func() outcome) outcome
 	event     []func(*Server, state.Event, bool) state.Event
 	notify    []func(*draft)
@@ -316,6 +320,9 @@ func (s *deviationSet) set(list []Deviation) error {
 		hs.on = append(hs.on, d.Name)
 		if d.request != nil {
 			hs.request = append(hs.request, d.request)
+		}
+		if d.body != nil {
+			hs.body = append(hs.body, d.body)
 		}
 		if d.command != nil {
 			hs.command = append(hs.command, d.command)
@@ -360,6 +367,13 @@ func (s *deviationSet) stateReplaced() { s.pulled.clear() }
 // rewriteRequest runs the request hooks on a call.
 func (hs *hookSet) rewriteRequest(s *Server, c *apiCall) {
 	for _, h := range hs.request {
+		h(s, c)
+	}
+}
+
+// rewriteBody runs the body hooks on a call whose body was read.
+func (hs *hookSet) rewriteBody(s *Server, c *apiCall) {
+	for _, h := range hs.body {
 		h(s, c)
 	}
 }

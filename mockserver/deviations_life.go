@@ -1,9 +1,7 @@
 package mockserver
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 
@@ -42,7 +40,7 @@ var lifecycleDeviations = []deviation{
 		hooks{command: acceptRefusal(state.ErrNotYours)}},
 	{DeviationInfo{DevBadOperationBody, "An AttachUserData or UpdateUserData without userData, or a DeleteUserData without keys, is taken as one with an empty object / no key and accepted instead of 400 / statusCode 1.",
 		"D13.bad-body: a body without a required member is 400 / statusCode 1"},
-		hooks{request: fillMissingMembers}},
+		hooks{body: fillMissingMembers}},
 	{DeviationInfo{DevMissingPropertiesUpdate, "No PropertiesUpdated notification is published (user data, SetDisposition, AddComment).",
 		"D14.notifications: a user data operation publishes PropertiesUpdated"},
 		hooks{notify: dropNotification(spec.NotificationPropertiesUpdated)}},
@@ -108,32 +106,28 @@ func ignoreOperation(name string) func(*Server, *apiCall, command, func() outcom
 }
 
 // fillMissingMembers adds the required member a user data body lacks (bad-operation-body-
-// accepted), before the contract sees the request.
+// accepted), once the body was read, before the contract sees it.
 func fillMissingMembers(_ *Server, c *apiCall) {
-	if c.r.Method != http.MethodPost || !isInteractionPath(c.r.URL.Path) || c.r.Body == nil {
-		return
-	}
-	raw, err := io.ReadAll(io.LimitReader(c.r.Body, spec.MaxBodyBytes+1))
-	if err != nil {
+	if c.r.Method != http.MethodPost || !isInteractionPath(c.r.URL.Path) {
 		return
 	}
 	var b map[string]json.RawMessage
-	if json.Unmarshal(raw, &b) == nil && b != nil {
-		var op string
-		_ = json.Unmarshal(b[spec.FieldOperationName], &op)
-		switch {
-		case (op == spec.OpAttachUserData || op == spec.OpUpdateUserData) && b[spec.FieldUserData] == nil:
-			b[spec.FieldUserData] = json.RawMessage(`{}`)
-		case op == spec.OpDeleteUserData && b[spec.FieldUserDataKeys] == nil:
-			b[spec.FieldUserDataKeys] = json.RawMessage(`["-"]`)
-		}
-		if out, err := json.Marshal(b); err == nil {
-			raw = out
-		}
+	if json.Unmarshal(c.body, &b) != nil || b == nil {
+		return
 	}
-	r := c.r.Clone(c.r.Context())
-	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(raw)), int64(len(raw))
-	c.r = r
+	var op string
+	_ = json.Unmarshal(b[spec.FieldOperationName], &op)
+	switch {
+	case (op == spec.OpAttachUserData || op == spec.OpUpdateUserData) && b[spec.FieldUserData] == nil:
+		b[spec.FieldUserData] = json.RawMessage(`{}`)
+	case op == spec.OpDeleteUserData && b[spec.FieldUserDataKeys] == nil:
+		b[spec.FieldUserDataKeys] = json.RawMessage(`["-"]`)
+	default:
+		return
+	}
+	if out, err := json.Marshal(b); err == nil {
+		c.body = out
+	}
 }
 
 // isInteractionPath: POST /api/v2/me/{workitems,chats,emails}/{id}.

@@ -295,7 +295,7 @@ func TestParseDeviations(t *testing.T) {
 // only its, on the request path.
 func TestDeviationHooks(t *testing.T) {
 	count := func(hs *hookSet) int {
-		return len(hs.request) + len(hs.command) + len(hs.event) + len(hs.notify) + len(hs.reply) + len(hs.handshake) + len(hs.bayeux)
+		return len(hs.request) + len(hs.body) + len(hs.command) + len(hs.event) + len(hs.notify) + len(hs.reply) + len(hs.handshake) + len(hs.bayeux)
 	}
 	var none deviationSet
 	if err := none.set(nil); err != nil || count(none.load()) != 0 || none.list() != nil {
@@ -308,7 +308,7 @@ func TestDeviationHooks(t *testing.T) {
 		}
 		h := d.hooks
 		want := 0
-		for _, set := range []bool{h.request != nil, h.command != nil, h.event != nil, h.notify != nil, h.reply != nil, h.handshake != nil, h.bayeux != nil} {
+		for _, set := range []bool{h.request != nil, h.body != nil, h.command != nil, h.event != nil, h.notify != nil, h.reply != nil, h.handshake != nil, h.bayeux != nil} {
 			if set {
 				want++
 			}

@@ -24,7 +24,7 @@
 //     403 text/plain "Missing or invalid Csrf token". Every GET of a session carries
 //     X-CSRF-HEADER and X-CSRF-TOKEN.
 //  3. the body, read only now (after authentication and CSRF): over 1 MiB is 413 /
-//     statusCode 10.
+//     statusCode 10. A deviation's body hook sees it only now too.
 //  4. validation against the contract (spec.ValidateRequest): a path the contract lacks is
 //     404 / 6, a method the path lacks 405 / 2 with an Allow header listing the contract's
 //     methods for the path; otherwise the issues map to statusCodes (requestFault):
@@ -46,6 +46,17 @@
 //     chat is JoinFailed, not joined (an inference).
 //  8. the state command, atomic: it applies entirely and returns events, or changes nothing
 //     and returns the statusCode of its refusal (see package state).
+//  9. the reply: a workbin operation's {statusCode:0, referenceId:N} (N counts from 1 per
+//     session, D4; {referenceIds:{…}} for several workbins), an operation on an interaction's
+//     {statusCode:0} with or without referenceId (see below), self-checked against the contract
+//     (spec.ValidateResponse): a reply the contract rejects is a violation and is replaced by
+//     500 / statusCode 4.
+//  10. the notifier renders each event as its GWS payload (D5; the requester's copy carries
+//     the referenceId), checks it (spec.ValidateNotification) when a session would receive
+//     it, and publishes it through bayeux to the sessions whose principal is the recipient
+//     (D9: a user never receives another user's events, whatever pattern he subscribed to).
+//     A payload the contract rejects is a violation and is dropped. A chat's notifications
+//     go out in transcript order (chatorder.go).
 //
 // The operations after the pull (interactions.go, D13-D21): POST /api/v2/me/{workitems,
 // chats,emails}/{id} run one state.Operation (allowed only when its name is in the caller's
@@ -53,15 +64,6 @@
 // {statusCode:0}, and the caller's notifications carry the referenceId either way.
 // POST /_mock/chats/{id}/customer plays the chat's customer (admin_life.go); the deviation
 // switches of these rules are in deviations_life.go.
-//  9. the reply {statusCode:0, referenceId:N} (N counts from 1 per session, D4;
-//     {referenceIds:{…}} for several workbins), self-checked against the contract
-//     (spec.ValidateResponse): a reply the contract rejects is a violation and is replaced by
-//     500 / statusCode 4.
-//  10. the notifier renders each event as its GWS payload (D5; the requester's copy carries
-//     the referenceId), checks it (spec.ValidateNotification) when a session would receive
-//     it, and publishes it through bayeux to the sessions whose principal is the recipient
-//     (D9: a user never receives another user's events, whatever pattern he subscribed to).
-//     A payload the contract rejects is a violation and is dropped.
 //
 // Violations are logged (with JSON pointer and rule), counted, listed by GET
 // /_mock/violations and passed to Config.OnViolation; tests make that hook fail. In strict
@@ -107,7 +109,9 @@
 // message's way:
 //
 //   - request: the REST call after authentication, before CSRF and the contract see it
-//     (its request, user, options, referenceIds);
+//     (its request, user, options, referenceIds; never its body);
+//   - body: a modifying REST call's body once it was read (after authentication, CSRF and
+//     within the body limits), before the contract validates it;
 //   - command: around each state command or query of a handler (Server.run): change its
 //     outcome, or answer without it;
 //   - event and notify: an event before it is rendered, and the copy of each notification

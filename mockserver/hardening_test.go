@@ -213,6 +213,9 @@ func TestJournalIsValidUTF8(t *testing.T) {
 	send(http.MethodGet, "/api/v2/me", "", "X-Note", "caf\xe9")
 	cometd := `[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"ext":{"note":"` + "\xff\xfe" + `"}}]`
 	send(http.MethodPost, spec.CometDPath, cometd)
+	// A message with a secret word is masked: the flag is still set (computed before the mask).
+	secret := `[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"ext":{"password":"p","note":"` + "\xff\xfe" + `"}}]`
+	send(http.MethodPost, spec.CometDPath, secret)
 	send(http.MethodGet, "/api/v2/me", "") // clean
 
 	res, err := http.Get(m.url("/_mock/journal"))
@@ -252,9 +255,9 @@ func TestJournalIsValidUTF8(t *testing.T) {
 			}
 		}
 	}
-	// Five REST requests and the CometD handshake's message as received.
-	if flagged < 6 || clean < 2 {
-		t.Errorf("%d entries flagged, %d clean; want at least 6 and 2:\n%s", flagged, clean, raw)
+	// Five REST requests and the two CometD handshakes' messages as received.
+	if flagged < 7 || clean < 2 {
+		t.Errorf("%d entries flagged, %d clean; want at least 7 and 2:\n%s", flagged, clean, raw)
 	}
 }
 
@@ -279,7 +282,7 @@ func TestRemoveStaleStateTemps(t *testing.T) {
 	}
 	real.Close()
 	stale := []string{real.Name(), write(".st[a]te.json.tmp123")}
-	kept := []string{write("st[a]te.json"), write(".other.json.tmp1"), write(".st[a]te.json.tmpx"), write("st[a]te.json.tmp1"), write(".sta.json.tmp1")}
+	kept := []string{write("st[a]te.json"), write(".other.json.tmp1"), write(".st[a]te.json.tmpx"), write("st[a]te.json.tmp1"), write(".sta.json.tmp1"), write(".st[a]te.json.tmp")}
 	if err := os.Mkdir(filepath.Join(dir, ".st[a]te.json.tmp9"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -401,7 +404,7 @@ func TestNoRedirects(t *testing.T) {
 	for _, prefix := range []string{"/api/v2", "/_mock"} {
 		for _, tail := range []string{"", "/", "//", "/.", "/./", "/..", "/x/..", "/x/../", "/%2e", "/%2e%2e/", "/x//y", "/x/", "?a=1", "/?a=1",
 			"/notifications", "/notifications/", "/notifications//x", "/notifications/x/", "/me", "/me/", "/me//workbins", "/workbins", "/workbins/",
-			"/workbins/" + seedWorkbin + "/", "/users/u/workbins/", "/ui", "/ui/", "/state", "/state/", "/journal/", "/openapi.yaml/", "/cometd/sessions/", "/faults/"} {
+			"/workbins/" + seedWorkbin + "/", "/users/u/workbins/", "/ui", "/ui/", "/ui/index.html", "/ui/index.html/", "/ui/api.js/", "/ui/nofile", "/state", "/state/", "/journal/", "/openapi.yaml/", "/cometd/sessions/", "/faults/"} {
 			paths = append(paths, prefix+tail)
 		}
 	}

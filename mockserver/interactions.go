@@ -23,6 +23,10 @@ func (s *Server) interactionOp(media spec.Media) apiHandler {
 		if err != nil {
 			return stateError(err)
 		}
+		if media == spec.MediaChat {
+			// Held until the events are published (serveAPI): transcript order (chatOrder).
+			c.unlock = s.chats.lock(o.ID)
+		}
 		out := s.run(c, command{kind: cmdOperate, id: o.ID, op: o.Name, media: []spec.Media{media}}, func() outcome {
 			events, err := s.store.Operate(c.actor(), o)
 			return outcome{events: events, err: err}

@@ -404,10 +404,12 @@ func cometdEntry(ev bayeux.WireEvent) JournalEntry {
 	if err != nil {
 		raw, _ = json.Marshal(err.Error())
 	}
+	// data and ext are kept as they came (json.RawMessage); the flag is read before the
+	// mask, which decodes the message and so replaces bad bytes with U+FFFD itself.
+	invalid := !utf8.Valid(raw)
 	if mayHoldSecret(raw) {
 		raw = maskJSON(raw)
 	}
-	invalid := !utf8.Valid(raw) // data and ext are kept as they came (json.RawMessage)
 	raw = toValidUTF8(raw)
 	dir := "toServer"
 	if ev.Direction == bayeux.FromServer {

@@ -82,6 +82,7 @@ type Server struct {
 	viol     violationLog
 	online   onlineIndex
 	dash     dashboardHub
+	chats    chatOrder // a chat's notifications in transcript order (chatorder.go)
 
 	api     apiTable
 	handler http.Handler

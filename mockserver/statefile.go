@@ -108,7 +108,7 @@ func RemoveStaleStateTemps(path string) ([]string, error) {
 	var errs []error
 	for _, e := range entries {
 		rest, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok || !e.Type().IsRegular() || !allDigits(rest) {
+		if !ok || rest == "" || !e.Type().IsRegular() || !allDigits(rest) { // os.CreateTemp always adds digits
 			continue
 		}
 		name := filepath.Join(dir, e.Name())

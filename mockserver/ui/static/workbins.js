@@ -23,7 +23,7 @@ export function renderWorkbins(el, model) {
   if (!st) return;
   const q = document.getElementById('wb-filter').value.trim().toLowerCase();
   const showEmpty = document.getElementById('wb-empty').checked;
-  const limit = model.hello?.itemsShown ?? 100;
+  const limit = model.hello?.itemsShown ?? 50; // the mock says; 50 is its dashItemLimit
   const cards = [];
   let hidden = 0;
   for (const wb of st.workbins) {
