@@ -24,6 +24,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -447,10 +448,15 @@ func (p *Proxy) observer() {
 				if !p.recErr.Swap(true) {
 					p.cfg.Logger.Error("recording stopped", "err", err)
 				}
-				continue
+			} else {
+				p.stats.Recorded.Add(1)
 			}
-			p.stats.Recorded.Add(1)
 		}
+		// With a backlog the observer never blocks, and the goroutines the network readied
+		// meanwhile (requests and replies being forwarded) would wait in its processor's
+		// queue until the scheduler preempts it, 10 ms later: let them go first after each
+		// judgement.
+		runtime.Gosched()
 	}
 }
 
