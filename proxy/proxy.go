@@ -5,11 +5,12 @@
 // proxy works as if pointed at the server: cookies and CSRF headers pass through, and the
 // proxy answers CORS for browser apps on localhost.
 //
-// The path of one exchange: ServeHTTP takes the request body (bounded), forwards it with
-// httputil.ReverseProxy, streams the response back as it comes (a long poll's reply is
-// flushed at once) while keeping a bounded copy, and when the response has ended queues the
-// exchange for the observer goroutine, which judges and records exchanges one at a time in
-// the order they ended. Nothing on the client's path waits for a judgement.
+// The path of one exchange: ServeHTTP takes the request body (bounded in size and in time),
+// forwards it with httputil.ReverseProxy, streams the response back as it comes (a long
+// poll's reply is flushed at once) while keeping a bounded copy, and when the response has
+// ended queues the exchange for the observer goroutine, which judges and records exchanges
+// one at a time in the order they ended. Nothing on the client's path waits for a
+// judgement.
 package proxy
 
 import (
