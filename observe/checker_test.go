@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -331,5 +332,33 @@ func TestRefSetBounded(t *testing.T) {
 	}
 	if len(r.set) != refMemory || !r.add(5, t0).IsZero() || r.add(refMemory+5, t0).IsZero() {
 		t.Errorf("ring: %d remembered", len(r.set))
+	}
+}
+
+// TestPullAnnouncedAmongManyNotes: a pull's StatusChange seen before its reply is found
+// however many other notifications the party got in between (here more than the
+// maxRecentNotes a party's list keeps): under heavy traffic the announcement is not
+// reported missing.
+func TestPullAnnouncedAmongManyNotes(t *testing.T) {
+	s := newScript(t, Options{})
+	s.listen()
+	events := []string{pulled}
+	for i := range maxRecentNotes + 10 {
+		events = append(events, fmt.Sprintf(`{"channel":"/v2/me/workitems","data":{"messageType":"WorkitemStateChangeMessage","notificationType":"PropertiesUpdated","referenceId":%d,
+		"workitem":{"id":"y%d","state":"Processing","capabilities":["Transfer","AttachUserData","UpdateUserData","DeleteUserData","SetInFocus","Complete"],"workitemType":"Inbound","receivedDate":"2016-04-08 15:01:05.000+0300","userData":{}}}}`, 100+i, i))
+	}
+	ms := func(d int) time.Duration { return time.Duration(d) * time.Millisecond }
+	s.observe(
+		s.bayeux(ms(30), ms(120), connectReq, connect(events...)), // the announcement, then many more
+		s.rest(ms(100), ms(100), "POST", "/api/v2/workbins/w1", pullBody, 200, pullReply),
+		s.bayeux(ms(150), 30*time.Second, connectReq, connect()), // the client, seen after the window
+	)
+	s.k.Finish(t0.Add(time.Minute))
+	res := s.k.Result()
+	if n := s.rules()[conformance.RuleNotification]; n != 0 || res.Undecided != 0 || res.Pending != 0 {
+		t.Fatalf("%d %s findings, %d undecided, %d pending: %+v", n, conformance.RuleNotification, res.Undecided, res.Pending, res.Findings[:min(len(res.Findings), 3)])
+	}
+	if res.Rules[conformance.RuleState] == nil || res.Rules[conformance.RuleState].Checked == 0 {
+		t.Errorf("the announcement was not judged")
 	}
 }

@@ -74,8 +74,9 @@ type note struct {
 
 // Bounds of the expectations.
 const (
-	maxPending     = 100000
-	maxRecentNotes = 2000 // per recipient
+	maxPending       = 100000
+	maxRecentNotes   = 2000 // per recipient
+	maxRecentPerItem = 64   // per interaction
 )
 
 type expectations struct {
@@ -163,11 +164,25 @@ func (x *expectations) add(e *expectation) {
 	if e.party.session != "" {
 		keys = append(keys, "s:"+e.party.session)
 	}
+	// A notification about one interaction is looked up among that interaction's recent
+	// ones (a few) rather than among the party's (up to maxRecentNotes, and fewer than the
+	// window holds when the party gets more than maxRecentNotes in a window); the party's
+	// list is read when the interaction's may have lost some (it is full) or the
+	// expectation names no interaction.
+	byItem := e.item != "" && (e.kind == expMedia || e.kind == expItemRemoved || e.kind == expItemAdded) &&
+		len(x.recentItem[e.item]) < maxRecentPerItem
 	for i, key := range keys {
 		if i > 0 && key == keys[0] {
 			continue
 		}
-		for _, n := range x.recent[key] {
+		list := x.recent[key]
+		if byItem {
+			list = x.recentItem[e.item]
+		}
+		for _, n := range list {
+			if byItem && recipientKey(n.recipient) != key {
+				continue
+			}
 			if n.at.Before(e.reqStart) || !n.recipient.same(e.party) && n.recipient.session != e.party.session {
 				continue
 			}
@@ -187,7 +202,7 @@ func (x *expectations) add(e *expectation) {
 func (x *expectations) deliver(n *note) {
 	x.keep(x.recent, recipientKey(n.recipient), n, maxRecentNotes)
 	if n.item != "" {
-		x.keep(x.recentItem, n.item, n, 64)
+		x.keep(x.recentItem, n.item, n, maxRecentPerItem)
 	}
 	if x.delivered++; x.delivered%4096 == 0 {
 		x.sweep(n.at)

@@ -5,11 +5,12 @@
 // proxy works as if pointed at the server: cookies and CSRF headers pass through, and the
 // proxy answers CORS for browser apps on localhost.
 //
-// The path of one exchange: ServeHTTP takes the request body (bounded), forwards it with
-// httputil.ReverseProxy, streams the response back as it comes (a long poll's reply is
-// flushed at once) while keeping a bounded copy, and when the response has ended queues the
-// exchange for the observer goroutine, which judges and records exchanges one at a time in
-// the order they ended. Nothing on the client's path waits for a judgement.
+// The path of one exchange: ServeHTTP takes the request body (bounded in size and in time),
+// forwards it with httputil.ReverseProxy, streams the response back as it comes (a long
+// poll's reply is flushed at once) while keeping a bounded copy, and when the response has
+// ended queues the exchange for the observer goroutine, which judges and records exchanges
+// one at a time in the order they ended. Nothing on the client's path waits for a
+// judgement.
 package proxy
 
 import (
@@ -23,6 +24,8 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +46,10 @@ const (
 // is forwarded whole but not judged.
 const DefaultMaxBody = 8 << 20
 
+// DefaultBodyReadTimeout bounds the time from the start of a request with a body to the
+// end of its body (Config.BodyReadTimeout), as the mock's does.
+const DefaultBodyReadTimeout = 10 * time.Second
+
 // queueSize is how many finished exchanges may wait for the observer before handlers
 // wait for it (back-pressure rather than unbounded memory).
 const queueSize = 4096
@@ -62,6 +69,11 @@ type Config struct {
 	Pseudonyms *observe.Pseudonyms
 	// MaxBody bounds the copy of a body kept for judging (default DefaultMaxBody).
 	MaxBody int64
+	// BodyReadTimeout bounds the time from the start of a request with a body to the end
+	// of its body: a client that stalls is answered 408 and its connection closed, nothing
+	// forwarded (0: DefaultBodyReadTimeout; negative: no bound). The bound ends with the
+	// body: a held long poll is not cut by it.
+	BodyReadTimeout time.Duration
 	// AllowOrigin says which browser origins get CORS answers (default: LocalOrigin).
 	AllowOrigin func(origin string) bool
 	// Report renders GET /_proxy/report's Markdown and JUnit (default: source "proxy").
@@ -124,6 +136,9 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.BodyReadTimeout == 0 {
+		cfg.BodyReadTimeout = DefaultBodyReadTimeout
 	}
 	if cfg.AllowOrigin == nil {
 		cfg.AllowOrigin = LocalOrigin
@@ -210,15 +225,33 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &observe.Exchange{Seq: p.seq.Add(1), Start: start, Method: r.Method, URL: p.upstreamURL(r.URL), RequestHeader: r.Header.Clone()}
 	pd := &pending{ex: ex}
 	defer p.finish(pd) // a no-op when the response body already finished it
+	// The body deadline, wall time (a connection deadline is not domain time). The body is
+	// read before anything is forwarded, so a client that stalls holds nothing upstream.
+	// net/http lifts the deadline when the body ends (it starts its background read of the
+	// connection then), so a held long poll does not lose its connection to it.
+	rc := http.NewResponseController(w)
+	if p.cfg.BodyReadTimeout > 0 && r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		_ = rc.SetReadDeadline(time.Now().Add(p.cfg.BodyReadTimeout))
+	}
 	body, complete, err := readBounded(r.Body, p.cfg.MaxBody)
 	if err != nil {
 		ex.Incomplete = "reading the request body: " + err.Error()
+		// Nothing more is read from the connection: net/http would otherwise read what is
+		// left of the body before it closes it.
+		w.Header().Set("Connection", "close")
+		_ = rc.SetReadDeadline(time.Now())
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			ex.Incomplete = fmt.Sprintf("the request body did not arrive within %s", p.cfg.BodyReadTimeout)
+			writeError(w, http.StatusRequestTimeout, spec.StatusInvalidInput, fmt.Sprintf("the workbinkit proxy did not receive the request body within %s", p.cfg.BodyReadTimeout))
+			return
+		}
 		writeError(w, http.StatusBadRequest, spec.StatusInvalidInput, "the workbinkit proxy could not read the request body: "+err.Error())
 		return
 	}
 	ex.RequestBody = body
 	if !complete {
 		ex.Incomplete = fmt.Sprintf("the request body is larger than %d bytes", p.cfg.MaxBody)
+		// The rest streams upstream, under the same deadline.
 		r.Body = struct {
 			io.Reader
 			io.Closer
@@ -416,10 +449,15 @@ func (p *Proxy) observer() {
 				if !p.recErr.Swap(true) {
 					p.cfg.Logger.Error("recording stopped", "err", err)
 				}
-				continue
+			} else {
+				p.stats.Recorded.Add(1)
 			}
-			p.stats.Recorded.Add(1)
 		}
+		// With a backlog the observer never blocks, and the goroutines the network readied
+		// meanwhile (requests and replies being forwarded) would wait in its processor's
+		// queue until the scheduler preempts it, 10 ms later: let them go first after each
+		// judgement.
+		runtime.Gosched()
 	}
 }
 
