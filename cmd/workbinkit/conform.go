@@ -35,7 +35,7 @@ vendor section and docs for the file's fields and the hook's protocol.
 The specs run in this one process (Ginkgo's -p needs the ginkgo CLI's parallel processes:
 use make conform or ginkgo -p bin/conformance.test for that); the set-up's logins and
 look-ups run at once. Ginkgo's own --junit-report and --json-report are there too (relative
-to the current directory), but are not written when the run is interrupted.
+to the current directory), but do not mark the specs an interrupted run did not reach.
 `
 
 // ginkgoAliases are Ginkgo flags a vendor also gets without the "ginkgo." prefix (as the
