@@ -248,15 +248,9 @@ func TestConformVendorCommandHook(t *testing.T) {
 // A hook that fails fails the spec that needed it (exit 1), and the report names the hook,
 // its exit status and its output, with the users' passwords masked.
 func TestConformHookFailureReported(t *testing.T) {
-	needShell(t)
-	target := startConformMock(t)
-	o, err := conformance.DefaultOptions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	password := o.Users.Agent.Password
-	cfg := writeConfig(t, mockAccounts(o)+"provisioning:\n  mode: command\n  command: [sh, -c, 'echo \"routing refused $WORKBINKIT_MEDIA for "+password+"\" >&2; exit 7']\n")
-	r := conform(t, nil, "--config", cfg, "--target", target, "--label-filter", "id:pull-workitem.workbins-url")
+	r, password := conformWithHook(t, "", func(password string) string {
+		return `[sh, -c, 'echo "routing refused $WORKBINKIT_MEDIA for ` + password + `" >&2; exit 7']`
+	}, "--label-filter", "id:pull-workitem.workbins-url")
 	s := specByID(r.report, "pull-workitem.workbins-url")
 	if r.code != 1 || s.State != conformance.StateFailed {
 		t.Fatalf("exit %d, spec %s: %s\n%s", r.code, s.State, s.Reason, tailLines(r.output, 40))
@@ -275,15 +269,9 @@ func TestConformHookFailureReported(t *testing.T) {
 // A hook's {"skip"} reason is the hook's own text: it reaches Ginkgo's console output and
 // its JUnit and JSON reports, as well as the suite's, masked.
 func TestConformHookSkipMasked(t *testing.T) {
-	needShell(t)
-	target := startConformMock(t)
-	o, err := conformance.DefaultOptions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	password := o.Users.Agent.Password
-	cfg := writeConfig(t, mockAccounts(o)+"provisioning:\n  mode: command\n  command: [sh, -c, 'echo \"{\\\"skip\\\": \\\"no route for "+password+"\\\"}\"']\n")
-	r := conform(t, nil, "--config", cfg, "--target", target, "--label-filter", "id:pull-workitem.workbins-url")
+	r, password := conformWithHook(t, "", func(password string) string {
+		return `[sh, -c, 'echo "{\"skip\": \"no route for ` + password + `\"}"']`
+	}, "--label-filter", "id:pull-workitem.workbins-url")
 	s := specByID(r.report, "pull-workitem.workbins-url")
 	if s.State != conformance.StateSkipped || !strings.Contains(s.Reason, "no route for "+conformance.Masked) {
 		t.Fatalf("exit %d, spec %s: %s\n%s", r.code, s.State, s.Reason, tailLines(r.output, 40))
@@ -335,6 +323,22 @@ func TestConformWebhookHook(t *testing.T) {
 	if r.code != 0 || st.Passed != st.Total || st.Total < 50 || calls == 0 || r.report.Provisioning != string(conformance.ProvisionWebhook) {
 		t.Fatalf("exit %d, %+v, %d hook calls, provisioning %q\n%s", r.code, st, calls, r.report.Provisioning, tailLines(r.output, 40))
 	}
+}
+
+// conformWithHook runs workbinkit conform against a fresh mock with a config file of the
+// mock's accounts, features (YAML lines, or "") and the command hook command(the main
+// agent's password) (a YAML flow list); it returns the run and that password.
+func conformWithHook(t *testing.T, features string, command func(password string) string, args ...string) (suiteRun, string) {
+	t.Helper()
+	needShell(t)
+	target := startConformMock(t)
+	o, err := conformance.DefaultOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := o.Users.Agent.Password
+	cfg := writeConfig(t, mockAccounts(o)+features+"provisioning:\n  mode: command\n  command: "+command(password)+"\n")
+	return conform(t, nil, append([]string{"--config", cfg, "--target", target}, args...)...), password
 }
 
 // mockAccounts is the config-file form of the mock's users and group workbins.
