@@ -70,6 +70,8 @@ type note struct {
 	resource map[string]any
 	media    spec.Media
 	workbin  string // data.id of the workbin messages
+	// compacted: data and resource were dropped (see compact).
+	compacted bool
 }
 
 // Bounds of the expectations.
@@ -210,6 +212,24 @@ func (x *expectations) deliver(n *note) {
 	x.list = slices.DeleteFunc(x.list, func(e *expectation) bool {
 		return e.party.same(n.recipient) && x.match(e, n)
 	})
+	n.compact()
+}
+
+// compact drops the decoded message from a kept note: it is most of a note's size, and
+// the window's notes at 1,000 pulls/s would be tens of megabytes that every garbage
+// collection scans. A late match reads it again from raw (expanded).
+func (n *note) compact() {
+	n.data, n.resource, n.compacted = nil, nil, true
+}
+
+// expanded returns n with its decoded message, read again from raw when compacted.
+func (n *note) expanded() *note {
+	if !n.compacted {
+		return n
+	}
+	m := readNote(decodeFrame(n.raw), n.seq, n.at)
+	m.recipient = n.recipient
+	return m
 }
 
 // decide closes the expectations of c's party whose window ended before c was seen at at.
@@ -285,7 +305,7 @@ func (x *expectations) match(e *expectation, n *note) bool {
 	switch e.kind {
 	case expMedia:
 		if e.needParticipant {
-			if n.item == e.item && n.notifType == spec.NotificationParticipantsUpdated && hasAgent(n.resource) {
+			if n.item == e.item && n.notifType == spec.NotificationParticipantsUpdated && hasAgent(n.expanded().resource) {
 				return true
 			}
 			return false
@@ -293,7 +313,7 @@ func (x *expectations) match(e *expectation, n *note) bool {
 		if n.item != e.item || !isMediaMessage(n.msgType) || n.notifType != spec.NotificationStatusChange {
 			return false
 		}
-		x.judgePulled(e, n)
+		x.judgePulled(e, n.expanded())
 		return !e.needParticipant
 	case expItemRemoved, expItemAdded:
 		action := spec.ActionItemRemoved
@@ -333,7 +353,7 @@ func (x *expectations) match(e *expectation, n *note) bool {
 		if n.msgType != spec.MessageWorkbinStats || !n.hasRef || n.ref != e.ref {
 			return false
 		}
-		x.judgeStatsNote(n)
+		x.judgeStatsNote(n.expanded())
 		return true
 	}
 	return false
