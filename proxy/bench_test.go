@@ -77,7 +77,7 @@ const (
 	benchRounds     = 5
 	benchSessions   = 1000   // long-polling sessions
 	benchEvents     = 20     // events published to all of them
-	benchSingleEach = 2      // events delivered to each session alone
+	benchSingleEach = 4      // events delivered to each session alone
 	benchSingleRate = 500    // of those per second
 	benchRecorded   = 100000 // exchanges recorded
 	benchWorkbin    = "3434543fafwe987"
@@ -346,111 +346,142 @@ func benchDelivery(b *testing.B, out *strings.Builder) {
 	front := httptest.NewServer(p)
 	defer front.Close()
 
-	// run holds benchSessions long polls on base and delivers events two ways: one at a
-	// time to one session (what GWS does: an event is for one user), at benchSingleRate,
-	// until each session had benchSingleEach; then benchEvents bursts to every session at
-	// once (the worst case: a thousand replies and reconnects at the same instant).
-	run := func(base string) (single, burst []time.Duration) {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		tr := &http.Transport{MaxIdleConnsPerHost: 2 * benchSessions, MaxConnsPerHost: 0}
-		defer tr.CloseIdleConnections()
-		nSingle := benchSessions * benchSingleEach
-		published := make([]atomic.Int64, nSingle+benchEvents)
-		var mu sync.Mutex
-		var lat []time.Duration
-		var ready, got sync.WaitGroup
-		clients := make([]*bayeux.Client, benchSessions)
-		for i := range clients {
-			jar, _ := cookiejar.New(nil)
-			c := bayeux.NewClient(base+spec.CometDPath, bayeux.ClientOptions{HTTPClient: &http.Client{Jar: jar, Transport: tr}})
-			clients[i] = c
-			ready.Go(func() {
-				if err := c.Handshake(ctx); err != nil {
-					b.Error(err)
-					return
-				}
-				if err := c.Subscribe(ctx, spec.ChannelWorkitems); err != nil {
-					b.Error(err)
-				}
-			})
-		}
-		ready.Wait()
-		got.Add(nSingle + benchSessions*benchEvents)
-		for _, c := range clients {
-			ch, _ := c.Listen(spec.ChannelWorkitems)
-			go func() {
-				for m := range ch {
-					at := time.Now()
-					var d struct{ ReferenceID int }
-					json.Unmarshal(m.Data, &d)
-					if d.ReferenceID >= 1 && d.ReferenceID <= len(published) {
-						mu.Lock()
-						lat = append(lat, at.Sub(time.Unix(0, published[d.ReferenceID-1].Load())))
-						mu.Unlock()
-						got.Done()
-					}
-				}
-			}()
-			go c.Run(ctx)
-		}
-		event := func(ref int) json.RawMessage {
-			return json.RawMessage(fmt.Sprintf(`{"messageType":"WorkitemStateChangeMessage","notificationType":"PropertiesUpdated","referenceId":%d,`+
-				`"workitem":{"id":"bench-%d","state":"Processing","capabilities":["Transfer","AttachUserData","UpdateUserData","DeleteUserData","SetInFocus","Complete"],"workitemType":"Inbound","receivedDate":"2016-04-08 15:01:05.000+0300","userData":{}}}`, ref, ref))
-		}
-		// Let every client's first (immediate) connect pass and the next one be held.
-		time.Sleep(time.Second)
-		tick := time.NewTicker(time.Second / benchSingleRate)
-		for i := range nSingle {
-			<-tick.C
-			c := clients[i%benchSessions]
-			published[i].Store(time.Now().UnixNano())
-			if err := bs.Deliver(c.ClientID(), spec.ChannelWorkitems, event(i+1)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		tick.Stop()
-		time.Sleep(time.Second)
-		mu.Lock()
-		single = slices.Clone(lat)
-		lat = lat[:0]
-		mu.Unlock()
-		for e := range benchEvents {
-			ref := nSingle + e + 1
-			published[ref-1].Store(time.Now().UnixNano())
-			if _, err := bs.Publish(spec.ChannelWorkitems, event(ref)); err != nil {
-				b.Fatal(err)
-			}
-			time.Sleep(time.Second) // every client is held again before the next event
-		}
+	// Two sides of benchSessions long polls each, one on the upstream and one on the
+	// proxy, get their events in the same instants, so that the machine's own noise
+	// weighs on both alike. Events go two ways: one at a time to one session (what GWS
+	// does: an event is for one user), at benchSingleRate per side, until each session had
+	// benchSingleEach; then benchEvents bursts to every session at once (the worst case:
+	// all replies and reconnects at the same instant).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	nSingle := benchSessions * benchSingleEach               // per side
+	published := make([]atomic.Int64, 2*nSingle+benchEvents) // by referenceId-1
+	var singles, bursts sync.WaitGroup
+	singles.Add(2 * nSingle)
+	bursts.Add(2 * benchSessions * benchEvents)
+	sides := [2]*deliverySide{
+		newDeliverySide(b, ctx, upstream.URL, published, 2*nSingle, &singles, &bursts),
+		newDeliverySide(b, ctx, front.URL, published, 2*nSingle, &singles, &bursts),
+	}
+	event := func(ref int) json.RawMessage {
+		return json.RawMessage(fmt.Sprintf(`{"messageType":"WorkitemStateChangeMessage","notificationType":"PropertiesUpdated","referenceId":%d,`+
+			`"workitem":{"id":"bench-%d","state":"Processing","capabilities":["Transfer","AttachUserData","UpdateUserData","DeleteUserData","SetInFocus","Complete"],"workitemType":"Inbound","receivedDate":"2016-04-08 15:01:05.000+0300","userData":{}}}`, ref, ref))
+	}
+	wait := func(wg *sync.WaitGroup, what string) {
 		done := make(chan struct{})
-		go func() { got.Wait(); close(done) }()
+		go func() { wg.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
-			b.Fatalf("only %d of %d deliveries arrived", len(single)+len(lat), nSingle+benchSessions*benchEvents)
+			b.Fatalf("not every %s delivery arrived within 30s", what)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		return single, slices.Clone(lat)
 	}
-	dSingle, dBurst := run(upstream.URL)
-	tSingle, tBurst := run(front.URL)
+	// Let every client's first (immediate) connect pass and the next one be held.
+	time.Sleep(time.Second)
+	tick := time.NewTicker(time.Second / benchSingleRate)
+	for i := range nSingle {
+		<-tick.C
+		for j := range sides {
+			s := (i + j) % 2 // which side goes first alternates
+			c := sides[s].clients[i%benchSessions]
+			ref := 2*i + s + 1
+			published[ref-1].Store(time.Now().UnixNano())
+			if err := bs.Deliver(c.ClientID(), spec.ChannelWorkitems, event(ref)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	tick.Stop()
+	wait(&singles, "single")
+	for e := range benchEvents {
+		time.Sleep(time.Second) // every client is held again before the next event
+		ref := 2*nSingle + e + 1
+		published[ref-1].Store(time.Now().UnixNano())
+		if _, err := bs.Publish(spec.ChannelWorkitems, event(ref)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wait(&bursts, "burst")
+	dSingle, dBurst := sides[0].delays()
+	tSingle, tBurst := sides[1].delays()
 	row := func(name string, l []time.Duration) {
 		fmt.Fprintf(out, "    %-13s p50 %-10v p99 %-10v\n", name, pct(l, 0.5).Round(time.Microsecond), pct(l, 0.99).Round(time.Microsecond))
 	}
-	fmt.Fprintf(out, "(b) %d long-polling sessions; %d events one at a time to one session (%d/s):\n", benchSessions, len(dSingle), benchSingleRate)
+	fmt.Fprintf(out, "(b) %d long-polling sessions on each side; %d events one at a time to one session (%d/s per side, both sides in the same instants):\n", benchSessions, len(dSingle), benchSingleRate)
 	row("direct", dSingle)
 	row("through proxy", tSingle)
 	added := pct(tSingle, 0.99) - pct(dSingle, 0.99)
 	fmt.Fprintf(out, "    added at p99: %v (target ≤ 1ms)\n", added.Round(time.Microsecond))
-	fmt.Fprintf(out, "(b') the same sessions, %d events each published to all %d at once (%d deliveries):\n", benchEvents, benchSessions, len(dBurst))
+	fmt.Fprintf(out, "(b') the same sessions, %d events each published to all %d of both sides at once (%d deliveries per side):\n", benchEvents, 2*benchSessions, len(dBurst))
 	row("direct", dBurst)
 	row("through proxy", tBurst)
 	fmt.Fprintf(out, "    added at p99: %v (a burst: every reply and reconnect of the proxy at the same instant)\n", (pct(tBurst, 0.99) - pct(dBurst, 0.99)).Round(time.Microsecond))
 	b.ReportMetric(float64(added)/float64(time.Millisecond), "added-p99-ms")
+	cancel() // the clients stop before their servers do
 	front.CloseClientConnections()
 	bs.Shutdown(context.Background())
+}
+
+// deliverySide is one side of (b): benchSessions CometD clients on base, subscribed to
+// the workitems channel, and the delay of each event they received (from when it was
+// published, by its referenceId; those above lastSingle are bursts).
+type deliverySide struct {
+	clients       []*bayeux.Client
+	mu            sync.Mutex
+	single, burst []time.Duration
+}
+
+func newDeliverySide(b *testing.B, ctx context.Context, base string, published []atomic.Int64, lastSingle int, singles, bursts *sync.WaitGroup) *deliverySide {
+	tr := &http.Transport{MaxIdleConnsPerHost: 2 * benchSessions}
+	context.AfterFunc(ctx, tr.CloseIdleConnections)
+	d := &deliverySide{clients: make([]*bayeux.Client, benchSessions)}
+	var ready sync.WaitGroup
+	for i := range d.clients {
+		jar, _ := cookiejar.New(nil)
+		c := bayeux.NewClient(base+spec.CometDPath, bayeux.ClientOptions{HTTPClient: &http.Client{Jar: jar, Transport: tr}})
+		d.clients[i] = c
+		ready.Go(func() {
+			if err := c.Handshake(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := c.Subscribe(ctx, spec.ChannelWorkitems); err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	ready.Wait()
+	for _, c := range d.clients {
+		ch, _ := c.Listen(spec.ChannelWorkitems)
+		go func() {
+			for m := range ch {
+				at := time.Now()
+				var e struct{ ReferenceID int }
+				json.Unmarshal(m.Data, &e)
+				if e.ReferenceID < 1 || e.ReferenceID > len(published) {
+					continue
+				}
+				lat := at.Sub(time.Unix(0, published[e.ReferenceID-1].Load()))
+				d.mu.Lock()
+				if e.ReferenceID <= lastSingle {
+					d.single = append(d.single, lat)
+					singles.Done()
+				} else {
+					d.burst = append(d.burst, lat)
+					bursts.Done()
+				}
+				d.mu.Unlock()
+			}
+		}()
+		go c.Run(ctx)
+	}
+	return d
+}
+
+func (d *deliverySide) delays() (single, burst []time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.single), slices.Clone(d.burst)
 }
 
 // rss is the process's resident set size.
