@@ -297,7 +297,14 @@ func (s *Session) Do(ctx context.Context, method, path string, body any, opts ..
 		o(&rs)
 	}
 	u := *s.t.base
-	u.Path = strings.TrimSuffix(u.Path, "/") + path
+	// path comes escaped (spec's path helpers escape each segment): RawPath sends it as it
+	// is, and Path is its decoded form (set alone, Path would have its % escaped again).
+	raw := strings.TrimSuffix(u.EscapedPath(), "/") + path
+	if dec, err := url.PathUnescape(raw); err == nil {
+		u.Path, u.RawPath = dec, raw
+	} else {
+		u.Path, u.RawPath = raw, "" // not an escaped path: sent escaped, as before
+	}
 	if rs.query != nil {
 		u.RawQuery = rs.query.Encode()
 	}

@@ -75,3 +75,37 @@ func TestDumpShowsUnvalidated(t *testing.T) {
 		t.Errorf("dump of a checked exchange:\n%s", d)
 	}
 }
+
+// TestSessionSendsPathsEscapedOnce: an id that needs escaping (space, slash, %, non-ASCII)
+// reaches the target escaped once, under the target's own path prefix.
+func TestSessionSendsPathsEscapedOnce(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.RequestURI
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"statusCode":0}`))
+	}))
+	defer srv.Close()
+	o := testOptions(t)
+	o.Target = srv.URL + "/gws"
+	contract, err := spec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := newTarget(o, contract, maskerFor(o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := tg.newSession(RoleAgent, o.Users.Agent, "test", &exchangeLog{})
+	ex := sess.Do(context.Background(), http.MethodPost, spec.WorkbinPath("wb 1/é%"), pullBody(spec.PullWorkitem, "x1"))
+	if ex.Err != nil {
+		t.Fatal(ex.Err)
+	}
+	const want = "/gws/api/v2/workbins/wb%201%2F%C3%A9%25"
+	if uri := <-got; uri != want {
+		t.Errorf("the target got %s, want %s", uri, want)
+	}
+	if !strings.HasSuffix(ex.URL, want) {
+		t.Errorf("the exchange says %s, want …%s", ex.URL, want)
+	}
+}

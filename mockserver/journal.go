@@ -17,7 +17,7 @@ import (
 
 // JournalEntry is one HTTP exchange or one CometD message, as GET /_mock/journal shows it.
 // Secrets are masked: passwords (any JSON member whose name contains "password", "secret",
-// "token"…), Authorization headers, the values of the session cookies (JSESSIONID,
+// "token"…, unless its value is a boolean or null), Authorization headers, the values of the session cookies (JSESSIONID,
 // BAYEUX_BROWSER, and every other cookie) and CSRF tokens. HTTP bodies over 16 KiB are cut;
 // a body that cannot be masked (not JSON, or over 16 KiB) and mentions a secret word is
 // replaced by "<N bytes, not shown: may hold a secret>".
@@ -385,7 +385,11 @@ func maskValue(v any, depth int) any {
 	case map[string]any:
 		for k, e := range x {
 			if isSecretKey(k) {
-				x[k] = masked
+				switch e.(type) {
+				case bool, nil: // a flag or an absence holds no secret (changePasswordOnFirstLogin)
+				default:
+					x[k] = masked
+				}
 			} else {
 				x[k] = maskValue(e, depth+1)
 			}

@@ -171,3 +171,13 @@ func TestJournalHidesUnmaskableBodies(t *testing.T) {
 		t.Errorf("%d bodies not shown, want 2", n)
 	}
 }
+
+// TestMaskKeepsFlags: a member named like a secret is masked unless its value is a boolean
+// or null, which hold none (GET /me's changePasswordOnFirstLogin).
+func TestMaskKeepsFlags(t *testing.T) {
+	got := string(maskJSON([]byte(`{"user":{"changePasswordOnFirstLogin":false,"password":"hunter2","passwordHint":null,"apiToken":12345,"secrets":{"a":true}}}`)))
+	const want = `{"user":{"apiToken":"***","changePasswordOnFirstLogin":false,"password":"***","passwordHint":null,"secrets":"***"}}`
+	if got != want {
+		t.Errorf("masked\n%s\nwant\n%s", got, want)
+	}
+}
