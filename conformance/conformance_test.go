@@ -10,7 +10,7 @@ import (
 
 	// The ginkgo CLI runs a package as a Ginkgo suite (parallel processes, its reports,
 	// the arguments after --) only if one of its _test.go files imports Ginkgo.
-	_ "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 
 	"github.com/workbinkit/workbinkit/conformance"
 )
@@ -86,7 +86,8 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	if flags.ListNeeds() {
-		fmt.Print(conformance.ListNeeds(opts))
+		suiteCfg, _ := ginkgo.GinkgoConfiguration() // -ginkgo.label-filter, focus and skip
+		fmt.Print(conformance.ListNeeds(opts, suiteCfg))
 		return
 	}
 	conformance.RunConformance(t, opts, conformance.WithSignals(signals))

@@ -113,7 +113,7 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.workdir, "workdir", "", "directory that relative --config, --ca-file and --report-* paths (and the default report files) are relative to; "+
 		"default: the current directory, which under go test and the ginkgo CLI is the package directory (make conform passes the directory make runs in)")
 	fs.BoolVar(&f.listNeeds, "list-needs", false, "print how many interactions list provisioning needs, per workbin and media, for the declared features "+
-		"(--features, --config) and 1, 2 or 4 parallel processes, then exit without running")
+		"(--features, --config), the specs --label-filter, --focus and --skip select, and 1, 2 or 4 parallel processes, then exit without running")
 	for _, sf := range stringFlags() {
 		v := fs.String(sf.name, "", sf.usage)
 		f.values[sf.name] = v

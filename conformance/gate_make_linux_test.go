@@ -54,11 +54,12 @@ func TestMakeConformCtrlC(t *testing.T) {
 			}
 		}
 	}()
-	h.waitConn(t)
+	r := waitInBackground(cmd)
+	h.waitConn(t, r, out)
 	if _, err := master.Write([]byte{3}); err != nil { // ^C: SIGINT to the terminal's foreground job
 		t.Fatal(err)
 	}
-	checkMadeReports(t, dir, cmd.Wait(), "SIGINT", out)
+	checkMadeReports(t, dir, r.wait(), "SIGINT", out)
 }
 
 // TestMakeConformSIGTERM sends SIGTERM to make alone, without a terminal, as a CI runner
@@ -83,9 +84,10 @@ func TestMakeConformSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h.waitConn(t)
+	r := waitInBackground(cmd)
+	h.waitConn(t, r, out)
 	cancel() // makeConform's Cancel: SIGTERM to make
-	checkMadeReports(t, dir, cmd.Wait(), "SIGTERM", out)
+	checkMadeReports(t, dir, r.wait(), "SIGTERM", out)
 }
 
 // makeConform is make conform against target with the reports and built tools in dir,

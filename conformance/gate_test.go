@@ -82,11 +82,12 @@ func TestGate(t *testing.T) {
 			h := startHangingTarget(t)
 			dir := t.TempDir()
 			cmd, out := startBin(t, bin, dir, append(reportArgs(dir), "--target", h.url, "--timeouts", "request=1h,spec=1h")...)
-			h.waitConn(t)
+			r := waitInBackground(cmd)
+			h.waitConn(t, r, out)
 			if err := cmd.Process.Signal(sig.sig); err != nil {
 				t.Fatal(err)
 			}
-			code := exitCode(t, cmd.Wait(), out)
+			code := exitCode(t, r.wait(), out)
 			rep := checkReports(t, dir, code, out)
 			if rep.Interrupted.Cause != conformance.InterruptSignal || rep.Interrupted.Reason != "interrupted by "+sig.name {
 				t.Errorf("interruption %+v", rep.Interrupted)
@@ -197,13 +198,35 @@ func startHangingTarget(t *testing.T) *hangingTarget {
 }
 
 // waitConn waits until the run has connected (it is in its set-up, waiting for answers).
-func (h *hangingTarget) waitConn(t *testing.T) {
+// waitConn waits until the suite connects to h. A suite that ends first (it did not
+// build, say) fails the test at once, with its output, rather than at gateTimeout.
+func (h *hangingTarget) waitConn(t *testing.T, r *running, out *syncBuffer) {
 	t.Helper()
 	select {
 	case <-h.conns:
+	case <-r.done:
+		t.Fatalf("the suite ended (%v) before it connected to the target:\n%s", r.err, out)
 	case <-time.After(gateTimeout):
-		t.Fatal("the suite never connected to the target")
+		t.Fatalf("the suite never connected to the target:\n%s", out)
 	}
+}
+
+// running is a started command whose end is awaited in the background, so that a wait
+// for something else can stop when the command ends first.
+type running struct {
+	done chan struct{}
+	err  error
+}
+
+func waitInBackground(cmd *exec.Cmd) *running {
+	r := &running{done: make(chan struct{})}
+	go func() { r.err = cmd.Wait(); close(r.done) }()
+	return r
+}
+
+func (r *running) wait() error {
+	<-r.done
+	return r.err
 }
 
 type outcome struct {

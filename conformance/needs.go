@@ -103,15 +103,38 @@ func specLabels(d specDef) []string {
 	return labels
 }
 
-// runs reports whether d would run: its features are declared and the label filter, if
-// any, selects it. (--focus/--skip are not known here: a focused run is planned whole.)
-func runs(d specDef, o *Options, filter types.LabelFilter) bool {
+// runs reports whether d would run: its features are declared and the run's filters, if
+// any (sel: label filter, --focus, --skip), select it.
+func runs(d specDef, o *Options, sel func(specDef) bool) bool {
 	for _, f := range d.features {
 		if !o.Supports(f) {
 			return false
 		}
 	}
-	return filter == nil || filter(specLabels(d))
+	return sel == nil || sel(d)
+}
+
+// specSelector decides, as Ginkgo does (selectedBy), whether the label filter, focus and
+// skip strings of cfg select a spec of defs; nil when cfg filters nothing.
+func specSelector(defs []specDef, cfg types.SuiteConfig) func(specDef) bool {
+	if cfg.LabelFilter == "" && len(cfg.FocusStrings) == 0 && len(cfg.SkipStrings) == 0 {
+		return nil
+	}
+	// The spec as Ginkgo reports it: its feature group's Describe, with the group's labels,
+	// and the It with its id label (Suite.register).
+	reports := map[string]types.SpecReport{}
+	for _, g := range groupByFeatures(defs) {
+		labels := make([]string, len(g.features))
+		for i, f := range g.features {
+			labels[i] = FeatureLabel(f)
+		}
+		for _, d := range g.defs {
+			reports[d.id] = types.SpecReport{ContainerHierarchyTexts: []string{g.title}, ContainerHierarchyLabels: [][]string{labels},
+				LeafNodeText: d.text, LeafNodeLabels: []string{idLabelPrefix + d.id}}
+		}
+	}
+	selected := selectedBy(cfg, suiteDescription)
+	return func(d specDef) bool { return selected(reports[d.id]) }
 }
 
 // needCount is what a pool needs: every parallel process may be dealt any parallel spec
@@ -134,10 +157,10 @@ func (c needCount) quota(proc int) int {
 }
 
 // needsByName sums the needs of the specs that run, by workbin name and media.
-func needsByName(defs []specDef, o *Options, filter types.LabelFilter) map[string]map[spec.Media]*needCount {
+func needsByName(defs []specDef, o *Options, sel func(specDef) bool) map[string]map[spec.Media]*needCount {
 	out := map[string]map[spec.Media]*needCount{}
 	for _, d := range defs {
-		if !runs(d, o, filter) {
+		if !runs(d, o, sel) {
 			continue
 		}
 		for _, nd := range d.needs {
@@ -171,9 +194,9 @@ type listPlan struct {
 }
 
 // planList resolves the needs of the specs that run to the target's workbins.
-func planList(defs []specDef, o *Options, info *TargetInfo, filter types.LabelFilter, total int) listPlan {
+func planList(defs []specDef, o *Options, info *TargetInfo, sel func(specDef) bool, total int) listPlan {
 	p := listPlan{total: max(total, 1), pools: map[needKey]*needCount{}}
-	for name, byMedia := range needsByName(defs, o, filter) {
+	for name, byMedia := range needsByName(defs, o, sel) {
 		w := info.workbin(info.provisionName(name))
 		if w.ID == "" {
 			continue // the specs fail on the missing workbin itself, whatever the list holds
@@ -266,17 +289,33 @@ func compareNeedKeys(a, b needKey) int {
 // needsProcs are the process counts ListNeeds gives a column (make conform runs 2).
 func needsProcs() []int { return []int{1, 2, 4} }
 
-// ListNeeds renders, as Markdown, what list provisioning needs for the features of o: per
-// workbin and media, for 1, 2 and 4 parallel processes, then per spec. It is what
-// --list-needs prints; docs/provisioning-needs.md is this table for every feature.
-func ListNeeds(o Options) string {
-	byName := needsByName(allSpecs(), &o, nil)
+// ListNeeds renders, as Markdown, what list provisioning needs for the features of o and
+// the specs the label filter, focus and skip strings of cfg select: per workbin and media,
+// for 1, 2 and 4 parallel processes, then per spec. It is what --list-needs prints;
+// docs/provisioning-needs.md is this table for every feature and no filter.
+func ListNeeds(o Options, cfg types.SuiteConfig) string {
+	defs := allSpecs()
+	sel := specSelector(defs, cfg)
+	byName := needsByName(defs, &o, sel)
 	configured := map[string]string{
 		wbAgent: o.Workbins.Agent, wbAgentPlace: o.Workbins.AgentPlace, wbAgent2: o.Workbins.Agent2,
 		wbAgentGroup: o.Workbins.AgentGroup.Workbin, wbPlaceGroup: o.Workbins.PlaceGroup.Workbin,
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Provisioning needs of list mode\n\nFeatures: %s.\n\n", featureNames(o.Features))
+	if sel != nil {
+		var by []string
+		if cfg.LabelFilter != "" {
+			by = append(by, fmt.Sprintf("--label-filter `%s`", cfg.LabelFilter))
+		}
+		for _, f := range cfg.FocusStrings {
+			by = append(by, fmt.Sprintf("--focus `%s`", f))
+		}
+		for _, f := range cfg.SkipStrings {
+			by = append(by, fmt.Sprintf("--skip `%s`", f))
+		}
+		fmt.Fprintf(&b, "Filters: %s.\n\n", strings.Join(by, ", "))
+	}
 	b.WriteString("Each provisioned interaction is used by one spec once. Ginkgo hands a parallel process any spec " +
 		"that is not Serial, so each process is dealt the parallel specs' count of every workbin and media; Serial " +
 		"specs run on process 1 only. N processes need N × parallel + serial ids of each row. A run with a shorter " +
@@ -316,8 +355,8 @@ func ListNeeds(o Options) string {
 	}
 	row("**all**", "", sum)
 	b.WriteString("\n## Per spec\n\n| spec | serial | takes |\n| --- | --- | --- |\n")
-	for _, d := range allSpecs() {
-		if len(d.needs) == 0 || !runs(d, &o, nil) {
+	for _, d := range defs {
+		if len(d.needs) == 0 || !runs(d, &o, sel) {
 			continue
 		}
 		takes := make([]string, len(d.needs))

@@ -18,7 +18,7 @@ const needsDoc = "../docs/provisioning-needs.md"
 // feature. WORKBINKIT_UPDATE=1 rewrites it.
 func TestNeedsDocInStep(t *testing.T) {
 	inSourceTree(t)
-	want := ListNeeds(BaseOptions())
+	want := ListNeeds(BaseOptions(), types.NewDefaultSuiteConfig())
 	if os.Getenv("WORKBINKIT_UPDATE") == "1" {
 		if err := os.WriteFile(needsDoc, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
@@ -43,7 +43,7 @@ func inSourceTree(t *testing.T) {
 }
 
 // TestNeedsFromRegistry: the counts come from the declared needs of the specs a run
-// selects, by features and label filter, parallel and Serial apart.
+// selects, by features, label filter, focus and skip, parallel and Serial apart.
 func TestNeedsFromRegistry(t *testing.T) {
 	o := BaseOptions()
 	o.Features = normalizeFeatures([]Feature{FeaturePullWorkitem})
@@ -59,12 +59,30 @@ func TestNeedsFromRegistry(t *testing.T) {
 		t.Errorf("pull-workitem needs %v; want agent and agent2 workitems only", got)
 	}
 
-	filter, err := types.ParseLabelFilter("id:pull-workitem.reference-ids")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := needsByName(allSpecs(), &o, filter)[wbAgent][spec.MediaWorkitem]; c == nil || c.parallel != 3 {
-		t.Errorf("filtered to reference-ids: %+v; want 3", c)
+	// The run's filters, as Ginkgo applies them: the label filter, and --focus and --skip
+	// on the suite's description, the feature group's and the spec's texts.
+	for _, c := range []struct {
+		name string
+		cfg  func(*types.SuiteConfig)
+		want int
+	}{
+		{"label filter", func(c *types.SuiteConfig) { c.LabelFilter = "id:pull-workitem.reference-ids" }, 3},
+		{"focus on the spec's text", func(c *types.SuiteConfig) { c.FocusStrings = []string{"referenceIds are unique"} }, 3},
+		{"focus on the group and the spec", func(c *types.SuiteConfig) {
+			c.FocusStrings = []string{`^workbinkit conformance \[pull-workitem\] referenceIds`}
+		}, 3},
+		{"skip", func(c *types.SuiteConfig) { c.SkipStrings = []string{"referenceIds are unique"} }, 7},
+		{"focus matching nothing", func(c *types.SuiteConfig) { c.FocusStrings = []string{"no such spec"} }, 0},
+	} {
+		cfg := types.NewDefaultSuiteConfig()
+		c.cfg(&cfg)
+		got := 0
+		if n := needsByName(allSpecs(), &o, specSelector(allSpecs(), cfg))[wbAgent][spec.MediaWorkitem]; n != nil {
+			got = n.parallel
+		}
+		if got != c.want {
+			t.Errorf("%s: %d agent workitems; want %d", c.name, got, c.want)
+		}
 	}
 
 	o.Features = normalizeFeatures([]Feature{FeatureBayeux})

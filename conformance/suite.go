@@ -82,7 +82,7 @@ func RunConformanceWith(t TestingT, opts Options, suiteCfg types.SuiteConfig, re
 		// is reported not run and the reports are written.
 		suiteCfg.Timeout = time.Nanosecond
 	}
-	return ginkgo.RunSpecs(t, "workbinkit conformance", suiteCfg, reporterCfg)
+	return ginkgo.RunSpecs(t, suiteDescription, suiteCfg, reporterCfg)
 }
 
 // RunOption adjusts how RunConformance runs.
@@ -103,6 +103,9 @@ type limit struct {
 	timeout time.Duration
 	source  string
 }
+
+// suiteDescription is the Ginkgo suite's description, part of the text --focus matches.
+const suiteDescription = "workbinkit conformance"
 
 // Sources of the run's limit.
 const (
@@ -317,15 +320,11 @@ func (s *Suite) discoverOnce(ctx ginkgo.SpecContext) []byte {
 	return b
 }
 
-// listPlan plans list provisioning for this run: the specs its features and label filter
-// select, on info's workbins, over its parallel processes.
+// listPlan plans list provisioning for this run: the specs its features, label filter,
+// focus and skip strings select, on info's workbins, over its parallel processes.
 func (s *Suite) listPlan(info *TargetInfo) listPlan {
 	cfg, _ := ginkgo.GinkgoConfiguration()
-	filter, err := types.ParseLabelFilter(cfg.LabelFilter)
-	if err != nil {
-		filter = nil // Ginkgo refuses a bad filter before the suite runs; plan for every spec
-	}
-	return planList(s.defs, &s.opts, info, filter, cfg.ParallelTotal)
+	return planList(s.defs, &s.opts, info, specSelector(s.defs, cfg), cfg.ParallelTotal)
 }
 
 // setUp runs on every process with process 1's findings.

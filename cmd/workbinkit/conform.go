@@ -101,7 +101,7 @@ func runConform(_ context.Context, args []string, env *environ) error {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if f.ListNeeds() {
-		_, err := fmt.Fprint(env.stdout, conformance.ListNeeds(opts))
+		_, err := fmt.Fprint(env.stdout, conformance.ListNeeds(opts, suiteCfg))
 		return err
 	}
 	t := &conformT{}

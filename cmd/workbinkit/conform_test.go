@@ -181,6 +181,11 @@ func TestConformUsage(t *testing.T) {
 	if err != nil || !strings.Contains(out, "workitem") {
 		t.Errorf("--list-needs: %v\n%s", err, out)
 	}
+	// The count follows the run's filters, as the run's own check of the list does.
+	out, _, err = runCmd(t, "", "conform", "--list-needs", "--features", "pull-workitem", "--focus", "referenceIds are unique")
+	if err != nil || !strings.Contains(out, "| workbins.agent | workitem | 3 | 0 | 3 | 6 | 12 |") || strings.Count(out, "| `pull-workitem.") != 1 {
+		t.Errorf("--list-needs --focus: %v\n%s", err, out)
+	}
 }
 
 // A suite that cannot start (RunConformanceWith's Fatalf) is a usage error (exit 2) only
