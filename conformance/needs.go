@@ -94,15 +94,6 @@ func countsText(c map[needKey]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// specLabels are the Ginkgo labels Register gives d.
-func specLabels(d specDef) []string {
-	labels := []string{idLabelPrefix + d.id}
-	for _, f := range d.features {
-		labels = append(labels, FeatureLabel(f))
-	}
-	return labels
-}
-
 // runs reports whether d would run: its features are declared and the run's filters, if
 // any (sel: label filter, --focus, --skip), select it.
 func runs(d specDef, o *Options, sel func(specDef) bool) bool {
