@@ -94,7 +94,7 @@ bench-mock: ## mock server speed: bare net/http vs pull vs pull+notification, st
 	$(GO) test ./mockserver -run '^$$' -bench '^BenchmarkMockServer$$' -benchtime 1x -count 1
 
 .PHONY: bench-proxy
-bench-proxy: ## proxy speed in one run: recording 100,000 exchanges (RSS), pull p99 direct vs proxied at 1,000/s, event delay at 1,000 long polls
+bench-proxy: ## proxy speed in one run: recording 100,000 exchanges (RSS), pull p99 direct vs proxied at 1,000/s, event delay at 1,000 long polls a side
 	$(GO) test ./proxy -run '^$$' -bench '^BenchmarkProxy(Recording|Pulls|Delivery)$$' -benchtime 1x -count 1
 
 # The conformance suite (conformance/): make conform TARGET=https://host:port [CONFORM_ARGS="--config my.yaml --strict"].

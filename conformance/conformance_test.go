@@ -87,7 +87,11 @@ func TestConformance(t *testing.T) {
 	}
 	if flags.ListNeeds() {
 		suiteCfg, _ := ginkgo.GinkgoConfiguration() // -ginkgo.label-filter, focus and skip
-		fmt.Print(conformance.ListNeeds(opts, suiteCfg))
+		needs, err := conformance.ListNeeds(opts, suiteCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Print(needs)
 		return
 	}
 	conformance.RunConformance(t, opts, conformance.WithSignals(signals))

@@ -8,6 +8,7 @@ package conformance
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -105,8 +106,40 @@ func runs(d specDef, o *Options, sel func(specDef) bool) bool {
 	return sel == nil || sel(d)
 }
 
+// leafLabels are the labels of d's It as Ginkgo sees them: its id label, and "Serial",
+// which Ginkgo's Serial decorator adds (a --label-filter may name it).
+func leafLabels(d specDef) []string {
+	labels := []string{idLabelPrefix + d.id}
+	if d.serial {
+		labels = append(labels, "Serial")
+	}
+	return labels
+}
+
+// checkFilters returns an error for a label filter, focus or skip string Ginkgo would
+// refuse: a run never starts with one, and --list-needs must not count as if it were not
+// there.
+func checkFilters(cfg types.SuiteConfig) error {
+	if _, err := types.ParseLabelFilter(cfg.LabelFilter); err != nil {
+		return fmt.Errorf("--label-filter %q: %w", cfg.LabelFilter, err)
+	}
+	for _, set := range []struct {
+		flag    string
+		strings []string
+	}{{"--focus", cfg.FocusStrings}, {"--skip", cfg.SkipStrings}} {
+		for _, f := range set.strings {
+			if _, err := regexp.Compile(f); err != nil {
+				return fmt.Errorf("%s %q: %w", set.flag, f, err)
+			}
+		}
+	}
+	return nil
+}
+
 // specSelector decides, as Ginkgo does (selectedBy), whether the label filter, focus and
-// skip strings of cfg select a spec of defs; nil when cfg filters nothing.
+// skip strings of cfg select a spec of defs; nil when cfg filters nothing. (Ginkgo's
+// --focus-file, --skip-file and --sem-ver-filter are not applied: the count is then of
+// more specs than run, never fewer.)
 func specSelector(defs []specDef, cfg types.SuiteConfig) func(specDef) bool {
 	if cfg.LabelFilter == "" && len(cfg.FocusStrings) == 0 && len(cfg.SkipStrings) == 0 {
 		return nil
@@ -121,7 +154,7 @@ func specSelector(defs []specDef, cfg types.SuiteConfig) func(specDef) bool {
 		}
 		for _, d := range g.defs {
 			reports[d.id] = types.SpecReport{ContainerHierarchyTexts: []string{g.title}, ContainerHierarchyLabels: [][]string{labels},
-				LeafNodeText: d.text, LeafNodeLabels: []string{idLabelPrefix + d.id}}
+				LeafNodeText: d.text, LeafNodeLabels: leafLabels(d)}
 		}
 	}
 	selected := selectedBy(cfg, suiteDescription)
@@ -284,7 +317,10 @@ func needsProcs() []int { return []int{1, 2, 4} }
 // the specs the label filter, focus and skip strings of cfg select: per workbin and media,
 // for 1, 2 and 4 parallel processes, then per spec. It is what --list-needs prints;
 // docs/provisioning-needs.md is this table for every feature and no filter.
-func ListNeeds(o Options, cfg types.SuiteConfig) string {
+func ListNeeds(o Options, cfg types.SuiteConfig) (string, error) {
+	if err := checkFilters(cfg); err != nil {
+		return "", &UsageError{Err: err}
+	}
 	defs := allSpecs()
 	sel := specSelector(defs, cfg)
 	byName := needsByName(defs, &o, sel)
@@ -360,5 +396,5 @@ func ListNeeds(o Options, cfg types.SuiteConfig) string {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", d.id, serial, strings.Join(takes, ", "))
 	}
-	return b.String()
+	return b.String(), nil
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -18,7 +19,10 @@ const needsDoc = "../docs/provisioning-needs.md"
 // feature. WORKBINKIT_UPDATE=1 rewrites it.
 func TestNeedsDocInStep(t *testing.T) {
 	inSourceTree(t)
-	want := ListNeeds(BaseOptions(), types.NewDefaultSuiteConfig())
+	want, err := ListNeeds(BaseOptions(), types.NewDefaultSuiteConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if os.Getenv("WORKBINKIT_UPDATE") == "1" {
 		if err := os.WriteFile(needsDoc, []byte(want), 0o644); err != nil {
 			t.Fatal(err)
@@ -88,6 +92,25 @@ func TestNeedsFromRegistry(t *testing.T) {
 	o.Features = normalizeFeatures([]Feature{FeatureBayeux})
 	if c := needsByName(allSpecs(), &o, nil)[wbAgent][spec.MediaWorkitem]; c == nil || c.serial != 2 || c.parallel != 10 {
 		t.Errorf("bayeux: %+v; want the core's 10 parallel and 2 Serial", c)
+	}
+	// Ginkgo's Serial decorator is a label too.
+	cfg := types.NewDefaultSuiteConfig()
+	cfg.LabelFilter = "Serial"
+	if c := needsByName(allSpecs(), &o, specSelector(allSpecs(), cfg))[wbAgent][spec.MediaWorkitem]; c == nil || c.serial != 2 || c.parallel != 0 {
+		t.Errorf("bayeux, --label-filter Serial: %+v; want the 2 Serial", c)
+	}
+	// --list-needs refuses filters Ginkgo would refuse, rather than count every spec.
+	for _, bad := range []func(*types.SuiteConfig){
+		func(c *types.SuiteConfig) { c.LabelFilter = "a &&" },
+		func(c *types.SuiteConfig) { c.FocusStrings = []string{"("} },
+		func(c *types.SuiteConfig) { c.SkipStrings = []string{"["} },
+	} {
+		cfg := types.NewDefaultSuiteConfig()
+		bad(&cfg)
+		var ue *UsageError
+		if _, err := ListNeeds(o, cfg); !errors.As(err, &ue) {
+			t.Errorf("ListNeeds with %+v: %v; want a usage error", cfg, err)
+		}
 	}
 }
 

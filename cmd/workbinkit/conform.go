@@ -101,7 +101,11 @@ func runConform(_ context.Context, args []string, env *environ) error {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if f.ListNeeds() {
-		_, err := fmt.Fprint(env.stdout, conformance.ListNeeds(opts, suiteCfg))
+		needs, err := conformance.ListNeeds(opts, suiteCfg)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		_, err = fmt.Fprint(env.stdout, needs)
 		return err
 	}
 	t := &conformT{}
