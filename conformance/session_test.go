@@ -37,17 +37,7 @@ func TestUndocumentedClientErrorStatus(t *testing.T) {
 				_, _ = w.Write([]byte(c.body))
 			}))
 			defer srv.Close()
-			o := testOptions(t)
-			o.Target, o.Strict = srv.URL, c.strict
-			contract, err := spec.Load()
-			if err != nil {
-				t.Fatal(err)
-			}
-			tg, err := newTarget(o, contract, maskerFor(o))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sess := tg.newSession(RoleAgent, o.Users.Agent, "test", &exchangeLog{})
+			sess := agentSession(t, func(o *Options) { o.Target, o.Strict = srv.URL, c.strict })
 			ex := sess.Do(context.Background(), http.MethodPost, spec.BasePath+"/workbins/wb1", pullBody(spec.PullWorkitem, "x1"))
 			if ex.Err != nil {
 				t.Fatal(ex.Err)
@@ -86,17 +76,7 @@ func TestSessionSendsPathsEscapedOnce(t *testing.T) {
 		_, _ = w.Write([]byte(`{"statusCode":0}`))
 	}))
 	defer srv.Close()
-	o := testOptions(t)
-	o.Target = srv.URL + "/gws"
-	contract, err := spec.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := newTarget(o, contract, maskerFor(o))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess := tg.newSession(RoleAgent, o.Users.Agent, "test", &exchangeLog{})
+	sess := agentSession(t, func(o *Options) { o.Target = srv.URL + "/gws" })
 	ex := sess.Do(context.Background(), http.MethodPost, spec.WorkbinPath("wb 1/é%"), pullBody(spec.PullWorkitem, "x1"))
 	if ex.Err != nil {
 		t.Fatal(ex.Err)
@@ -108,4 +88,21 @@ func TestSessionSendsPathsEscapedOnce(t *testing.T) {
 	if !strings.HasSuffix(ex.URL, want) {
 		t.Errorf("the exchange says %s, want …%s", ex.URL, want)
 	}
+}
+
+// agentSession is the agent's session with the target of the test options as set changes
+// them; it sends nothing.
+func agentSession(t *testing.T, set func(*Options)) *Session {
+	t.Helper()
+	o := testOptions(t)
+	set(o)
+	contract, err := spec.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := newTarget(o, contract, maskerFor(o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg.newSession(RoleAgent, o.Users.Agent, "test", &exchangeLog{})
 }
