@@ -1,64 +1,25 @@
 package bayeux
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/workbinkit/workbinkit/internal/rawhttp"
 )
 
-// srvRawExchange writes a raw HTTP request on a new loopback connection (head, then
-// body, which may be short of its Content-Length: a stalled client), and reads the reply
-// and whether the server closed the connection after it; all within srvWaitLimit.
-func srvRawExchange(t *testing.T, url, head, body string) (*http.Response, string, bool) {
+// srvRawExchange writes head and body (which may be short of its Content-Length: a
+// stalled client) and reads the reply and whether the server closed the connection after
+// it; all within srvWaitLimit.
+func srvRawExchange(t *testing.T, url, head, body string) (status int, reply string, closed bool) {
 	t.Helper()
-	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.SetDeadline(time.Now().Add(srvWaitLimit)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(c, head+body); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("no reply: %v", err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	_, err = br.ReadByte()
-	// A reset is a close too: the server closes with the unread body still in its buffer.
-	closed := errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
-	if err != nil && !closed {
-		t.Fatalf("after the reply: %v, want the connection closed", err)
-	}
-	return resp, string(b), closed
-}
-
-func srvRawHead(path, user string, contentLength int) string {
-	h := "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-	if user != "" {
-		h += "X-User: " + user + "\r\n"
-	}
-	if contentLength >= 0 {
-		h += fmt.Sprintf("Content-Length: %d\r\n", contentLength)
-	} else {
-		h += "Transfer-Encoding: chunked\r\n"
-	}
-	return h + "\r\n"
+	return rawhttp.Reply(t, rawhttp.Send(t, url, head+body, srvWaitLimit), true)
 }
 
 // Issue 11: a body over MaxUnidentifiedBodyBytes is read only from a request Identify
@@ -72,14 +33,14 @@ func TestLargeBodyReadOnlyWhenIdentified(t *testing.T) {
 		Identify:     srvUserOf,
 		BodyTimeout:  -1, // only the gate answers here
 	})
-	resp, body, closed := srvRawExchange(t, h.ts.URL, srvRawHead("/cometd", "", 1<<20), "[")
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !closed || !strings.Contains(body, "authenticated") {
-		t.Errorf("anonymous 1 MiB: HTTP %d %q, closed %v; want 413 at once, closed", resp.StatusCode, body, closed)
+	status, body, closed := srvRawExchange(t, h.ts.URL, rawhttp.Head(http.MethodPost, "/cometd", 1<<20), "[")
+	if status != http.StatusRequestEntityTooLarge || !closed || !strings.Contains(body, "authenticated") {
+		t.Errorf("anonymous 1 MiB: HTTP %d %q, closed %v; want 413 at once, closed", status, body, closed)
 	}
 	chunk := strings.Repeat(" ", 20<<10)
-	resp, body, closed = srvRawExchange(t, h.ts.URL, srvRawHead("/cometd", "", -1), fmt.Sprintf("%x\r\n[%s\r\n", len(chunk)+1, chunk))
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !closed {
-		t.Errorf("anonymous chunked 20 KiB: HTTP %d %q, closed %v; want 413, closed", resp.StatusCode, body, closed)
+	status, body, closed = srvRawExchange(t, h.ts.URL, rawhttp.Head(http.MethodPost, "/cometd", -1), fmt.Sprintf("%x\r\n[%s\r\n", len(chunk)+1, chunk))
+	if status != http.StatusRequestEntityTooLarge || !closed {
+		t.Errorf("anonymous chunked 20 KiB: HTTP %d %q, closed %v; want 413, closed", status, body, closed)
 	}
 	// Small anonymous bodies are read as before: a handshake is refused by Authenticate.
 	if r := h.post(srvHandshakeJSON); r[0]["error"] != "403::Handshake denied" {
@@ -92,7 +53,7 @@ func TestLargeBodyReadOnlyWhenIdentified(t *testing.T) {
 	}
 	id := r[0]["clientId"].(string)
 	big := fmt.Sprintf(`[{"channel":"/meta/subscribe","clientId":%q,"subscription":"/a","ext":{"pad":%q}}]`, id, strings.Repeat("x", 100<<10))
-	status, r, err := srvPostAs(t.Context(), h.client, h.url, "alice", big)
+	status, r, err = srvPostAs(t.Context(), h.client, h.url, "alice", big)
 	if err != nil || status != http.StatusOK || r[0]["successful"] != true {
 		t.Errorf("identified 100 KiB: HTTP %d %v %v", status, r, err)
 	}
@@ -102,9 +63,9 @@ func TestLargeBodyReadOnlyWhenIdentified(t *testing.T) {
 // stalls gets 408 and its connection closed when BodyTimeout has passed.
 func TestStalledBodyTimesOut(t *testing.T) {
 	h := newSrvHarness(t, Options{BodyTimeout: 100 * time.Millisecond})
-	resp, body, closed := srvRawExchange(t, h.ts.URL, srvRawHead("/cometd", "", 1000), `[{"channel":`)
-	if resp.StatusCode != http.StatusRequestTimeout || !closed {
-		t.Errorf("stalled body: HTTP %d %q, closed %v; want 408, closed", resp.StatusCode, body, closed)
+	status, body, closed := srvRawExchange(t, h.ts.URL, rawhttp.Head(http.MethodPost, "/cometd", 1000), `[{"channel":`)
+	if status != http.StatusRequestTimeout || !closed {
+		t.Errorf("stalled body: HTTP %d %q, closed %v; want 408, closed", status, body, closed)
 	}
 }
 

@@ -3,7 +3,6 @@ package mockserver
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -11,39 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/workbinkit/workbinkit/internal/rawhttp"
 	"github.com/workbinkit/workbinkit/spec"
 )
 
-// rawRequest opens a loopback connection to the mock and writes a request head (with the
-// extra header lines hdr) announcing contentLength bytes (-1: chunked), then sent, and
-// leaves the connection open: the client stalls.
+// rawRequest writes to the mock a request head (with the extra header lines hdr)
+// announcing contentLength bytes (-1: chunked, sent as one chunk), then sent, and leaves
+// the connection open: the client stalls.
 func (m *mockT) rawRequest(t testing.TB, method, path string, contentLength int, sent string, hdr ...string) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", strings.TrimPrefix(m.ts.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.SetDeadline(time.Now().Add(waitLimit)); err != nil {
-		t.Fatal(err)
-	}
-	head := method + " " + path + " HTTP/1.1\r\nContent-Type: application/json\r\n"
-	if !strings.Contains(strings.Join(hdr, "\n"), "Host:") {
-		head += "Host: 127.0.0.1\r\n"
-	}
-	for _, h := range hdr {
-		head += h + "\r\n"
-	}
 	if contentLength < 0 {
-		head += "Transfer-Encoding: chunked\r\n\r\n"
-		sent = fmt.Sprintf("%x\r\n%s\r\n", len(sent), sent)
-	} else {
-		head += fmt.Sprintf("Content-Length: %d\r\n\r\n", contentLength)
+		sent = rawhttp.Chunk(sent)
 	}
-	if _, err := io.WriteString(c, head+sent); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return rawhttp.Send(t, m.ts.URL, rawhttp.Head(method, path, contentLength, hdr...)+sent, waitLimit)
 }
 
 // Issue 11: a body the mock does not want is not read at all, and not waited for: a client
@@ -76,7 +55,7 @@ func TestUnwantedBodiesAreNotWaitedFor(t *testing.T) {
 		{"non-canonical path", http.MethodPost, "/api/v2/../_mock/reset", 100 << 10, nil, http.StatusBadRequest},
 	} {
 		c := m.rawRequest(t, tc.method, tc.path, tc.announced, "[", tc.hdr...)
-		status, body, closed := rawReply(t, c, true)
+		status, body, closed := rawhttp.Reply(t, c, true)
 		c.Close()
 		if status != tc.status || !closed {
 			t.Errorf("%s: HTTP %d %.200q, closed %v; want %d at once and the connection closed", tc.name, status, body, closed, tc.status)
@@ -89,7 +68,7 @@ func TestUnwantedBodiesAreNotWaitedFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := m.rawRequest(t, http.MethodPost, wb, 2<<20, "[", "Authorization: "+marat)
-	if status, body, closed := rawReply(t, c, true); status != http.StatusRequestEntityTooLarge || !closed || !strings.Contains(body, `"statusCode":10`) {
+	if status, body, closed := rawhttp.Reply(t, c, true); status != http.StatusRequestEntityTooLarge || !closed || !strings.Contains(body, `"statusCode":10`) {
 		t.Errorf("REST 2 MiB announced: HTTP %d %q, closed %v; want 413 / statusCode 10 at once, closed", status, body, closed)
 	}
 }
@@ -117,7 +96,7 @@ func TestStalledBodiesTimeOut(t *testing.T) {
 		{"CometD", http.MethodPost, spec.CometDPath, 1000, []string{marat}, ""},
 	} {
 		c := m.rawRequest(t, tc.method, tc.path, tc.announced, "[", tc.hdr...)
-		status, body, closed := rawReply(t, c, true)
+		status, body, closed := rawhttp.Reply(t, c, true)
 		c.Close()
 		if status != http.StatusRequestTimeout || !closed || !strings.Contains(body, tc.want) {
 			t.Errorf("%s: HTTP %d %.200q, closed %v; want 408 and the connection closed", tc.name, status, body, closed)
@@ -189,7 +168,7 @@ func BenchmarkStalledRESTBodies(b *testing.B) {
 			if i%2 == 1 {
 				want = http.StatusForbidden
 			}
-			if status, body, _ := rawReply(b, c, false); status != want {
+			if status, body, _ := rawhttp.Reply(b, c, false); status != want {
 				b.Fatalf("HTTP %d %q, want %d", status, body, want)
 			}
 		}
@@ -223,7 +202,7 @@ func TestBodyRewriteReadsNoBodyEarly(t *testing.T) {
 		{"without the CSRF token", []string{marat}, http.StatusForbidden},
 	} {
 		c := m.rawRequest(t, http.MethodPost, wi, 100<<10, `{"operationName":"AttachUserData"`, tc.hdr...)
-		status, body, closed := rawReply(t, c, true)
+		status, body, closed := rawhttp.Reply(t, c, true)
 		c.Close()
 		if status != tc.status || !closed {
 			t.Errorf("%s: HTTP %d %.200q, closed %v; want %d at once and the connection closed", tc.name, status, body, closed, tc.status)

@@ -1,63 +1,27 @@
 package mockserver
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/workbinkit/workbinkit/internal/rawhttp"
 	"github.com/workbinkit/workbinkit/spec"
 )
 
-// rawCometD opens a loopback connection to the mock and writes a CometD POST head (with
-// the Authorization header auth, if any) announcing contentLength bytes, then body.
+// rawCometD writes to the mock a CometD POST head (with the Authorization header auth, if
+// any) announcing contentLength bytes, then body, and leaves the connection open.
 func (m *mockT) rawCometD(t testing.TB, auth string, contentLength int, body string) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", strings.TrimPrefix(m.ts.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() }) // also when the test fails early: no handler left stalled
-	if err := c.SetDeadline(time.Now().Add(waitLimit)); err != nil {
-		t.Fatal(err)
-	}
-	head := "POST " + spec.CometDPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+	var hdr []string
 	if auth != "" {
-		head += "Authorization: " + auth + "\r\n"
+		hdr = append(hdr, "Authorization: "+auth)
 	}
-	head += fmt.Sprintf("Content-Length: %d\r\n\r\n", contentLength)
-	if _, err := io.WriteString(c, head+body); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// rawReply reads the reply on c and, if checkClose, whether the server then closed the
-// connection.
-func rawReply(t testing.TB, c net.Conn, checkClose bool) (status int, body string, closed bool) {
-	t.Helper()
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("no reply: %v", err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !checkClose {
-		return resp.StatusCode, string(b), false
-	}
-	_, err = br.ReadByte()
-	// A reset is a close too: the server closes with the unread body still in its buffer.
-	closed = errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
-	return resp.StatusCode, string(b), closed
+	return m.rawRequest(t, http.MethodPost, spec.CometDPath, contentLength, body, hdr...)
 }
 
 // Issue 11: request bodies on the CometD endpoint are read past 16 KiB only from an
@@ -70,7 +34,7 @@ func TestCometDLargeBodyNeedsAuthentication(t *testing.T) {
 		m := newMock(t, func(c *Config) { c.Deviations = devs })
 		for name, auth := range map[string]string{"no credentials": "", "wrong password": basicHeader("MaratTest", "nope")} {
 			c := m.rawCometD(t, auth, 1<<20, "[")
-			status, body, closed := rawReply(t, c, true)
+			status, body, closed := rawhttp.Reply(t, c, true)
 			c.Close()
 			if status != http.StatusRequestEntityTooLarge || !closed {
 				t.Errorf("deviations %v, %s, 1 MiB announced: HTTP %d %q, closed %v; want 413 at once, closed", devs, name, status, body, closed)
@@ -78,7 +42,7 @@ func TestCometDLargeBodyNeedsAuthentication(t *testing.T) {
 		}
 		big := fmt.Sprintf(`[{"channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["long-polling"],"ext":{"pad":%q}}]`, strings.Repeat("x", 100<<10))
 		c := m.rawCometD(t, basicHeader("MaratTest", "MaratTest"), len(big), big)
-		status, body, _ := rawReply(t, c, false)
+		status, body, _ := rawhttp.Reply(t, c, false)
 		c.Close()
 		if status != http.StatusOK || !strings.Contains(body, `"successful":true`) {
 			t.Errorf("deviations %v, authenticated 100 KiB handshake: HTTP %d %.200s", devs, status, body)
@@ -120,7 +84,7 @@ func BenchmarkStalledAnonymousBodies(b *testing.B) {
 			conns[i] = m.rawCometD(b, "", 1<<20, sent)
 		}
 		for _, c := range conns {
-			if status, body, _ := rawReply(b, c, false); status != http.StatusRequestEntityTooLarge {
+			if status, body, _ := rawhttp.Reply(b, c, false); status != http.StatusRequestEntityTooLarge {
 				b.Fatalf("HTTP %d %q, want 413", status, body)
 			}
 		}

@@ -1,53 +1,30 @@
 package proxy_test
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/workbinkit/workbinkit/internal/rawhttp"
 	"github.com/workbinkit/workbinkit/proxy"
 	"github.com/workbinkit/workbinkit/spec"
 )
 
-// rawPost sends a request announcing announced bytes of body (-1: chunked) and only sent
-// of them, then waits for the reply: the status, the body, and whether the proxy closed
-// the connection after it.
+// rawPost sends a request announcing announced bytes of body (-1: chunked, a chunk
+// announced 100 bytes longer than sent) and only sent of them, then waits for the reply:
+// the status, the body, and whether the proxy closed the connection after it.
 func rawPost(t *testing.T, addr string, announced int, sent string) (status int, body string, closed bool) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(30 * time.Second)) // a hang fails the test, not the run
-	head := "POST /api/v2/workbins/w1 HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\n"
 	if announced < 0 {
-		head += "Transfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x\r\n%s", len(sent)+100, sent)
-	} else {
-		head += fmt.Sprintf("Content-Length: %d\r\n\r\n%s", announced, sent)
+		sent = fmt.Sprintf("%x\r\n%s", len(sent)+100, sent)
 	}
-	if _, err := io.WriteString(c, head); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("no reply: %v", err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	_, err = br.ReadByte()
-	closed = errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
-	return resp.StatusCode, string(b), closed
+	c := rawhttp.Send(t, addr, rawhttp.Head(http.MethodPost, "/api/v2/workbins/w1", announced)+sent, 30*time.Second)
+	return rawhttp.Reply(t, c, true)
 }
 
 // A request body must arrive within the body deadline (as the mock's): a client that
